@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Typed errors of the SPDM requester.
+
+use core::fmt;
+
+/// Failure of the transport that carries SPDM messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportError {
+    /// No response arrived within the transport's deadline.
+    Timeout,
+    /// The transport reported an I/O failure (e.g. DOE Error bit, socket closed).
+    Io,
+    /// The response did not fit the buffer provided by the requester.
+    Overflow,
+    /// The transport is not usable (e.g. mailbox gone, device removed).
+    Unavailable,
+    /// Any other transport failure, with a transport-specific positive code
+    /// (the kernel transport passes the errno).
+    Other(i32),
+}
+
+/// Broad class of an [`Error`], for policy decisions and errno mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The device sent something the specification does not allow.
+    DeviceMisbehaved,
+    /// The device behaved but does not support what we need.
+    Unsupported,
+    /// The transport failed; the device may be fine.
+    Transport,
+    /// The caller passed unusable arguments (e.g. a too small buffer).
+    Local,
+}
+
+/// Error returned by the SPDM requester.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    /// The transport failed to carry the exchange.
+    Transport(TransportError),
+    /// A response is shorter than its fixed part or its declared content.
+    Truncated {
+        /// Bytes the message needs.
+        needed: usize,
+        /// Bytes received.
+        got: usize,
+    },
+    /// A response carries an `SPDMVersion` byte other than the one in use.
+    VersionMismatch {
+        /// Version byte expected.
+        expected: u8,
+        /// Version byte received.
+        got: u8,
+    },
+    /// A response code does not answer the request that was sent.
+    UnexpectedResponse {
+        /// Response code expected.
+        expected: u8,
+        /// Response code received.
+        got: u8,
+    },
+    /// The device answered with an SPDM ERROR message.
+    ErrorResponse {
+        /// ERROR code (Param1).
+        code: u8,
+        /// Error data (Param2).
+        data: u8,
+    },
+    /// A field holds a value the specification forbids.
+    InvalidField(&'static str),
+    /// The device and the requester share no SPDM version.
+    NoCommonVersion,
+    /// The device kept answering Busy past the retry bound.
+    Busy,
+    /// A buffer provided by the caller is too small for the message.
+    BufferTooSmall,
+}
+
+impl Error {
+    /// Returns the broad class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Transport(_) => ErrorKind::Transport,
+            Error::NoCommonVersion => ErrorKind::Unsupported,
+            Error::BufferTooSmall => ErrorKind::Local,
+            Error::Truncated { .. }
+            | Error::VersionMismatch { .. }
+            | Error::UnexpectedResponse { .. }
+            | Error::ErrorResponse { .. }
+            | Error::InvalidField(_)
+            | Error::Busy => ErrorKind::DeviceMisbehaved,
+        }
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Error::Transport(e)
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportError::Timeout => f.write_str("timeout"),
+            TransportError::Io => f.write_str("I/O error"),
+            TransportError::Overflow => f.write_str("response overflows buffer"),
+            TransportError::Unavailable => f.write_str("transport unavailable"),
+            TransportError::Other(e) => write!(f, "error {}", e),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Transport(e) => write!(f, "transport failed: {}", e),
+            Error::Truncated { needed, got } => {
+                write!(f, "truncated response: {} bytes, need {}", got, needed)
+            }
+            Error::VersionMismatch { expected, got } => {
+                write!(
+                    f,
+                    "response version {:#04x}, expected {:#04x}",
+                    got, expected
+                )
+            }
+            Error::UnexpectedResponse { expected, got } => {
+                write!(f, "response code {:#04x}, expected {:#04x}", got, expected)
+            }
+            Error::ErrorResponse { code, data } => {
+                write!(
+                    f,
+                    "device returned ERROR {:#04x} (data {:#04x})",
+                    code, data
+                )
+            }
+            Error::InvalidField(what) => write!(f, "invalid field: {}", what),
+            Error::NoCommonVersion => f.write_str("no common SPDM version"),
+            Error::Busy => f.write_str("device stayed busy"),
+            Error::BufferTooSmall => f.write_str("buffer too small"),
+        }
+    }
+}

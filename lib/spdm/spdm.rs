@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! SPDM requester core (DMTF DSP0274).
+//!
+//! Transport-agnostic requester side of the Security Protocol and Data Model.
+//! The code here depends on `core` only, never allocates (every buffer is
+//! provided by the caller) and treats every byte received from a device as
+//! hostile: each length and offset is checked before use and every failure is
+//! a typed [`Error`].
+//!
+//! The same files build in two places:
+//!
+//! - on the host, as the `spdm` crate (`lib/spdm/Cargo.toml`), for unit tests,
+//!   fuzzing and benchmarks;
+//! - in the kernel, as the `spdm` module of the PCI CMA component
+//!   (`drivers/pci/cma/cma.rs`), where the tests run as KUnit suites.
+//!
+//! Paths inside this module tree are therefore always relative (`super::`),
+//! never `crate::`.
+
+#![forbid(unsafe_code)]
+
+pub mod codes;
+pub mod error;
+pub mod requester;
+pub mod transport;
+pub mod version;
+
+pub use error::{Error, ErrorKind, TransportError};
+pub use requester::{get_version, VersionInfo};
+pub use transport::Transport;
+pub use version::{Version, VersionEntry, VersionList};

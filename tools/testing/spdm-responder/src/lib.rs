@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! SPDM responder emulator for testing the kernel's CMA/SPDM requester.
+//!
+//! It speaks the socket protocol QEMU uses for `-device nvme,spdm_port=N`
+//! (the DMTF spdm-emu "platform data" framing) with the PCI DOE transport:
+//! every message is `Command: u32 BE`, `TransportType: u32 BE`,
+//! `PayloadSize: u32 BE`, then the payload, a whole DOE data object.
+//! Strict lock-step: one request, one response.
+
+pub mod doe;
+pub mod frame;
+pub mod responder;
+pub mod server;

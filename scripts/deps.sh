@@ -37,7 +37,7 @@ fi
 
 BASE_PKGS="clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev
 libssl-dev cpio openssl keyutils pciutils busybox-static make python3 xz-utils
-kmod"
+kmod rsync patch"
 
 missing() {
 	local p out=""

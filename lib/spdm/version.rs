@@ -160,6 +160,19 @@ impl<'a> VersionList<'a> {
     }
 }
 
+impl core::fmt::Display for VersionList<'_> {
+    /// Formats the entries as space-separated `major.minor` versions.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (i, e) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{}", e.version())?;
+        }
+        Ok(())
+    }
+}
+
 /// Size of a GET_VERSION request.
 pub const GET_VERSION_SIZE: usize = 4;
 
@@ -235,6 +248,22 @@ pub fn parse_version(rsp: &[u8]) -> Result<VersionList<'_>, Error> {
 mod tests {
     use super::*;
 
+    /// A `core::fmt::Write` sink into a fixed buffer (no allocation).
+    struct FixedWriter<'a> {
+        buf: &'a mut [u8],
+        len: usize,
+    }
+
+    impl core::fmt::Write for FixedWriter<'_> {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let end = self.len + s.len();
+            let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
+            dst.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+
     const V123: [u8; 12] = [0x10, 0x04, 0, 0, 0, 3, 0x00, 0x10, 0x00, 0x11, 0x00, 0x12];
 
     #[test]
@@ -250,6 +279,14 @@ mod tests {
     fn spdm_version_parse_and_negotiate() -> Result<(), Error> {
         let list = parse_version(&V123)?;
         assert_eq!(list.len(), 3);
+        let mut text = [0u8; 16];
+        let mut w = FixedWriter {
+            buf: &mut text,
+            len: 0,
+        };
+        assert!(core::fmt::write(&mut w, format_args!("{}", list)).is_ok());
+        let len = w.len;
+        assert_eq!(&text[..len], b"1.0 1.1 1.2");
         assert!(list.contains(Version::V1_1));
         assert!(!list.contains(Version::V1_3));
         assert_eq!(list.negotiate(&Version::SUPPORTED), Ok(Version::V1_2));

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rspdm: PCIe CMA/SPDM device authentication for Linux, in Rust.
+# Every target is idempotent and can be used on its own.  Build products
+# live in $(RSPDM_CACHE) (default ~/.cache/rspdm), never in the repository.
+
+SHELL := /bin/bash
+SCRIPTS := $(CURDIR)/scripts
+
+.PHONY: all deps kernel test-host kunit e2e check demo initramfs responder clean-cache help
+
+all: kernel
+
+help:
+	@echo "make deps       install the toolchain and test tools (as root / sudo)"
+	@echo "make kernel     prepare the kernel tree (overlay + patches) and build it"
+	@echo "make test-host  cargo test, clippy, rustfmt for lib/spdm and the responder"
+	@echo "make kunit      KUnit in QEMU (TCG; QEMU_ACCEL=kvm to use KVM)"
+	@echo "make e2e        boot the kernel against the responder emulator"
+	@echo "make check      kernel + test-host + kunit + e2e, one summary line"
+	@echo "make demo       deps + kernel + boot and show what the kernel negotiated"
+
+deps:
+	@$(SCRIPTS)/deps.sh
+
+kernel:
+	@$(SCRIPTS)/kernel.sh
+
+test-host:
+	@$(SCRIPTS)/test-host.sh
+
+kunit: kernel
+	@$(SCRIPTS)/kunit.sh
+
+e2e: kernel
+	@$(SCRIPTS)/e2e.sh
+
+check: kernel
+	@$(SCRIPTS)/check.sh
+
+demo: deps kernel
+	@$(SCRIPTS)/demo.sh
+
+initramfs:
+	@$(SCRIPTS)/initramfs.sh
+
+responder:
+	cargo build --release -p spdm-responder
+
+clean-cache:
+	rm -rf $${RSPDM_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/rspdm}/{build,src,stage,out}

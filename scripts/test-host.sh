@@ -1,0 +1,14 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Host checks: cargo test, clippy and rustfmt for every host-buildable crate.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$REPO"
+status=0
+echo "== rustfmt --check"
+if cargo fmt --all -- --check; then echo "PASS rustfmt"; else echo "FAIL rustfmt"; status=1; fi
+echo "== clippy"
+if cargo clippy -q --workspace --all-targets -- -D warnings; then echo "PASS clippy"; else echo "FAIL clippy"; status=1; fi
+echo "== cargo test"
+cargo test --workspace 2>&1 || status=1
+exit $status

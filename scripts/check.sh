@@ -26,8 +26,8 @@ read -r p f s < <(awk '
 		if ($(i) ~ /^passed;?$/) p += $(i-1);
 		if ($(i) ~ /^failed;?$/) f += $(i-1);
 		if ($(i) ~ /^ignored;?$/) s += $(i-1); } }
-	/^PASS (rustfmt|clippy)$/ { p++ }
-	/^FAIL (rustfmt|clippy)$/ { f++ }
+	/^PASS (rustfmt|rustfmt-kernel|clippy)$/ { p++ }
+	/^FAIL (rustfmt|rustfmt-kernel|clippy)$/ { f++ }
 	END { print p+0, f+0, s+0 }' "$logdir/host.log")
 [ "$host_rc" != 0 ] && [ "$f" = 0 ] && f=1	# e.g. a build error
 passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))

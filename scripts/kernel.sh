@@ -67,6 +67,7 @@ python3 tools/testing/kunit/kunit.py build \
 	--build_dir="$BUILD" \
 	--kunitconfig="$KUNITCONFIG" \
 	--make_options LLVM=1 \
+	--make_options CLIPPY=1 \
 	--make_options "RUST_LIB_SRC=$RUST_LIB_SRC" \
 	--jobs="$(nproc)" \
 	"${extra[@]}"

@@ -34,7 +34,11 @@ struct DoeTransport<'a> {
 }
 
 impl spdm::Transport for DoeTransport<'_> {
-    fn exchange(&mut self, request: &[u8], response: &mut [u8]) -> Result<usize, spdm::TransportError> {
+    fn exchange(
+        &mut self,
+        request: &[u8],
+        response: &mut [u8],
+    ) -> Result<usize, spdm::TransportError> {
         self.mailbox
             .exchange(doe::VENDOR_PCI_SIG, doe::TYPE_CMA, request, response)
             .map_err(|e| {

@@ -66,7 +66,13 @@ impl Mailbox<'_> {
     /// protocol, `EIO` if the mailbox reports an error or is dead, and
     /// `ETIMEDOUT` if the device does not answer within the DOE timeout
     /// (1 second per step).
-    pub fn exchange(&self, vendor: u16, ty: u8, request: &[u8], response: &mut [u8]) -> Result<usize> {
+    pub fn exchange(
+        &self,
+        vendor: u16,
+        ty: u8,
+        request: &[u8],
+        response: &mut [u8],
+    ) -> Result<usize> {
         // SAFETY: By the type invariant, `self.ptr` is a valid mailbox. The
         // request and response pointers are valid for their lengths and stay
         // borrowed until `pci_doe()` returns: it waits for the exchange to

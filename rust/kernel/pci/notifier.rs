@@ -155,7 +155,9 @@ impl<T: Listener> Registration<T> {
 impl<T: Listener> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
         // SAFETY: By the type invariant, `nb` is registered with the PCI bus.
-        unsafe { bindings::bus_unregister_notifier(&raw const bindings::pci_bus_type, self.nb.get()) };
+        unsafe {
+            bindings::bus_unregister_notifier(&raw const bindings::pci_bus_type, self.nb.get())
+        };
     }
 }
 

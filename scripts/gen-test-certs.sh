@@ -1,0 +1,251 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# gen-test-certs.sh [OUTDIR]
+#
+# Generates the test certificate hierarchies for the SPDM responder
+# emulator (tools/testing/spdm-responder) with the openssl CLI only.
+#
+# OUTDIR defaults to ${RSPDM_CACHE:-$HOME/.cache/rspdm}/certs.  Nothing is
+# done when OUTDIR is already complete (it holds the stamp file written
+# last), so the script is cheap to call before every test run.  Concurrent
+# runs are safe: each variant is built in a private temporary directory
+# and renamed into place.
+#
+# For every variant, OUTDIR/<variant>/ holds:
+#   root.der, inter.der, leaf.der  DER certificates (root CA -> intermediate
+#                                  CA -> leaf, leaf signed by intermediate)
+#   leaf.key.der                   the leaf's private key, PKCS#8 DER
+#   chain.der                      root.der || inter.der || leaf.der: the
+#                                  SPDM certificate chain body (no header)
+#   root.pem                       the root certificate, PEM
+#
+# Variants: ecp256 ecp384 ecp521 rsa2048 rsa3072 rsa4096 (well-formed, each
+# with its own root CA) and, all ECDSA P-256, the negative ones: expired
+# (leaf validity 2015..2016), nodigsig (leaf keyUsage lacks
+# digitalSignature), wrongsan (SAN names Device=0011) and noleafsan (leaf
+# without a subjectAltName) -- these four are issued by ecp256's root and
+# intermediate CA, so trusting ecp256/root.der makes only the leaf bad --
+# and otherroot (an unrelated root CA hierarchy with another name and key,
+# for "untrusted root" tests).
+#
+# Certificates are signed with SHA-256 (P-256, RSA-2048/3072), SHA-384
+# (P-384, RSA-4096) or SHA-512 (P-521); normal validity is 10 years.
+#
+# The leaf SAN is the PCIe CMA otherName 2.23.147 with the IDs of QEMU's
+# emulated NVMe controller.
+
+set -euo pipefail
+
+OUT=${1:-${RSPDM_CACHE:-$HOME/.cache/rspdm}/certs}
+STAMP_VERSION="rspdm-test-certs v1"
+VARIANTS=(ecp256 ecp384 ecp521 rsa2048 rsa3072 rsa4096
+	expired nodigsig otherroot wrongsan noleafsan)
+FILES=(root.der inter.der leaf.der leaf.key.der chain.der root.pem)
+SAN_GOOD="Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4:SSID=1100"
+SAN_WRONG="Vendor=1b36:Device=0011:CC=010802:REV=02:SSVID=1af4:SSID=1100"
+DAYS=3650
+
+complete() {
+	local v f
+	[ "$(cat "$OUT/.complete" 2>/dev/null)" = "$STAMP_VERSION" ] || return 1
+	for v in "${VARIANTS[@]}"; do
+		for f in "${FILES[@]}"; do
+			[ -s "$OUT/$v/$f" ] || return 1
+		done
+	done
+}
+
+if complete; then
+	exit 0
+fi
+
+command -v openssl >/dev/null || { echo "gen-test-certs: openssl not found" >&2; exit 1; }
+mkdir -p "$OUT"
+TMP=$(mktemp -d "$OUT/.tmp.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+# genkey ALG OUT.pem: ALG is ecp256/ecp384/ecp521/rsa2048/rsa3072/rsa4096.
+genkey() {
+	case "$1" in
+	ecp256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$2" ;;
+	ecp384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$2" ;;
+	ecp521) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out "$2" ;;
+	rsa*) openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${1#rsa}" -out "$2" ;;
+	*) echo "gen-test-certs: unknown key type $1" >&2; return 1 ;;
+	esac 2>/dev/null
+}
+
+digest_for() {
+	case "$1" in
+	ecp256 | rsa2048 | rsa3072) echo sha256 ;;
+	ecp384 | rsa4096) echo sha384 ;;
+	ecp521) echo sha512 ;;
+	esac
+}
+
+# write_ext FILE KIND SAN: KIND ca|leaf|leaf-nodigsig; SAN "" for none.
+write_ext() {
+	{
+		echo "[ext]"
+		echo "subjectKeyIdentifier = hash"
+		echo "authorityKeyIdentifier = keyid:always"
+		case "$2" in
+		ca)
+			echo "basicConstraints = critical, CA:TRUE"
+			echo "keyUsage = critical, keyCertSign, cRLSign"
+			;;
+		leaf)
+			echo "basicConstraints = CA:FALSE"
+			echo "keyUsage = critical, digitalSignature"
+			;;
+		leaf-nodigsig)
+			echo "basicConstraints = CA:FALSE"
+			echo "keyUsage = critical, keyEncipherment"
+			;;
+		esac
+		if [ -n "$3" ]; then
+			echo "subjectAltName = otherName:2.23.147;UTF8:$3"
+		fi
+	} >"$1"
+}
+
+# make_ca DIR KEYTYPE ROOTCN NAME: root CA and intermediate CA in DIR/w.
+make_ca() {
+	local d=$1 kt=$2 rootcn=$3 name=$4 md
+	md=$(digest_for "$kt")
+	mkdir -p "$d/w"
+	cd "$d/w"
+	genkey "$kt" root.key
+	genkey "$kt" inter.key
+
+	# Root CA: self-signed.
+	write_ext root.ext ca ""
+	openssl req -new -key root.key -subj "/O=rspdm test/CN=$rootcn" \
+		-out root.csr 2>/dev/null
+	openssl x509 -req -in root.csr -signkey root.key -days "$DAYS" \
+		-"$md" -extfile root.ext -extensions ext -set_serial 1 \
+		-out root.pem 2>/dev/null
+
+	# Intermediate CA, signed by the root.
+	write_ext inter.ext ca ""
+	openssl req -new -key inter.key \
+		-subj "/O=rspdm test/CN=$rootcn intermediate ($name)" \
+		-out inter.csr 2>/dev/null
+	openssl x509 -req -in inter.csr -CA root.pem -CAkey root.key \
+		-days "$DAYS" -"$md" -extfile inter.ext -extensions ext \
+		-set_serial 2 -out inter.pem 2>/dev/null
+}
+
+# make_leaf DIR KEYTYPE LEAFKIND SAN EXPIRED NAME: the leaf, signed by the
+# intermediate in DIR/w, and the output files in DIR.
+make_leaf() {
+	local d=$1 kt=$2 leafkind=$3 san=$4 expired=$5 name=$6 md c
+	md=$(digest_for "$kt")
+	cd "$d/w"
+	genkey "$kt" leaf.key
+	write_ext leaf.ext "$leafkind" "$san"
+	openssl req -new -key leaf.key \
+		-subj "/O=rspdm test/CN=rspdm responder ($name)" \
+		-out leaf.csr 2>/dev/null
+	if [ "$expired" = 1 ]; then
+		# openssl x509 cannot back-date; use a throwaway "openssl ca".
+		mkdir -p ca/new
+		: >ca/index.txt
+		cat >ca.cnf <<-EOF
+			[ca]
+			default_ca = tca
+			[tca]
+			dir = $d/w/ca
+			database = \$dir/index.txt
+			new_certs_dir = \$dir/new
+			serial = \$dir/serial
+			policy = pol
+			unique_subject = no
+			copy_extensions = none
+			[pol]
+			commonName = supplied
+			organizationName = optional
+		EOF
+		echo 03 >ca/serial
+		openssl ca -batch -preserveDN -config ca.cnf -notext -md "$md" \
+			-cert inter.pem -keyfile inter.key -in leaf.csr \
+			-startdate 20150101000000Z -enddate 20160101000000Z \
+			-extfile leaf.ext -extensions ext -out leaf.pem 2>/dev/null
+	else
+		openssl x509 -req -in leaf.csr -CA inter.pem -CAkey inter.key \
+			-days "$DAYS" -"$md" -extfile leaf.ext -extensions ext \
+			-set_serial 3 -out leaf.pem 2>/dev/null
+	fi
+
+	for c in root inter leaf; do
+		openssl x509 -in "$c.pem" -outform DER -out "../$c.der"
+	done
+	cp root.pem ../root.pem
+	openssl pkcs8 -topk8 -nocrypt -in leaf.key -outform DER \
+		-out ../leaf.key.der
+	cat ../root.der ../inter.der ../leaf.der >../chain.der
+	cd "$TMP"
+}
+
+# make_variant NAME KEYTYPE LEAFKIND SAN EXPIRED ROOTCN
+make_variant() {
+	make_ca "$TMP/$1" "$2" "$6" "$1"
+	make_leaf "$TMP/$1" "$2" "$3" "$4" "$5" "$1"
+}
+
+# make_bad_leaf NAME LEAFKIND SAN EXPIRED: a P-256 leaf issued by ecp256's
+# intermediate CA, so that ecp256/root.der is its trust anchor too.
+make_bad_leaf() {
+	mkdir -p "$TMP/$1/w"
+	cp "$TMP"/ecp256/w/root.* "$TMP"/ecp256/w/inter.* "$TMP/$1/w/"
+	make_leaf "$TMP/$1" ecp256 "$2" "$3" "$4" "$1"
+}
+
+run_all() {
+	local pids=() p fail=0
+	for job in "$@"; do
+		(eval "$job") &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || fail=1
+	done
+	if [ "$fail" != 0 ]; then
+		echo "gen-test-certs: generating certificates failed" >&2
+		exit 1
+	fi
+}
+
+# Key generation dominates (RSA-4096 most): build in parallel.  The
+# negative P-256 variants need ecp256's CAs, so that one comes first.
+R="rspdm test root"
+make_variant ecp256 ecp256 leaf "$SAN_GOOD" 0 "$R"
+run_all \
+	'make_variant ecp384 ecp384 leaf "$SAN_GOOD" 0 "$R"' \
+	'make_variant ecp521 ecp521 leaf "$SAN_GOOD" 0 "$R"' \
+	'make_variant rsa2048 rsa2048 leaf "$SAN_GOOD" 0 "$R"' \
+	'make_variant rsa3072 rsa3072 leaf "$SAN_GOOD" 0 "$R"' \
+	'make_variant rsa4096 rsa4096 leaf "$SAN_GOOD" 0 "$R"' \
+	'make_variant otherroot ecp256 leaf "$SAN_GOOD" 0 "rspdm OTHER root"' \
+	'make_bad_leaf expired leaf "$SAN_GOOD" 1' \
+	'make_bad_leaf nodigsig leaf-nodigsig "$SAN_GOOD" 0' \
+	'make_bad_leaf wrongsan leaf "$SAN_WRONG" 0' \
+	'make_bad_leaf noleafsan leaf "" 0'
+
+# Another run may have finished meanwhile: then keep its complete copy.
+if complete; then
+	exit 0
+fi
+for v in "${VARIANTS[@]}"; do
+	rm -rf "${TMP:?}/$v/w" "${OUT:?}/$v"
+	mv -T "$TMP/$v" "$OUT/$v" 2>/dev/null || true
+done
+
+for v in "${VARIANTS[@]}"; do
+	for f in "${FILES[@]}"; do
+		[ -s "$OUT/$v/$f" ] || { echo "gen-test-certs: $OUT/$v/$f missing" >&2; exit 1; }
+	done
+done
+echo "$STAMP_VERSION" >"$OUT/.complete.tmp.$$"
+mv -f "$OUT/.complete.tmp.$$" "$OUT/.complete"

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Fault injection: ways the responder misbehaves on purpose, so that
+//! tests can check the requester rejects each one.
+//!
+//! Certificate faults (expired leaf, leaf without digitalSignature,
+//! untrusted root, wrong or missing SAN) are not here: they come from the
+//! certificate variants of `scripts/gen-test-certs.sh`.
+
+macro_rules! faults {
+    ($($variant:ident = $name:literal : $desc:literal,)*) => {
+        /// A deliberate protocol violation (see [`Fault::description`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Fault {
+            $(
+                #[doc = $desc]
+                $variant,
+            )*
+        }
+
+        impl Fault {
+            /// Every fault, in `--list-faults` order.
+            pub const ALL: &'static [Fault] = &[$(Fault::$variant,)*];
+
+            /// The fault's command-line name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Fault::$variant => $name,)*
+                }
+            }
+
+            /// What the responder does under this fault.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Fault::$variant => $desc,)*
+                }
+            }
+        }
+    };
+}
+
+faults! {
+    BadSignature = "bad-signature":
+        "CHALLENGE_AUTH: the last byte of the signature has its low bit flipped.",
+    SignWrongTranscript = "sign-wrong-transcript":
+        "CHALLENGE_AUTH: signed over a transcript M1 that omits the CAPABILITIES response.",
+    WrongNonce = "wrong-nonce":
+        "CHALLENGE_AUTH: signed as if the requester's nonce had its first byte inverted.",
+    WrongSigningContext = "wrong-signing-context":
+        "CHALLENGE_AUTH: 1.2+ signs Hash(M1) without the signing context; 1.0/1.1 sign with one.",
+    WrongCertChainHash = "wrong-cert-chain-hash":
+        "CHALLENGE_AUTH: CertChainHash has a bit flipped (the signature covers it as sent).",
+    WrongSlotInChallengeAuth = "wrong-slot-in-challenge-auth":
+        "CHALLENGE_AUTH: Param1 names slot (requested + 1) mod 8 (signed as sent).",
+    WrongRequesterContext = "wrong-requester-context":
+        "CHALLENGE_AUTH (1.3): the echoed RequesterContext has a bit flipped (signed as sent).",
+    OpaqueLengthTooLarge = "opaque-length-too-large":
+        "CHALLENGE_AUTH: OpaqueDataLength is 1025 (limit 1024), followed by 1025 zero bytes.",
+    TruncateChallengeAuth = "truncate-challenge-auth":
+        "CHALLENGE_AUTH: the last 4 bytes are cut off.",
+    WrongRootHash = "wrong-root-hash":
+        "Certificate chain: RootHash is not the root certificate's hash (DIGESTS match the chain).",
+    ChainLengthTooLarge = "chain-length-too-large":
+        "Certificate chain: the Length field is 16 more than the chain served.",
+    ChainLengthTooSmall = "chain-length-too-small":
+        "Certificate chain: the Length field is 16 less than the chain served.",
+    TruncateCertificate = "truncate-certificate":
+        "CERTIFICATE: the last 4 bytes are cut off (PortionLength unchanged).",
+    PortionTooLong = "portion-too-long":
+        "CERTIFICATE: PortionLength is the requested Length + 1 and one extra byte is appended.",
+    WrongRemainderLength = "wrong-remainder-length":
+        "CERTIFICATE: RemainderLength is one more than what remains.",
+    WrongSlotInCertificate = "wrong-slot-in-certificate":
+        "CERTIFICATE: Param1 names slot (requested + 1) mod 8.",
+    DigestMismatch = "digest-mismatch":
+        "DIGESTS: the first digest has a bit flipped, so it does not match the chain.",
+    SlotMaskMismatch = "slot-mask-mismatch":
+        "DIGESTS: Param2 claims one more slot than digests are returned for.",
+    TruncateDigests = "truncate-digests":
+        "DIGESTS: the last 4 bytes are cut off.",
+    WrongResponseCode = "wrong-response-code":
+        "DIGESTS: answered with response code 0x02 (CERTIFICATE) instead of 0x01.",
+    TruncateVersion = "truncate-version":
+        "VERSION: the last 4 bytes are cut off.",
+    NoCommonVersion = "no-common-version":
+        "VERSION: offers only versions 0.9 and 2.0.",
+    OversizedResponse = "oversized-response":
+        "VERSION: padded with zeros to 4800 bytes, over QEMU's 4608-byte socket limit.",
+    WrongVersionByte = "wrong-version-byte":
+        "Every response after VERSION carries an SPDMVersion other than the negotiated one.",
+    TruncateCapabilities = "truncate-capabilities":
+        "CAPABILITIES: the last 4 bytes are cut off.",
+    CtExponent64 = "ct-exponent-64":
+        "CAPABILITIES: CTExponent is 64 (2^64 us: an overflow trap).",
+    NoChalCap = "no-chal-cap":
+        "CAPABILITIES: Flags lack CHAL_CAP.",
+    TruncateAlgorithms = "truncate-algorithms":
+        "ALGORITHMS: the last 4 bytes are cut off (Length unchanged).",
+    AlgorithmsLengthWrong = "algorithms-length-wrong":
+        "ALGORITHMS: the Length field is 4 more than the response.",
+    UnsupportedAlgorithm = "unsupported-algorithm":
+        "ALGORITHMS: BaseAsymSel is an algorithm the requester did not offer.",
+    UnsupportedHash = "unsupported-hash":
+        "ALGORITHMS: BaseHashSel is a hash the requester did not offer.",
+    TwoAlgorithms = "two-algorithms":
+        "ALGORITHMS: BaseAsymSel has two bits set.",
+    BusyForever = "busy-forever":
+        "Every request is answered with ERROR Busy (0x03).",
+    NotReadyLoop = "not-ready-loop":
+        "Every request after NEGOTIATE_ALGORITHMS and every RESPOND_IF_READY gets ERROR \
+         ResponseNotReady (RDTExponent 1, RDTM 1, a new token each time).",
+    ResynchLoop = "resynch-loop":
+        "Every request but GET_VERSION is answered with ERROR RequestResynch (0x43).",
+    Garbage = "garbage":
+        "Every response is 4 to 64 random bytes.",
+    Silent = "silent":
+        "No response at all: handle() returns None and the socket server stays silent.",
+}
+
+impl Fault {
+    /// Looks a fault up by its command-line name.
+    pub fn from_name(name: &str) -> Option<Fault> {
+        Fault::ALL.iter().copied().find(|f| f.name() == name)
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_names_unique_and_round_trip() {
+        assert!(Fault::ALL.len() >= 24);
+        for (i, f) in Fault::ALL.iter().enumerate() {
+            assert_eq!(Fault::from_name(f.name()), Some(*f));
+            assert!(!f.description().is_empty());
+            for g in &Fault::ALL[i + 1..] {
+                assert_ne!(f.name(), g.name());
+            }
+        }
+        assert_eq!(Fault::from_name("no-such-fault"), None);
+    }
+}

@@ -4,6 +4,8 @@
 
 use core::fmt;
 
+use super::crypto::{CryptoError, PolicyError};
+
 /// Failure of the transport that carries SPDM messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportError {
@@ -27,6 +29,9 @@ pub enum ErrorKind {
     DeviceMisbehaved,
     /// The device behaved but does not support what we need.
     Unsupported,
+    /// The device's identity could not be established: its signature does
+    /// not verify or its certificate chain is not trusted.
+    NotTrusted,
     /// The transport failed; the device may be fine.
     Transport,
     /// The caller passed unusable arguments (e.g. a too small buffer).
@@ -70,6 +75,34 @@ pub enum Error {
     InvalidField(&'static str),
     /// The device and the requester share no SPDM version.
     NoCommonVersion,
+    /// The device lacks a capability authentication needs (CERT_CAP, CHAL_CAP).
+    MissingCapability(&'static str),
+    /// The device's CTExponent exceeds the transport's limit (CMA: 23).
+    CtExponentTooLarge(u8),
+    /// The requested slot holds no certificate chain.
+    SlotNotPopulated(u8),
+    /// The certificate chain container is malformed.
+    BadCertChain(&'static str),
+    /// The chain's RootHash is not the hash of its first certificate.
+    RootHashMismatch,
+    /// DIGESTS reported a digest other than the hash of the chain read.
+    DigestMismatch,
+    /// CHALLENGE_AUTH's CertChainHash is not the hash of the chain read.
+    CertChainHashMismatch,
+    /// CHALLENGE_AUTH echoed another RequesterContext (1.3).
+    RequesterContextMismatch,
+    /// The certificate chain or the response would not fit the buffers.
+    ResponseTooLarge,
+    /// The signature over the transcript does not verify.
+    SignatureInvalid,
+    /// The chain policy does not trust the device's certificate chain.
+    Untrusted(PolicyError),
+    /// The crypto backend failed.
+    Crypto(CryptoError),
+    /// The device kept answering ResponseNotReady past the retry bound.
+    ResponseNotReady,
+    /// The device kept asking for resynchronisation past the bound.
+    Resynch,
     /// The device kept answering Busy past the retry bound.
     Busy,
     /// A buffer provided by the caller is too small for the message.
@@ -81,14 +114,26 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Transport(_) => ErrorKind::Transport,
-            Error::NoCommonVersion => ErrorKind::Unsupported,
-            Error::BufferTooSmall => ErrorKind::Local,
+            Error::NoCommonVersion | Error::MissingCapability(_) | Error::SlotNotPopulated(_) => {
+                ErrorKind::Unsupported
+            }
+            Error::BufferTooSmall | Error::Crypto(_) => ErrorKind::Local,
+            Error::SignatureInvalid | Error::Untrusted(_) => ErrorKind::NotTrusted,
             Error::Truncated { .. }
             | Error::VersionMismatch { .. }
             | Error::UnexpectedResponse { .. }
             | Error::ErrorResponse { .. }
             | Error::InvalidField(_)
-            | Error::Busy => ErrorKind::DeviceMisbehaved,
+            | Error::Busy
+            | Error::CtExponentTooLarge(_)
+            | Error::BadCertChain(_)
+            | Error::RootHashMismatch
+            | Error::DigestMismatch
+            | Error::CertChainHashMismatch
+            | Error::RequesterContextMismatch
+            | Error::ResponseTooLarge
+            | Error::ResponseNotReady
+            | Error::Resynch => ErrorKind::DeviceMisbehaved,
         }
     }
 }
@@ -137,6 +182,24 @@ impl fmt::Display for Error {
             }
             Error::InvalidField(what) => write!(f, "invalid field: {}", what),
             Error::NoCommonVersion => f.write_str("no common SPDM version"),
+            Error::MissingCapability(c) => write!(f, "device lacks {}", c),
+            Error::CtExponentTooLarge(c) => {
+                write!(f, "CTExponent {} exceeds the transport limit", c)
+            }
+            Error::SlotNotPopulated(s) => write!(f, "certificate slot {} is empty", s),
+            Error::BadCertChain(why) => write!(f, "bad certificate chain: {}", why),
+            Error::RootHashMismatch => f.write_str("RootHash does not match the root certificate"),
+            Error::DigestMismatch => f.write_str("DIGESTS does not match the certificate chain"),
+            Error::CertChainHashMismatch => {
+                f.write_str("CertChainHash does not match the certificate chain")
+            }
+            Error::RequesterContextMismatch => f.write_str("RequesterContext not echoed"),
+            Error::ResponseTooLarge => f.write_str("response too large"),
+            Error::SignatureInvalid => f.write_str("signature verification failed"),
+            Error::Untrusted(p) => write!(f, "certificate chain not trusted: {:?}", p),
+            Error::Crypto(c) => write!(f, "crypto backend failed: {:?}", c),
+            Error::ResponseNotReady => f.write_str("device never became ready"),
+            Error::Resynch => f.write_str("device keeps requesting resynchronisation"),
             Error::Busy => f.write_str("device stayed busy"),
             Error::BufferTooSmall => f.write_str("buffer too small"),
         }

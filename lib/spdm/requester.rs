@@ -9,6 +9,11 @@ use super::version::{self, Version, VersionList};
 
 /// How many times a request is re-sent while the device answers ERROR(Busy).
 pub const BUSY_RETRIES: u32 = 3;
+/// How many RESPOND_IF_READY are sent while the device answers
+/// ERROR(ResponseNotReady).
+pub const NOT_READY_RETRIES: u32 = 3;
+/// Largest RDTExponent honoured: 2^23 µs is the CMA crypto timeout bound.
+pub const MAX_RDT_EXPONENT: u8 = 23;
 
 /// Outcome of the version negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,26 +24,60 @@ pub struct VersionInfo<'a> {
     pub device: VersionList<'a>,
 }
 
-/// Sends `request` and receives the response into `buf`, re-sending while the
-/// device answers ERROR(Busy), at most [`BUSY_RETRIES`] times.
+/// Sends `request` and receives the response into `buf`.
 ///
-/// Returns the length of the response.  The response is not otherwise checked.
+/// Handles the transient ERROR responses: Busy re-sends the request (at most
+/// [`BUSY_RETRIES`] times); ResponseNotReady waits the device's delay and
+/// sends RESPOND_IF_READY (at most [`NOT_READY_RETRIES`] times).  Any other
+/// response, ERROR included, is returned for the caller to parse.
+///
+/// Returns the length of the response.
 pub fn exchange<T: Transport>(t: &mut T, request: &[u8], buf: &mut [u8]) -> Result<usize, Error> {
-    let mut tries = 0;
+    let [version, code, ..] = *request else {
+        return Err(Error::BufferTooSmall);
+    };
+    let mut busy = 0;
+    let mut not_ready = 0;
+    let mut retry_req = [0u8; codes::HEADER_SIZE];
+    let mut retrying = false;
     loop {
-        let n = t.exchange(request, buf)?;
+        let req: &[u8] = if retrying { &retry_req } else { request };
+        let n = t.exchange(req, buf)?;
         // A transport claiming more bytes than the buffer holds broke its
         // contract; never index past the buffer because of it.
         let rsp = buf
             .get(..n)
             .ok_or(Error::Transport(TransportError::Overflow))?;
-        let busy = matches!(rsp, [_, codes::ERROR, codes::ERR_BUSY, _, ..]);
-        if !busy {
-            return Ok(n);
-        }
-        tries += 1;
-        if tries > BUSY_RETRIES {
-            return Err(Error::Busy);
+        match *rsp {
+            [_, codes::ERROR, codes::ERR_BUSY, _, ..] => {
+                busy += 1;
+                if busy > BUSY_RETRIES {
+                    return Err(Error::Busy);
+                }
+            }
+            [_, codes::ERROR, codes::ERR_RESPONSE_NOT_READY, _, rdt_exponent, req_code, token, _rdtm, ..] =>
+            {
+                not_ready += 1;
+                if not_ready > NOT_READY_RETRIES {
+                    return Err(Error::ResponseNotReady);
+                }
+                if req_code != code {
+                    return Err(Error::InvalidField("ResponseNotReady for another request"));
+                }
+                if rdt_exponent > MAX_RDT_EXPONENT {
+                    return Err(Error::InvalidField("RDTExponent too large"));
+                }
+                t.wait(1u64 << rdt_exponent);
+                retry_req = [version, codes::RESPOND_IF_READY, req_code, token];
+                retrying = true;
+            }
+            [_, codes::ERROR, codes::ERR_RESPONSE_NOT_READY, ..] => {
+                return Err(Error::Truncated {
+                    needed: codes::HEADER_SIZE + 4,
+                    got: n,
+                })
+            }
+            _ => return Ok(n),
         }
     }
 }

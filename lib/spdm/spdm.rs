@@ -20,12 +20,22 @@
 
 #![forbid(unsafe_code)]
 
+pub mod algo;
+pub mod auth;
+pub mod certchain;
 pub mod codes;
+pub mod crypto;
 pub mod error;
+pub mod messages;
+pub mod reader;
 pub mod requester;
 pub mod transport;
 pub mod version;
 
+pub use algo::{AsymAlgo, HashAlgo};
+pub use auth::{authenticate, AuthRecord, Authenticated, Buffers, Options};
+pub use certchain::CertChain;
+pub use crypto::{ChainPolicy, Crypto, CryptoError, Hasher, PolicyError, TranscriptSink};
 pub use error::{Error, ErrorKind, TransportError};
 pub use requester::{get_version, VersionInfo};
 pub use transport::Transport;

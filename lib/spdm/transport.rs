@@ -17,4 +17,11 @@ pub trait Transport {
     /// Returns the number of bytes written to `response`, which must not exceed
     /// `response.len()`.
     fn exchange(&mut self, request: &[u8], response: &mut [u8]) -> Result<usize, TransportError>;
+
+    /// Sleeps for about `micros` microseconds before a RESPOND_IF_READY
+    /// (the device's ResponseNotReady delay, already bounded by the core).
+    /// The default does not sleep, for transports without a clock.
+    fn wait(&mut self, micros: u64) {
+        let _ = micros;
+    }
 }

@@ -256,18 +256,22 @@ impl SigningKey {
         let err = |e: &dyn std::fmt::Display| format!("signing failed: {}", e);
         match self {
             SigningKey::EcP256(k) => {
-                let s: p256::ecdsa::Signature =
-                    k.sign_prehash(&pad_prehash(prehash, 32)).map_err(|e| err(&e))?;
+                let s: p256::ecdsa::Signature = k
+                    .sign_prehash(&pad_prehash(prehash, 32))
+                    .map_err(|e| err(&e))?;
                 Ok(s.to_bytes().to_vec())
             }
             SigningKey::EcP384(k) => {
-                let s: p384::ecdsa::Signature =
-                    k.sign_prehash(&pad_prehash(prehash, 48)).map_err(|e| err(&e))?;
+                let s: p384::ecdsa::Signature = k
+                    .sign_prehash(&pad_prehash(prehash, 48))
+                    .map_err(|e| err(&e))?;
                 Ok(s.to_bytes().to_vec())
             }
             SigningKey::EcP521(k) => {
-                let s: p521::ecdsa::Signature =
-                    k.sign_prehash(&pad_prehash(prehash, 66)).map_err(|e| err(&e))?;
+                use p521::ecdsa::signature::hazmat::RandomizedPrehashSigner;
+                let s: p521::ecdsa::Signature = k
+                    .sign_prehash_with_rng(&mut OsRng, &pad_prehash(prehash, 66))
+                    .map_err(|e| err(&e))?;
                 Ok(s.to_bytes().to_vec())
             }
             SigningKey::Rsa(k) => {

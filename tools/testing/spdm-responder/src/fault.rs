@@ -87,7 +87,7 @@ faults! {
     OversizedResponse = "oversized-response":
         "VERSION: padded with zeros to 4800 bytes, over QEMU's 4608-byte socket limit.",
     WrongVersionByte = "wrong-version-byte":
-        "Every response after VERSION carries an SPDMVersion other than the negotiated one.",
+        "Every non-ERROR response after VERSION carries an SPDMVersion other than the negotiated one.",
     TruncateCapabilities = "truncate-capabilities":
         "CAPABILITIES: the last 4 bytes are cut off.",
     CtExponent64 = "ct-exponent-64":

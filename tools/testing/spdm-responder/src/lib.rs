@@ -7,8 +7,13 @@
 //! every message is `Command: u32 BE`, `TransportType: u32 BE`,
 //! `PayloadSize: u32 BE`, then the payload, a whole DOE data object.
 //! Strict lock-step: one request, one response.
+//!
+//! [`responder::Responder`] is the transport-free SPDM responder (usable
+//! in memory by tests); [`server`] wraps it in the socket framing.
 
+pub mod crypto;
 pub mod doe;
+pub mod fault;
 pub mod frame;
 pub mod responder;
 pub mod server;

@@ -1,33 +1,213 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The SPDM message handler.
+//! The SPDM message handler: a CMA responder for SPDM 1.0 to 1.3.
+//!
+//! It answers GET_VERSION, GET_CAPABILITIES, NEGOTIATE_ALGORITHMS,
+//! GET_DIGESTS, GET_CERTIFICATE and CHALLENGE (DMTF DSP0274), in that
+//! order, with fault injection (see [`Fault`]).
+//!
+//! Algorithm selection: the hash is the strongest both sides support
+//! (SHA-512, SHA-384, SHA-256); the asymmetric algorithm is the first of
+//! [`crypto::ASYM_PREFERENCE`] (ECDSA P-384, P-256, P-521, RSAPSS-3072,
+//! RSASSA-3072, RSAPSS-4096, RSASSA-4096, RSAPSS-2048, RSASSA-2048) that
+//! both sides support.
+//!
+//! Transcript: M1 = the six VCA messages (GET_VERSION .. ALGORITHMS, exact
+//! bytes, without DOE padding) || every GET_DIGESTS, DIGESTS,
+//! GET_CERTIFICATE and CERTIFICATE since the last CHALLENGE_AUTH ||
+//! CHALLENGE || CHALLENGE_AUTH without the signature.  GET_VERSION resets
+//! everything; CHALLENGE_AUTH resets the GET_DIGESTS..CERTIFICATE part.
+//! ERROR responses are never part of the transcript.
 
-/// SPDM request code GET_VERSION.
+use std::path::Path;
+
+pub use crate::crypto::SigningKey;
+use crate::crypto::{self, HashAlgo};
+pub use crate::fault::Fault;
+
+/// Request code GET_VERSION.
 pub const GET_VERSION: u8 = 0x84;
-/// SPDM response code VERSION.
+/// Request code GET_CAPABILITIES.
+pub const GET_CAPABILITIES: u8 = 0xE1;
+/// Request code NEGOTIATE_ALGORITHMS.
+pub const NEGOTIATE_ALGORITHMS: u8 = 0xE3;
+/// Request code GET_DIGESTS.
+pub const GET_DIGESTS: u8 = 0x81;
+/// Request code GET_CERTIFICATE.
+pub const GET_CERTIFICATE: u8 = 0x82;
+/// Request code CHALLENGE.
+pub const CHALLENGE: u8 = 0x83;
+/// Request code RESPOND_IF_READY.
+pub const RESPOND_IF_READY: u8 = 0xFF;
+/// Response code VERSION.
 pub const VERSION: u8 = 0x04;
-/// SPDM response code ERROR.
+/// Response code CAPABILITIES.
+pub const CAPABILITIES: u8 = 0x61;
+/// Response code ALGORITHMS.
+pub const ALGORITHMS: u8 = 0x63;
+/// Response code DIGESTS.
+pub const DIGESTS: u8 = 0x01;
+/// Response code CERTIFICATE.
+pub const CERTIFICATE: u8 = 0x02;
+/// Response code CHALLENGE_AUTH.
+pub const CHALLENGE_AUTH: u8 = 0x03;
+/// Response code ERROR.
 pub const ERROR: u8 = 0x7F;
+
 /// ERROR code InvalidRequest.
 pub const ERR_INVALID_REQUEST: u8 = 0x01;
+/// ERROR code Busy.
+pub const ERR_BUSY: u8 = 0x03;
+/// ERROR code UnexpectedRequest.
+pub const ERR_UNEXPECTED_REQUEST: u8 = 0x04;
+/// ERROR code Unspecified.
+pub const ERR_UNSPECIFIED: u8 = 0x05;
 /// ERROR code UnsupportedRequest.
 pub const ERR_UNSUPPORTED_REQUEST: u8 = 0x07;
 /// ERROR code VersionMismatch.
 pub const ERR_VERSION_MISMATCH: u8 = 0x41;
+/// ERROR code ResponseNotReady.
+pub const ERR_RESPONSE_NOT_READY: u8 = 0x42;
+/// ERROR code RequestResynch.
+pub const ERR_REQUEST_RESYNCH: u8 = 0x43;
+
+/// CAPABILITIES flag CERT_CAP.
+pub const CAP_CERT: u32 = 1 << 1;
+/// CAPABILITIES flag CHAL_CAP.
+pub const CAP_CHAL: u32 = 1 << 2;
+
+/// Nonce size.
+pub const NONCE_LEN: usize = 32;
+/// RequesterContext size (1.3).
+pub const REQUESTER_CONTEXT_LEN: usize = 8;
+/// Largest CERTIFICATE portion sent, whatever the sizes negotiated: keeps
+/// every response well below QEMU's 4608-byte socket payload limit.
+pub const MAX_PORTION: usize = 4096;
+/// Smallest DataTransferSize a 1.2+ requester may announce.
+pub const MIN_DATA_TRANSFER_SIZE: u32 = 42;
+/// Size the `oversized-response` fault pads VERSION to.
+pub const OVERSIZED_LEN: usize = 4800;
+/// The 1.2+ signing context string of CHALLENGE_AUTH.
+pub const CHALLENGE_AUTH_CONTEXT: &[u8; 32] = b"responder-challenge_auth signing";
+
+/// A certificate slot.
+#[derive(Debug, Clone)]
+pub struct Slot {
+    /// DER certificates, root first, leaf last (the SPDM chain without
+    /// its Length/Reserved/RootHash header).
+    pub chain_body: Vec<u8>,
+    /// The leaf certificate's private key.
+    pub key: SigningKey,
+}
 
 /// Responder configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Versions advertised in VERSION, as `VersionNumberEntry` values, in order.
     pub versions: Vec<u16>,
+    /// BaseAsymAlgo bits the responder may select.
+    pub asym: u32,
+    /// BaseHashAlgo bits the responder may select.
+    pub hash: u32,
+    /// Certificate slots; the index is the slot number (at most 8 used).
+    pub slots: Vec<Slot>,
+    /// CTExponent announced in CAPABILITIES.
+    pub ct_exponent: u8,
+    /// DataTransferSize announced in CAPABILITIES (1.2+); also caps
+    /// CERTIFICATE portions in every version.
+    pub data_transfer_size: u32,
+    /// MaxSPDMmsgSize announced in CAPABILITIES (1.2+).
+    pub max_spdm_msg_size: u32,
+    /// Faults to inject.
+    pub faults: Vec<Fault>,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             versions: vec![0x1000, 0x1100, 0x1200, 0x1300],
+            asym: crypto::ASYM_ALL,
+            hash: crypto::HASH_ALL,
+            slots: Vec::new(),
+            ct_exponent: 16,
+            data_transfer_size: 4096,
+            max_spdm_msg_size: 4096,
+            faults: Vec::new(),
         }
     }
+}
+
+impl Config {
+    /// Loads `dir/variant/chain.der` and `dir/variant/leaf.key.der` (as
+    /// written by `scripts/gen-test-certs.sh`) into slot 0 and sets `asym`
+    /// to the key's algorithms (both RSASSA and RSAPSS for an RSA key).
+    pub fn from_cert_dir(dir: &Path, variant: &str) -> Result<Config, String> {
+        let base = dir.join(variant);
+        let read = |name: &str| {
+            let p = base.join(name);
+            std::fs::read(&p).map_err(|e| format!("cannot read {}: {}", p.display(), e))
+        };
+        let chain_body = read("chain.der")?;
+        let key = SigningKey::from_pkcs8_der(&read("leaf.key.der")?)?;
+        check_chain_body(&chain_body)?;
+        Ok(Config {
+            asym: key.asym_mask(),
+            slots: vec![Slot { chain_body, key }],
+            ..Config::default()
+        })
+    }
+
+    fn has(&self, f: Fault) -> bool {
+        self.faults.contains(&f)
+    }
+}
+
+/// Splits concatenated DER into its top-level TLVs' lengths.
+fn der_lengths(mut der: &[u8]) -> Option<Vec<usize>> {
+    let mut out = Vec::new();
+    while !der.is_empty() {
+        let n = der_tlv_len(der)?;
+        out.push(n);
+        der = &der[n..];
+    }
+    Some(out)
+}
+
+/// Length of the DER TLV at the start of `der` (header included).
+fn der_tlv_len(der: &[u8]) -> Option<usize> {
+    if der.len() < 2 {
+        return None;
+    }
+    let first = der[1];
+    let (hdr, len) = if first < 0x80 {
+        (2, first as usize)
+    } else {
+        let n = (first & 0x7F) as usize;
+        if n == 0 || n > 3 || der.len() < 2 + n {
+            return None;
+        }
+        let len = der[2..2 + n]
+            .iter()
+            .fold(0usize, |a, b| (a << 8) | *b as usize);
+        (2 + n, len)
+    };
+    let total = hdr + len;
+    (total <= der.len()).then_some(total)
+}
+
+fn check_chain_body(body: &[u8]) -> Result<(), String> {
+    match der_lengths(body) {
+        Some(v) if !v.is_empty() => {}
+        _ => return Err("chain.der is not a sequence of DER certificates".into()),
+    }
+    // Length u16 covers header + RootHash (up to 64) + certificates.
+    if body.len() + 4 + 64 > 0xFFFF {
+        return Err(format!(
+            "certificate chain of {} bytes too long",
+            body.len()
+        ));
+    }
+    Ok(())
 }
 
 /// Parses a version list such as `1.0,1.2,1.3` (or `1.2.1` with an update number).
@@ -62,50 +242,664 @@ pub fn format_version(entry: u16) -> String {
     format!("{}.{}", entry >> 12, (entry >> 8) & 0xF)
 }
 
+/// The 100-byte signing-context prefix of SPDM 1.2+ for `version` (e.g.
+/// 0x12) and a 32-byte-or-shorter context string.
+pub fn signing_prefix(version: u8, context: &[u8]) -> Vec<u8> {
+    let tag = format!("dmtf-spdm-v{}.{}.*", version >> 4, version & 0xF);
+    let mut out = Vec::with_capacity(100);
+    for _ in 0..4 {
+        out.extend_from_slice(tag.as_bytes());
+    }
+    out.resize(64 + 36 - context.len().min(36), 0);
+    out.extend_from_slice(&context[..context.len().min(36)]);
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum State {
+    /// Nothing but GET_VERSION is accepted.
+    Idle,
+    /// VERSION sent; GET_CAPABILITIES expected.
+    AfterVersion,
+    /// CAPABILITIES sent; NEGOTIATE_ALGORITHMS expected.
+    AfterCapabilities,
+    /// ALGORITHMS sent; GET_DIGESTS, GET_CERTIFICATE, CHALLENGE accepted.
+    Negotiated,
+}
+
 /// An emulated SPDM responder.
 #[derive(Debug, Clone)]
 pub struct Responder {
     config: Config,
+    state: State,
+    /// Negotiated SPDMVersion byte (valid from AfterCapabilities).
+    version: u8,
+    /// Requester's DataTransferSize (1.2+), else u32::MAX.
+    req_data_transfer_size: u32,
+    asym: u32,
+    hash: Option<HashAlgo>,
+    /// SPDM certificate chains (header included) per slot, built with the
+    /// negotiated hash.
+    chains: Vec<Vec<u8>>,
+    /// VCA messages: GET_VERSION, VERSION, GET_CAPABILITIES, ...
+    vca: Vec<Vec<u8>>,
+    /// GET_DIGESTS .. CERTIFICATE messages.
+    msg_b: Vec<Vec<u8>>,
+    not_ready_token: u8,
 }
 
 fn error(version: u8, code: u8, data: u8) -> Vec<u8> {
     vec![version, ERROR, code, data]
 }
 
+fn flip_bit(buf: &mut [u8], index: usize) {
+    if let Some(b) = buf.get_mut(index) {
+        *b ^= 1;
+    }
+}
+
+fn truncate4(rsp: &mut Vec<u8>) {
+    let n = rsp.len().saturating_sub(4);
+    rsp.truncate(n);
+}
+
 impl Responder {
     /// Creates a responder.
     pub fn new(config: Config) -> Self {
-        Responder { config }
+        Responder {
+            config,
+            state: State::Idle,
+            version: 0x10,
+            req_data_transfer_size: u32::MAX,
+            asym: 0,
+            hash: None,
+            chains: Vec::new(),
+            vca: Vec::new(),
+            msg_b: Vec::new(),
+            not_ready_token: 0,
+        }
     }
 
-    /// Answers one SPDM request (bare SPDM message, no transport header).
-    pub fn handle(&mut self, req: &[u8]) -> Vec<u8> {
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The negotiated version byte, once GET_CAPABILITIES succeeded.
+    pub fn negotiated_version(&self) -> Option<u8> {
+        (self.state >= State::AfterCapabilities).then_some(self.version)
+    }
+
+    /// The selected (BaseAsymAlgo, BaseHashAlgo), once ALGORITHMS was sent.
+    pub fn negotiated_algorithms(&self) -> Option<(u32, u32)> {
+        (self.state == State::Negotiated).then(|| (self.asym, self.hash.map_or(0, |h| h.bit())))
+    }
+
+    /// The SPDM certificate chain of `slot` (header included), as served,
+    /// once algorithms are negotiated.
+    pub fn chain(&self, slot: usize) -> Option<&[u8]> {
+        self.chains.get(slot).map(|c| &c[..])
+    }
+
+    fn has(&self, f: Fault) -> bool {
+        self.config.has(f)
+    }
+
+    /// Answers one SPDM request (bare SPDM message, no transport header;
+    /// trailing DOE padding is ignored).  `None` means no answer at all
+    /// (the `silent` fault).  Never panics.
+    pub fn handle(&mut self, req: &[u8]) -> Option<Vec<u8>> {
+        if self.has(Fault::Silent) {
+            return None;
+        }
+        if self.has(Fault::Garbage) {
+            let mut n = [0u8; 1];
+            crypto::random_bytes(&mut n);
+            let mut out = vec![0u8; 4 + (n[0] as usize % 61)];
+            crypto::random_bytes(&mut out);
+            return Some(out);
+        }
         let (version, code) = match req {
             [v, c, ..] => (*v, *c),
-            _ => return error(0x10, ERR_INVALID_REQUEST, 0),
+            _ => return Some(error(0x10, ERR_INVALID_REQUEST, 0)),
         };
-        match code {
-            GET_VERSION => {
-                if version != 0x10 {
-                    return error(0x10, ERR_VERSION_MISMATCH, 0);
-                }
-                if req.len() < 4 {
-                    return error(0x10, ERR_INVALID_REQUEST, 0);
-                }
-                let mut rsp = vec![0x10, VERSION, 0, 0, 0, self.config.versions.len() as u8];
-                for v in &self.config.versions {
-                    rsp.extend_from_slice(&v.to_le_bytes());
-                }
-                rsp
-            }
-            _ => error(version, ERR_UNSUPPORTED_REQUEST, code),
+        if self.has(Fault::BusyForever) {
+            return Some(error(version, ERR_BUSY, 0));
         }
+        if self.has(Fault::ResynchLoop) && code != GET_VERSION {
+            return Some(error(version, ERR_REQUEST_RESYNCH, 0));
+        }
+        if self.has(Fault::NotReadyLoop)
+            && (code == RESPOND_IF_READY
+                || (self.state == State::Negotiated
+                    && ![GET_VERSION, GET_CAPABILITIES, NEGOTIATE_ALGORITHMS].contains(&code)))
+        {
+            let original = if code == RESPOND_IF_READY {
+                req.get(2).copied().unwrap_or(0)
+            } else {
+                code
+            };
+            self.not_ready_token = self.not_ready_token.wrapping_add(1);
+            let mut rsp = error(version, ERR_RESPONSE_NOT_READY, 0);
+            rsp.extend_from_slice(&[1, original, self.not_ready_token, 1]);
+            return Some(rsp);
+        }
+        let rsp = match code {
+            GET_VERSION => self.get_version(req),
+            _ => {
+                if self.state == State::Idle {
+                    return Some(error(version, ERR_UNEXPECTED_REQUEST, 0));
+                }
+                if code != GET_CAPABILITIES
+                    && self.state >= State::AfterCapabilities
+                    && version != self.version
+                {
+                    return Some(error(version, ERR_VERSION_MISMATCH, 0));
+                }
+                match code {
+                    GET_CAPABILITIES => self.get_capabilities(req),
+                    NEGOTIATE_ALGORITHMS => self.negotiate_algorithms(req),
+                    GET_DIGESTS => self.get_digests(req),
+                    GET_CERTIFICATE => self.get_certificate(req),
+                    CHALLENGE => self.challenge(req),
+                    RESPOND_IF_READY => Err(ERR_UNEXPECTED_REQUEST),
+                    _ => return Some(error(version, ERR_UNSUPPORTED_REQUEST, code)),
+                }
+            }
+        };
+        Some(match rsp {
+            Ok(r) => r,
+            Err(e) if code == GET_VERSION => error(0x10, e, 0),
+            Err(e) => error(version, e, 0),
+        })
+    }
+
+    /// The version byte responses after VERSION carry.
+    fn rsp_version(&self) -> u8 {
+        if self.has(Fault::WrongVersionByte) {
+            if self.version == 0x10 {
+                0x11
+            } else {
+                self.version - 1
+            }
+        } else {
+            self.version
+        }
+    }
+
+    fn get_version(&mut self, req: &[u8]) -> Result<Vec<u8>, u8> {
+        if req[0] != 0x10 {
+            return Err(ERR_VERSION_MISMATCH);
+        }
+        if req.len() < 4 {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        *self = Responder::new(std::mem::take(&mut self.config));
+        let versions: Vec<u16> = if self.has(Fault::NoCommonVersion) {
+            vec![0x0900, 0x2000]
+        } else {
+            self.config.versions.iter().take(255).copied().collect()
+        };
+        let mut rsp = vec![0x10, VERSION, 0, 0, 0, versions.len() as u8];
+        for v in &versions {
+            rsp.extend_from_slice(&v.to_le_bytes());
+        }
+        if self.has(Fault::TruncateVersion) {
+            truncate4(&mut rsp);
+        }
+        if self.has(Fault::OversizedResponse) {
+            rsp.resize(OVERSIZED_LEN, 0);
+        }
+        self.vca.push(req[..4].to_vec());
+        self.vca.push(rsp.clone());
+        self.state = State::AfterVersion;
+        Ok(rsp)
+    }
+
+    fn get_capabilities(&mut self, req: &[u8]) -> Result<Vec<u8>, u8> {
+        if self.state != State::AfterVersion {
+            return Err(ERR_UNEXPECTED_REQUEST);
+        }
+        let v = req[0];
+        if !self.config.versions.iter().any(|e| (e >> 8) as u8 == v) {
+            return Err(ERR_VERSION_MISMATCH);
+        }
+        let len = match v {
+            0x10 => 4,
+            0x11 => 12,
+            _ => 20,
+        };
+        if req.len() < len {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        let u32_at = |o: usize| u32::from_le_bytes([req[o], req[o + 1], req[o + 2], req[o + 3]]);
+        if v >= 0x12 {
+            let dts = u32_at(12);
+            let max = u32_at(16);
+            if dts < MIN_DATA_TRANSFER_SIZE || max < dts {
+                return Err(ERR_INVALID_REQUEST);
+            }
+            self.req_data_transfer_size = dts;
+        }
+        self.version = v;
+        let mut flags = CAP_CERT | CAP_CHAL;
+        if self.has(Fault::NoChalCap) {
+            flags &= !CAP_CHAL;
+        }
+        let ct = if self.has(Fault::CtExponent64) {
+            64
+        } else {
+            self.config.ct_exponent
+        };
+        let mut rsp = vec![self.rsp_version(), CAPABILITIES, 0, 0, 0, ct, 0, 0];
+        rsp.extend_from_slice(&flags.to_le_bytes());
+        if v >= 0x12 {
+            rsp.extend_from_slice(&self.config.data_transfer_size.to_le_bytes());
+            rsp.extend_from_slice(&self.config.max_spdm_msg_size.to_le_bytes());
+        }
+        if self.has(Fault::TruncateCapabilities) {
+            truncate4(&mut rsp);
+        }
+        self.vca.push(req[..len].to_vec());
+        self.vca.push(rsp.clone());
+        self.state = State::AfterCapabilities;
+        Ok(rsp)
+    }
+
+    fn negotiate_algorithms(&mut self, req: &[u8]) -> Result<Vec<u8>, u8> {
+        if self.state != State::AfterCapabilities {
+            return Err(ERR_UNEXPECTED_REQUEST);
+        }
+        if req.len() < 32 {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        let v = self.version;
+        let len = u16::from_le_bytes([req[4], req[5]]) as usize;
+        if len < 32 || len > req.len() || len > 128 {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        let u32_at = |o: usize| u32::from_le_bytes([req[o], req[o + 1], req[o + 2], req[o + 3]]);
+        let other_params = req[7];
+        let req_asym = u32_at(8);
+        let req_hash = u32_at(12);
+        let ext_asym = req[28] as usize;
+        let ext_hash = req[29] as usize;
+        let mut off = 32 + 4 * (ext_asym + ext_hash);
+        if off > len {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        // AlgStruct tables (1.1+): AlgType, AlgCount (fixed bytes << 4 |
+        // external count), AlgSupported u16, AlgExternal u32 each.
+        let n_structs = if v >= 0x11 { req[2] as usize } else { 0 };
+        let mut types = Vec::with_capacity(n_structs);
+        for _ in 0..n_structs {
+            if off + 4 > len {
+                return Err(ERR_INVALID_REQUEST);
+            }
+            let (ty, count) = (req[off], req[off + 1]);
+            if count >> 4 != 2 || !(2..=5).contains(&ty) || types.last().is_some_and(|t| *t >= ty) {
+                return Err(ERR_INVALID_REQUEST);
+            }
+            types.push(ty);
+            off += 4 + 4 * (count & 0xF) as usize;
+        }
+        if off != len {
+            return Err(ERR_INVALID_REQUEST);
+        }
+
+        let common_asym = req_asym & self.config.asym;
+        let mut asym = crypto::ASYM_PREFERENCE
+            .iter()
+            .copied()
+            .find(|a| common_asym & a != 0)
+            .unwrap_or(0);
+        let hash_bit = crypto::HASH_PREFERENCE
+            .iter()
+            .copied()
+            .find(|h| req_hash & self.config.hash & h != 0)
+            .unwrap_or(0);
+        self.asym = asym;
+        self.hash = HashAlgo::from_bit(hash_bit);
+        let mut hash_sel = hash_bit;
+        if self.has(Fault::UnsupportedAlgorithm) {
+            asym = (0..12)
+                .map(|b| 1u32 << b)
+                .find(|b| req_asym & b == 0)
+                .unwrap_or(0);
+        }
+        if self.has(Fault::TwoAlgorithms) {
+            let other = (0..12)
+                .map(|b| 1u32 << b)
+                .find(|b| req_asym & b != 0 && *b != asym)
+                .or_else(|| (0..12).map(|b| 1u32 << b).find(|b| *b != asym))
+                .unwrap_or(0);
+            asym |= other;
+        }
+        if self.has(Fault::UnsupportedHash) {
+            hash_sel = (0..7)
+                .map(|b| 1u32 << b)
+                .find(|b| req_hash & b == 0)
+                .unwrap_or(0);
+        }
+        let other_sel = if v >= 0x12 && other_params & 0x2 != 0 {
+            0x2
+        } else {
+            0
+        };
+
+        let rsp_len = 36 + 4 * types.len();
+        let mut rsp = vec![self.rsp_version(), ALGORITHMS, types.len() as u8, 0];
+        let shown_len = if self.has(Fault::AlgorithmsLengthWrong) {
+            rsp_len + 4
+        } else {
+            rsp_len
+        };
+        rsp.extend_from_slice(&(shown_len as u16).to_le_bytes());
+        rsp.push(0); // MeasurementSpecificationSel: no MEAS_CAP
+        rsp.push(other_sel);
+        rsp.extend_from_slice(&0u32.to_le_bytes()); // MeasurementHashAlgo
+        rsp.extend_from_slice(&asym.to_le_bytes());
+        rsp.extend_from_slice(&hash_sel.to_le_bytes());
+        // Reserved[11], MELSpecificationSel (1.3), ExtAsymSelCount,
+        // ExtHashSelCount, Reserved[2].
+        rsp.resize(36, 0);
+        for ty in &types {
+            // No KEY_EX/PSK/MUT_AUTH capability: nothing selected.
+            rsp.extend_from_slice(&[*ty, 0x20, 0, 0]);
+        }
+        if self.has(Fault::TruncateAlgorithms) {
+            truncate4(&mut rsp);
+        }
+        self.build_chains();
+        self.vca.push(req[..len].to_vec());
+        self.vca.push(rsp.clone());
+        self.state = State::Negotiated;
+        Ok(rsp)
+    }
+
+    fn build_chains(&mut self) {
+        self.chains.clear();
+        let Some(h) = self.hash else { return };
+        for slot in self.config.slots.iter().take(8) {
+            let body = &slot.chain_body;
+            let root_len = der_tlv_len(body).unwrap_or(body.len());
+            let mut root_hash = h.digest(&body[..root_len]);
+            if self.config.has(Fault::WrongRootHash) {
+                flip_bit(&mut root_hash, 0);
+            }
+            let total = 4 + h.len() + body.len();
+            let shown = if self.config.has(Fault::ChainLengthTooLarge) {
+                total + 16
+            } else if self.config.has(Fault::ChainLengthTooSmall) {
+                total.saturating_sub(16)
+            } else {
+                total
+            };
+            let mut chain = Vec::with_capacity(total);
+            chain.extend_from_slice(&(shown.min(0xFFFF) as u16).to_le_bytes());
+            chain.extend_from_slice(&[0, 0]);
+            chain.extend_from_slice(&root_hash);
+            chain.extend_from_slice(body);
+            self.chains.push(chain);
+        }
+    }
+
+    fn slot_mask(&self) -> u8 {
+        (0..self.chains.len().min(8)).fold(0u8, |m, i| m | (1 << i))
+    }
+
+    /// Certificate requests need a chain and negotiated algorithms.
+    fn check_cert_ready(&self) -> Result<HashAlgo, u8> {
+        if self.state != State::Negotiated {
+            return Err(ERR_UNEXPECTED_REQUEST);
+        }
+        if self.config.slots.is_empty() {
+            return Err(ERR_UNSUPPORTED_REQUEST);
+        }
+        match self.hash {
+            Some(h) if self.asym != 0 => Ok(h),
+            _ => Err(ERR_UNEXPECTED_REQUEST),
+        }
+    }
+
+    fn get_digests(&mut self, req: &[u8]) -> Result<Vec<u8>, u8> {
+        let h = self.check_cert_ready()?;
+        if req.len() < 4 {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        let mask = self.slot_mask();
+        let code = if self.has(Fault::WrongResponseCode) {
+            CERTIFICATE
+        } else {
+            DIGESTS
+        };
+        let param1 = if self.version >= 0x13 { mask } else { 0 };
+        let mut param2 = mask;
+        if self.has(Fault::SlotMaskMismatch) {
+            param2 = if mask == 0xFF {
+                0x7F
+            } else {
+                mask | (mask + 1)
+            };
+        }
+        let mut rsp = vec![self.rsp_version(), code, param1, param2];
+        for chain in &self.chains {
+            rsp.extend_from_slice(&h.digest(chain));
+        }
+        if self.has(Fault::DigestMismatch) {
+            flip_bit(&mut rsp, 4);
+        }
+        if self.has(Fault::TruncateDigests) {
+            truncate4(&mut rsp);
+        }
+        self.msg_b.push(req[..4].to_vec());
+        self.msg_b.push(rsp.clone());
+        Ok(rsp)
+    }
+
+    /// Largest CERTIFICATE portion for this connection.
+    fn max_portion(&self) -> usize {
+        let dts = self
+            .config
+            .data_transfer_size
+            .min(self.req_data_transfer_size) as usize;
+        dts.saturating_sub(8).clamp(1, MAX_PORTION)
+    }
+
+    fn get_certificate(&mut self, req: &[u8]) -> Result<Vec<u8>, u8> {
+        self.check_cert_ready()?;
+        if req.len() < 8 {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        let slot = (req[2] & 0xF) as usize;
+        let Some(chain) = self.chains.get(slot) else {
+            return Err(ERR_INVALID_REQUEST);
+        };
+        let offset = u16::from_le_bytes([req[4], req[5]]) as usize;
+        let length = u16::from_le_bytes([req[6], req[7]]) as usize;
+        let size_only = self.version >= 0x13 && req[3] & 1 != 0;
+        let (portion, remainder) = if size_only {
+            (0, chain.len())
+        } else {
+            if offset >= chain.len() || length == 0 {
+                return Err(ERR_INVALID_REQUEST);
+            }
+            let p = length.min(self.max_portion()).min(chain.len() - offset);
+            (p, chain.len() - offset - p)
+        };
+        let mut data = chain[offset.min(chain.len())..][..portion].to_vec();
+        let mut portion_field = portion;
+        let mut remainder_field = remainder;
+        if self.has(Fault::PortionTooLong) && !size_only {
+            portion_field = (length + 1).min(0xFFFF);
+            data.push(chain.get(offset + portion).copied().unwrap_or(0));
+            remainder_field = remainder.saturating_sub(1);
+        }
+        if self.has(Fault::WrongRemainderLength) {
+            remainder_field += 1;
+        }
+        let slot_field = if self.has(Fault::WrongSlotInCertificate) {
+            ((slot + 1) % 8) as u8
+        } else {
+            slot as u8
+        };
+        let mut rsp = vec![self.rsp_version(), CERTIFICATE, slot_field, 0];
+        rsp.extend_from_slice(&(portion_field as u16).to_le_bytes());
+        rsp.extend_from_slice(&(remainder_field.min(0xFFFF) as u16).to_le_bytes());
+        rsp.extend_from_slice(&data);
+        if self.has(Fault::TruncateCertificate) {
+            truncate4(&mut rsp);
+        }
+        self.msg_b.push(req[..8].to_vec());
+        self.msg_b.push(rsp.clone());
+        Ok(rsp)
+    }
+
+    fn challenge(&mut self, req: &[u8]) -> Result<Vec<u8>, u8> {
+        let h = self.check_cert_ready()?;
+        let v = self.version;
+        let req_len = 4 + NONCE_LEN + if v >= 0x13 { REQUESTER_CONTEXT_LEN } else { 0 };
+        if req.len() < req_len {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        let slot = req[2] as usize;
+        let meas = req[3];
+        if slot >= self.chains.len() || !matches!(meas, 0 | 1 | 0xFF) {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        let key = self
+            .config
+            .slots
+            .get(slot)
+            .ok_or(ERR_INVALID_REQUEST)?
+            .key
+            .clone();
+        if key.asym_mask() & self.asym == 0 {
+            return Err(ERR_UNSPECIFIED);
+        }
+        let req = &req[..req_len];
+
+        let slot_field = if self.has(Fault::WrongSlotInChallengeAuth) {
+            ((slot + 1) % 8) as u8
+        } else {
+            slot as u8
+        };
+        let mut rsp = vec![
+            self.rsp_version(),
+            CHALLENGE_AUTH,
+            slot_field,
+            self.slot_mask(),
+        ];
+        let mut chain_hash = h.digest(&self.chains[slot]);
+        if self.has(Fault::WrongCertChainHash) {
+            flip_bit(&mut chain_hash, 0);
+        }
+        rsp.extend_from_slice(&chain_hash);
+        let mut nonce = [0u8; NONCE_LEN];
+        crypto::random_bytes(&mut nonce);
+        rsp.extend_from_slice(&nonce);
+        if meas != 0 {
+            // No measurements: an all-zero summary hash.
+            rsp.resize(rsp.len() + h.len(), 0);
+        }
+        if self.has(Fault::OpaqueLengthTooLarge) {
+            rsp.extend_from_slice(&1025u16.to_le_bytes());
+            rsp.resize(rsp.len() + 1025, 0);
+        } else {
+            rsp.extend_from_slice(&0u16.to_le_bytes());
+        }
+        if v >= 0x13 {
+            let mut ctx = req[4 + NONCE_LEN..req_len].to_vec();
+            if self.has(Fault::WrongRequesterContext) {
+                flip_bit(&mut ctx, 0);
+            }
+            rsp.extend_from_slice(&ctx);
+        }
+
+        // M1 = A || B || C, as exchanged unless a fault says otherwise.
+        let mut m1 = Vec::new();
+        for (i, m) in self.vca.iter().enumerate() {
+            if !(self.has(Fault::SignWrongTranscript) && i == 3) {
+                m1.extend_from_slice(m);
+            }
+        }
+        for m in &self.msg_b {
+            m1.extend_from_slice(m);
+        }
+        let mut signed_req = req.to_vec();
+        if self.has(Fault::WrongNonce) {
+            signed_req[4] ^= 0xFF;
+        }
+        m1.extend_from_slice(&signed_req);
+        m1.extend_from_slice(&rsp);
+
+        let m1_hash = h.digest(&m1);
+        let with_context = (v >= 0x12) != self.has(Fault::WrongSigningContext);
+        let prehash = if with_context {
+            let mut msg = signing_prefix(v, CHALLENGE_AUTH_CONTEXT);
+            msg.extend_from_slice(&m1_hash);
+            h.digest(&msg)
+        } else {
+            m1_hash
+        };
+        let mut sig = key
+            .sign(self.asym, h, &prehash)
+            .map_err(|_| ERR_UNSPECIFIED)?;
+        if self.has(Fault::BadSignature) {
+            if let Some(b) = sig.last_mut() {
+                *b ^= 1;
+            }
+        }
+        rsp.extend_from_slice(&sig);
+        if self.has(Fault::TruncateChallengeAuth) {
+            truncate4(&mut rsp);
+        }
+        self.msg_b.clear();
+        Ok(rsp)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn get_caps(v: u8) -> Vec<u8> {
+        let mut r = vec![v, GET_CAPABILITIES, 0, 0];
+        if v >= 0x11 {
+            r.extend_from_slice(&[0, 20, 0, 0]);
+            r.extend_from_slice(&0u32.to_le_bytes());
+        }
+        if v >= 0x12 {
+            r.extend_from_slice(&1024u32.to_le_bytes());
+            r.extend_from_slice(&2048u32.to_le_bytes());
+        }
+        r
+    }
+
+    fn negotiate(v: u8, asym: u32, hash: u32) -> Vec<u8> {
+        let structs: &[u8] = if v >= 0x11 {
+            &[
+                2, 0x20, 0x18, 0, 3, 0x20, 2, 0, 4, 0x20, 0x90, 0, 5, 0x20, 1, 0,
+            ]
+        } else {
+            &[]
+        };
+        let mut r = vec![v, NEGOTIATE_ALGORITHMS, (structs.len() / 4) as u8, 0];
+        r.extend_from_slice(&((32 + structs.len()) as u16).to_le_bytes());
+        r.push(1); // DMTF measurement specification
+        r.push(if v >= 0x12 { 0x2 } else { 0 });
+        r.extend_from_slice(&asym.to_le_bytes());
+        r.extend_from_slice(&hash.to_le_bytes());
+        r.resize(32, 0);
+        r.extend_from_slice(structs);
+        r
+    }
+
+    fn vca(r: &mut Responder, v: u8) -> Vec<u8> {
+        r.handle(&[0x10, GET_VERSION, 0, 0]).unwrap();
+        r.handle(&get_caps(v)).unwrap();
+        r.handle(&negotiate(v, 0x1FF, 0x7)).unwrap()
+    }
 
     #[test]
     fn version_list_parsing() {
@@ -122,9 +916,15 @@ mod tests {
     fn answers_get_version_byte_exact() {
         let mut r = Responder::new(Config {
             versions: vec![0x1100, 0x1300],
+            ..Config::default()
         });
         assert_eq!(
-            r.handle(&[0x10, 0x84, 0, 0]),
+            r.handle(&[0x10, 0x84, 0, 0]).unwrap(),
+            vec![0x10, 0x04, 0, 0, 0, 2, 0x00, 0x11, 0x00, 0x13]
+        );
+        // DOE padding after the request is ignored.
+        assert_eq!(
+            r.handle(&[0x10, 0x84, 0, 0, 0, 0, 0, 0]).unwrap(),
             vec![0x10, 0x04, 0, 0, 0, 2, 0x00, 0x11, 0x00, 0x13]
         );
     }
@@ -132,9 +932,189 @@ mod tests {
     #[test]
     fn answers_errors() {
         let mut r = Responder::new(Config::default());
-        assert_eq!(r.handle(&[0x12, 0xE1, 0, 0]), vec![0x12, 0x7F, 0x07, 0xE1]);
-        assert_eq!(r.handle(&[0x11, 0x84, 0, 0]), vec![0x10, 0x7F, 0x41, 0]);
-        assert_eq!(r.handle(&[0x10]), vec![0x10, 0x7F, 0x01, 0]);
-        assert_eq!(r.handle(&[0x10, 0x84]), vec![0x10, 0x7F, 0x01, 0]);
+        // Out of order: nothing before GET_VERSION.
+        assert_eq!(
+            r.handle(&[0x12, 0xE1, 0, 0]).unwrap(),
+            vec![0x12, 0x7F, 0x04, 0]
+        );
+        assert_eq!(
+            r.handle(&[0x11, 0x84, 0, 0]).unwrap(),
+            vec![0x10, 0x7F, 0x41, 0]
+        );
+        assert_eq!(r.handle(&[0x10]).unwrap(), vec![0x10, 0x7F, 0x01, 0]);
+        assert_eq!(r.handle(&[0x10, 0x84]).unwrap(), vec![0x10, 0x7F, 0x01, 0]);
+        assert_eq!(r.handle(&[]).unwrap(), vec![0x10, 0x7F, 0x01, 0]);
+        r.handle(&[0x10, 0x84, 0, 0]).unwrap();
+        // Unknown request code.
+        assert_eq!(
+            r.handle(&[0x12, 0xE0, 0, 0]).unwrap(),
+            vec![0x12, 0x7F, 0x07, 0xE0]
+        );
+        // NEGOTIATE_ALGORITHMS before GET_CAPABILITIES.
+        assert_eq!(
+            r.handle(&negotiate(0x12, 0x80, 0x2)).unwrap(),
+            vec![0x12, 0x7F, 0x04, 0]
+        );
+        // A version not offered in VERSION.
+        assert_eq!(
+            r.handle(&get_caps(0x14)).unwrap(),
+            vec![0x14, 0x7F, 0x41, 0]
+        );
+        // Too short for 1.2.
+        assert_eq!(
+            r.handle(&get_caps(0x11)[..8].iter().map(|_| 0).collect::<Vec<u8>>()),
+            Some(vec![0, 0x7F, 0x07, 0])
+        );
+        let mut short = get_caps(0x12);
+        short.truncate(16);
+        assert_eq!(r.handle(&short).unwrap(), vec![0x12, 0x7F, 0x01, 0]);
+        // DataTransferSize below 42.
+        let mut small = get_caps(0x12);
+        small[12..16].copy_from_slice(&41u32.to_le_bytes());
+        assert_eq!(r.handle(&small).unwrap(), vec![0x12, 0x7F, 0x01, 0]);
+        assert_eq!(r.handle(&get_caps(0x12)).unwrap()[1], CAPABILITIES);
+        // GET_CAPABILITIES twice.
+        assert_eq!(
+            r.handle(&get_caps(0x12)).unwrap(),
+            vec![0x12, 0x7F, 0x04, 0]
+        );
+        // Wrong version after negotiation.
+        assert_eq!(
+            r.handle(&negotiate(0x11, 0x80, 0x2)).unwrap(),
+            vec![0x11, 0x7F, 0x41, 0]
+        );
+        // Malformed NEGOTIATE_ALGORITHMS: bad Length, bad AlgStruct.
+        let mut bad = negotiate(0x12, 0x80, 0x2);
+        bad[4] = 200;
+        assert_eq!(r.handle(&bad).unwrap(), vec![0x12, 0x7F, 0x01, 0]);
+        let mut bad = negotiate(0x12, 0x80, 0x2);
+        bad[33] = 0x30;
+        assert_eq!(r.handle(&bad).unwrap(), vec![0x12, 0x7F, 0x01, 0]);
+        let mut bad = negotiate(0x12, 0x80, 0x2);
+        bad[36] = 2; // types not ascending
+        assert_eq!(r.handle(&bad).unwrap(), vec![0x12, 0x7F, 0x01, 0]);
+        assert_eq!(
+            r.handle(&negotiate(0x12, 0x80, 0x2)).unwrap()[1],
+            ALGORITHMS
+        );
+        // No certificates configured: certificate requests fail.
+        assert_eq!(
+            r.handle(&[0x12, GET_DIGESTS, 0, 0]).unwrap(),
+            vec![0x12, 0x7F, 0x07, 0]
+        );
+        assert_eq!(
+            r.handle(&[0x12, GET_CERTIFICATE, 0, 0, 0, 0, 0, 4])
+                .unwrap(),
+            vec![0x12, 0x7F, 0x07, 0]
+        );
+        // RESPOND_IF_READY with nothing pending.
+        assert_eq!(
+            r.handle(&[0x12, RESPOND_IF_READY, 0x83, 1]).unwrap(),
+            vec![0x12, 0x7F, 0x04, 0]
+        );
+    }
+
+    #[test]
+    fn capabilities_byte_exact_per_version() {
+        for (v, tail) in [
+            (0x10u8, &[][..]),
+            (0x11, &[][..]),
+            (0x12, &[0, 0x10, 0, 0, 0, 0x10, 0, 0][..]),
+            (0x13, &[0, 0x10, 0, 0, 0, 0x10, 0, 0][..]),
+        ] {
+            let mut r = Responder::new(Config::default());
+            r.handle(&[0x10, GET_VERSION, 0, 0]).unwrap();
+            let mut want = vec![v, CAPABILITIES, 0, 0, 0, 16, 0, 0, 6, 0, 0, 0];
+            want.extend_from_slice(tail);
+            assert_eq!(r.handle(&get_caps(v)).unwrap(), want, "version {:#x}", v);
+            assert_eq!(r.negotiated_version(), Some(v));
+        }
+    }
+
+    #[test]
+    fn algorithms_byte_exact_per_version() {
+        for v in [0x10u8, 0x11, 0x12, 0x13] {
+            let mut r = Responder::new(Config::default());
+            let got = vca(&mut r, v);
+            let n = if v >= 0x11 { 4u8 } else { 0 };
+            let len = 36 + 4 * n as u16;
+            let mut want = vec![v, ALGORITHMS, n, 0];
+            want.extend_from_slice(&len.to_le_bytes());
+            want.push(0);
+            want.push(if v >= 0x12 { 2 } else { 0 });
+            want.extend_from_slice(&[0, 0, 0, 0, 0x80, 0, 0, 0, 4, 0, 0, 0]);
+            want.resize(36, 0);
+            if v >= 0x11 {
+                want.extend_from_slice(&[
+                    2, 0x20, 0, 0, 3, 0x20, 0, 0, 4, 0x20, 0, 0, 5, 0x20, 0, 0,
+                ]);
+            }
+            assert_eq!(got, want, "version {:#x}", v);
+            assert_eq!(r.negotiated_algorithms(), Some((0x80, 4)));
+        }
+    }
+
+    #[test]
+    fn algorithm_selection_order() {
+        let pick = |offer: u32, hash: u32, cfg_asym: u32| {
+            let mut r = Responder::new(Config {
+                asym: cfg_asym,
+                ..Config::default()
+            });
+            r.handle(&[0x10, GET_VERSION, 0, 0]).unwrap();
+            r.handle(&get_caps(0x12)).unwrap();
+            let rsp = r.handle(&negotiate(0x12, offer, hash)).unwrap();
+            (
+                u32::from_le_bytes(rsp[12..16].try_into().unwrap()),
+                u32::from_le_bytes(rsp[16..20].try_into().unwrap()),
+            )
+        };
+        assert_eq!(pick(0x1FF, 0x7, 0x1FF), (0x80, 4));
+        assert_eq!(pick(0x17F, 0x3, 0x1FF), (0x10, 2));
+        assert_eq!(pick(0x16F, 0x1, 0x1FF), (0x100, 1));
+        assert_eq!(pick(0x6F, 0x1, 0x1FF), (0x8, 1));
+        assert_eq!(pick(0x67, 0x1, 0x1FF), (0x4, 1));
+        assert_eq!(pick(0x63, 0x1, 0x1FF), (0x40, 1));
+        assert_eq!(pick(0x23, 0x1, 0x1FF), (0x20, 1));
+        assert_eq!(pick(0x3, 0x1, 0x1FF), (0x2, 1));
+        assert_eq!(pick(0x1, 0x1, 0x1FF), (0x1, 1));
+        // Restricted by the configuration; nothing in common selects 0.
+        assert_eq!(pick(0x1FF, 0x7, 0x10), (0x10, 4));
+        assert_eq!(pick(0x80, 0x7, 0x10), (0, 4));
+    }
+
+    #[test]
+    fn signing_prefix_layout() {
+        let p = signing_prefix(0x12, CHALLENGE_AUTH_CONTEXT);
+        assert_eq!(p.len(), 100);
+        assert_eq!(&p[..16], b"dmtf-spdm-v1.2.*");
+        assert_eq!(&p[48..64], b"dmtf-spdm-v1.2.*");
+        assert_eq!(&p[64..68], &[0, 0, 0, 0]);
+        assert_eq!(&p[68..], CHALLENGE_AUTH_CONTEXT);
+    }
+
+    #[test]
+    fn never_panics_on_random_input() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..3000 {
+            let mut r = Responder::new(Config::default());
+            if round % 2 == 0 {
+                vca(&mut r, 0x10 + (round % 4) as u8);
+            }
+            let len = (next() % 80) as usize;
+            let mut req: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if len >= 2 && round % 3 == 0 {
+                req[0] = 0x10 + (round % 4) as u8;
+                req[1] = [0x84, 0xE1, 0xE3, 0x81, 0x82, 0x83, 0xFF][round % 7];
+            }
+            let rsp = r.handle(&req).unwrap();
+            assert!(rsp.len() >= 4);
+        }
     }
 }

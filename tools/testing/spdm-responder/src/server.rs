@@ -19,6 +19,15 @@ pub enum End {
     Protocol(String),
 }
 
+/// Hex dump of a message, shortened past 48 bytes.
+fn hex(b: &[u8]) -> String {
+    let mut s: String = b.iter().take(48).map(|x| format!("{:02x}", x)).collect();
+    if b.len() > 48 {
+        s.push_str(&format!("... ({} bytes)", b.len()));
+    }
+    s
+}
+
 /// Serves requests on `stream` until it ends.  Never panics on peer input:
 /// malformed frames end the connection with [`End::Protocol`].
 pub fn serve<S: Read + Write>(stream: &mut S, responder: &mut Responder, verbose: bool) -> End {
@@ -56,14 +65,19 @@ pub fn serve<S: Read + Write>(stream: &mut S, responder: &mut Responder, verbose
                 }
                 let rsp = responder.handle(obj.payload);
                 if verbose {
-                    eprintln!(
-                        "spdm-responder: req {:02x?} -> rsp {:02x?}",
-                        obj.payload, rsp
-                    );
+                    let shown = rsp.as_deref().map_or("(silent)".to_string(), hex);
+                    eprintln!("spdm-responder: req {} -> rsp {}", hex(obj.payload), shown);
                 }
+                // The `silent` fault: no answer; the peer may time out.
+                let Some(rsp) = rsp else { continue };
                 let payload = doe::build(obj.vendor, obj.kind, &rsp);
                 if payload.len() > frame::MAX_PAYLOAD {
-                    return End::Protocol(format!("response of {} bytes too large", payload.len()));
+                    // Only the `oversized-response` fault does this: send
+                    // it anyway, the peer is meant to reject it.
+                    eprintln!(
+                        "spdm-responder: sending oversized response of {} bytes",
+                        payload.len()
+                    );
                 }
                 Frame {
                     command: frame::CMD_NORMAL,
@@ -105,12 +119,18 @@ mod tests {
     }
 
     fn run(input: Vec<u8>) -> (End, Vec<u8>) {
+        run_with(input, vec![])
+    }
+
+    fn run_with(input: Vec<u8>, faults: Vec<crate::fault::Fault>) -> (End, Vec<u8>) {
         let mut d = Duplex {
             input: Cursor::new(input),
             output: vec![],
         };
         let mut r = Responder::new(Config {
             versions: vec![0x1000, 0x1200],
+            faults,
+            ..Config::default()
         });
         let end = serve(&mut d, &mut r, false);
         (end, d.output)
@@ -171,6 +191,32 @@ mod tests {
         ));
         // Clean close between frames.
         assert!(matches!(run(vec![]).0, End::Closed));
+    }
+
+    #[test]
+    fn silent_fault_sends_nothing_and_keeps_reading() {
+        use crate::fault::Fault;
+        let mut input = normal(doe::build(1, 1, &[0x10, 0x84, 0, 0]));
+        input.extend(normal(doe::build(1, 1, &[0x10, 0x84, 0, 0])));
+        let (end, out) = run_with(input, vec![Fault::Silent]);
+        assert!(matches!(end, End::Closed));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn oversized_fault_is_sent_anyway() {
+        use crate::fault::Fault;
+        let (end, out) = run_with(
+            normal(doe::build(1, 1, &[0x10, 0x84, 0, 0])),
+            vec![Fault::OversizedResponse],
+        );
+        assert!(matches!(end, End::Closed));
+        assert_eq!(out.len(), 12 + 8 + crate::responder::OVERSIZED_LEN);
+        assert_eq!(
+            &out[..12],
+            &[0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0x12, 0xC8],
+            "4808-byte payload"
+        );
     }
 
     #[test]

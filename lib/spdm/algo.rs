@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Cryptographic algorithms negotiated with NEGOTIATE_ALGORITHMS.
+
+use super::error::Error;
+
+/// Base asymmetric (signature) algorithm, `BaseAsymAlgo` / `BaseAsymSel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AsymAlgo {
+    /// RSASSA-PKCS1-v1_5 with a 2048-bit key.
+    RsaSsa2048,
+    /// RSASSA-PSS with a 2048-bit key.
+    RsaPss2048,
+    /// RSASSA-PKCS1-v1_5 with a 3072-bit key.
+    RsaSsa3072,
+    /// RSASSA-PSS with a 3072-bit key.
+    RsaPss3072,
+    /// ECDSA over NIST P-256.
+    EcdsaP256,
+    /// RSASSA-PKCS1-v1_5 with a 4096-bit key.
+    RsaSsa4096,
+    /// RSASSA-PSS with a 4096-bit key.
+    RsaPss4096,
+    /// ECDSA over NIST P-384.
+    EcdsaP384,
+    /// ECDSA over NIST P-521.
+    EcdsaP521,
+}
+
+impl AsymAlgo {
+    /// Every algorithm this requester knows, in bit order.
+    pub const ALL: [AsymAlgo; 9] = [
+        AsymAlgo::RsaSsa2048,
+        AsymAlgo::RsaPss2048,
+        AsymAlgo::RsaSsa3072,
+        AsymAlgo::RsaPss3072,
+        AsymAlgo::EcdsaP256,
+        AsymAlgo::RsaSsa4096,
+        AsymAlgo::RsaPss4096,
+        AsymAlgo::EcdsaP384,
+        AsymAlgo::EcdsaP521,
+    ];
+
+    /// The algorithm's bit in `BaseAsymAlgo`.
+    pub const fn bit(self) -> u32 {
+        match self {
+            AsymAlgo::RsaSsa2048 => 1 << 0,
+            AsymAlgo::RsaPss2048 => 1 << 1,
+            AsymAlgo::RsaSsa3072 => 1 << 2,
+            AsymAlgo::RsaPss3072 => 1 << 3,
+            AsymAlgo::EcdsaP256 => 1 << 4,
+            AsymAlgo::RsaSsa4096 => 1 << 5,
+            AsymAlgo::RsaPss4096 => 1 << 6,
+            AsymAlgo::EcdsaP384 => 1 << 7,
+            AsymAlgo::EcdsaP521 => 1 << 8,
+        }
+    }
+
+    /// Size of a signature in bytes (raw r||s for ECDSA).
+    pub const fn signature_size(self) -> usize {
+        match self {
+            AsymAlgo::RsaSsa2048 | AsymAlgo::RsaPss2048 => 256,
+            AsymAlgo::RsaSsa3072 | AsymAlgo::RsaPss3072 => 384,
+            AsymAlgo::RsaSsa4096 | AsymAlgo::RsaPss4096 => 512,
+            AsymAlgo::EcdsaP256 => 64,
+            AsymAlgo::EcdsaP384 => 96,
+            AsymAlgo::EcdsaP521 => 132,
+        }
+    }
+
+    /// Whether this is an ECDSA algorithm.
+    pub const fn is_ecdsa(self) -> bool {
+        matches!(
+            self,
+            AsymAlgo::EcdsaP256 | AsymAlgo::EcdsaP384 | AsymAlgo::EcdsaP521
+        )
+    }
+
+    /// Whether this is an RSASSA-PSS algorithm.
+    pub const fn is_pss(self) -> bool {
+        matches!(
+            self,
+            AsymAlgo::RsaPss2048 | AsymAlgo::RsaPss3072 | AsymAlgo::RsaPss4096
+        )
+    }
+
+    /// Converts a selection mask with exactly one known bit set.
+    pub fn from_selection(mask: u32) -> Result<AsymAlgo, Error> {
+        single(
+            mask,
+            "BaseAsymSel selects no algorithm",
+            "BaseAsymSel selects several algorithms",
+        )?;
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|a| a.bit() == mask)
+            .ok_or(Error::InvalidField(
+                "BaseAsymSel selects an unknown algorithm",
+            ))
+    }
+
+    /// A short name, e.g. `ecdsa-p384`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            AsymAlgo::RsaSsa2048 => "rsassa-2048",
+            AsymAlgo::RsaPss2048 => "rsapss-2048",
+            AsymAlgo::RsaSsa3072 => "rsassa-3072",
+            AsymAlgo::RsaPss3072 => "rsapss-3072",
+            AsymAlgo::EcdsaP256 => "ecdsa-p256",
+            AsymAlgo::RsaSsa4096 => "rsassa-4096",
+            AsymAlgo::RsaPss4096 => "rsapss-4096",
+            AsymAlgo::EcdsaP384 => "ecdsa-p384",
+            AsymAlgo::EcdsaP521 => "ecdsa-p521",
+        }
+    }
+}
+
+/// Base hash algorithm, `BaseHashAlgo` / `BaseHashSel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HashAlgo {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl HashAlgo {
+    /// Every hash this requester knows, in bit order.
+    pub const ALL: [HashAlgo; 3] = [HashAlgo::Sha256, HashAlgo::Sha384, HashAlgo::Sha512];
+
+    /// Largest digest size of any supported hash.
+    pub const MAX_SIZE: usize = 64;
+
+    /// The algorithm's bit in `BaseHashAlgo`.
+    pub const fn bit(self) -> u32 {
+        match self {
+            HashAlgo::Sha256 => 1 << 0,
+            HashAlgo::Sha384 => 1 << 1,
+            HashAlgo::Sha512 => 1 << 2,
+        }
+    }
+
+    /// Digest size in bytes.
+    pub const fn size(self) -> usize {
+        match self {
+            HashAlgo::Sha256 => 32,
+            HashAlgo::Sha384 => 48,
+            HashAlgo::Sha512 => 64,
+        }
+    }
+
+    /// Converts a selection mask with exactly one known bit set.
+    pub fn from_selection(mask: u32) -> Result<HashAlgo, Error> {
+        single(
+            mask,
+            "BaseHashSel selects no algorithm",
+            "BaseHashSel selects several algorithms",
+        )?;
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|a| a.bit() == mask)
+            .ok_or(Error::InvalidField(
+                "BaseHashSel selects an unknown algorithm",
+            ))
+    }
+
+    /// A short name, e.g. `sha384`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            HashAlgo::Sha256 => "sha256",
+            HashAlgo::Sha384 => "sha384",
+            HashAlgo::Sha512 => "sha512",
+        }
+    }
+}
+
+/// Checks that a selection mask has exactly one bit set.
+fn single(mask: u32, none: &'static str, several: &'static str) -> Result<(), Error> {
+    match mask.count_ones() {
+        1 => Ok(()),
+        0 => Err(Error::InvalidField(none)),
+        _ => Err(Error::InvalidField(several)),
+    }
+}
+
+impl core::fmt::Display for AsymAlgo {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl core::fmt::Display for HashAlgo {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The SPDM certificate chain container (DSP0274 "Certificate chain
+//! format", SPDM 1.0 to 1.3):
+//!
+//! | offset | field                                               |
+//! |--------|-----------------------------------------------------|
+//! | 0      | Length u16: whole chain including this header       |
+//! | 2      | Reserved u16                                        |
+//! | 4      | RootHash\[H\]: hash of the root certificate's DER     |
+//! | 4 + H  | DER X.509 certificates, root (or intermediate) first, leaf last |
+//!
+//! Parsing checks the header and that the certificates are a sequence of
+//! DER `SEQUENCE`s with definite, minimally encoded lengths that exactly
+//! fill the container.  Certificate contents are left to the
+//! [`ChainPolicy`](super::crypto::ChainPolicy).
+
+use super::error::Error;
+use super::messages::CHAIN_HEADER_SIZE;
+
+/// Largest number of certificates accepted in one chain.
+pub const MAX_CERTS: usize = 16;
+
+/// A structurally valid certificate chain, borrowed from a buffer.
+///
+/// # Invariants
+///
+/// `certs` is a non-empty sequence of at most [`MAX_CERTS`] complete DER
+/// `SEQUENCE` elements; `root_hash` is the container's RootHash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertChain<'a> {
+    raw: &'a [u8],
+    root_hash: &'a [u8],
+    certs: &'a [u8],
+    count: usize,
+}
+
+/// Splits one DER element off the front of `der`: returns (element, rest).
+pub fn der_element(der: &[u8]) -> Result<(&[u8], &[u8]), Error> {
+    let bad = Error::BadCertChain("malformed DER length");
+    let (&tag, rest) = der
+        .split_first()
+        .ok_or(Error::BadCertChain("empty certificate"))?;
+    if tag != 0x30 {
+        return Err(Error::BadCertChain("certificate is not a DER SEQUENCE"));
+    }
+    let (&l0, rest) = rest.split_first().ok_or(bad)?;
+    let (len, hdr) = match l0 {
+        0..=0x7F => (usize::from(l0), 2),
+        0x81..=0x83 => {
+            let n = usize::from(l0 & 0x7F);
+            let bytes = rest.get(..n).ok_or(bad)?;
+            let len = bytes
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+            // DER: minimal length encoding.
+            let min = match n {
+                1 => 0x80,
+                2 => 0x100,
+                _ => 0x1_0000,
+            };
+            if len < min {
+                return Err(Error::BadCertChain("non-minimal DER length"));
+            }
+            (len, 2 + n)
+        }
+        _ => return Err(bad),
+    };
+    let total = hdr + len;
+    if total > der.len() {
+        return Err(Error::BadCertChain("certificate extends past the chain"));
+    }
+    Ok(der.split_at(total))
+}
+
+/// Parses the chain container `raw` (as read with GET_CERTIFICATE) for a
+/// hash of `hash_size` bytes.
+pub fn parse_chain(raw: &[u8], hash_size: usize) -> Result<CertChain<'_>, Error> {
+    let [l0, l1, _, _, ..] = *raw else {
+        return Err(Error::BadCertChain("chain shorter than its header"));
+    };
+    let length = usize::from(u16::from_le_bytes([l0, l1]));
+    if length != raw.len() {
+        return Err(Error::BadCertChain(
+            "chain Length field does not match the chain",
+        ));
+    }
+    let root_hash = raw
+        .get(CHAIN_HEADER_SIZE..CHAIN_HEADER_SIZE + hash_size)
+        .ok_or(Error::BadCertChain("chain shorter than its RootHash"))?;
+    let certs = raw.get(CHAIN_HEADER_SIZE + hash_size..).unwrap_or_default();
+    if certs.is_empty() {
+        return Err(Error::BadCertChain("chain holds no certificate"));
+    }
+    let mut rest = certs;
+    let mut count = 0;
+    while !rest.is_empty() {
+        let (_, r) = der_element(rest)?;
+        rest = r;
+        count += 1;
+        if count > MAX_CERTS {
+            return Err(Error::BadCertChain("too many certificates in chain"));
+        }
+    }
+    // INVARIANT: `certs` was just walked as 1..=MAX_CERTS DER elements.
+    Ok(CertChain {
+        raw,
+        root_hash,
+        certs,
+        count,
+    })
+}
+
+impl<'a> CertChain<'a> {
+    /// The whole container, header included.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// RootHash from the container.
+    pub fn root_hash(&self) -> &'a [u8] {
+        self.root_hash
+    }
+
+    /// Number of certificates.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Always `false`: a valid chain holds a certificate.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Iterates over the DER certificates, first (root side) to last (leaf).
+    pub fn certs(&self) -> CertIter<'a> {
+        CertIter { rest: self.certs }
+    }
+
+    /// The first certificate: the root or the first intermediate.
+    pub fn first(&self) -> &'a [u8] {
+        self.certs().next().unwrap_or_default()
+    }
+
+    /// The leaf certificate.
+    pub fn leaf(&self) -> &'a [u8] {
+        self.certs().last().unwrap_or_default()
+    }
+}
+
+/// Iterator over the DER certificates of a [`CertChain`].
+pub struct CertIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for CertIter<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (cert, rest) = der_element(self.rest).ok()?;
+        self.rest = rest;
+        Some(cert)
+    }
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What the requester needs from its environment: hashing, signature
+//! verification, randomness and a certificate trust policy.
+//!
+//! The kernel implements these traits with the kernel crypto API, X.509
+//! parser and the `.cma` keyring; host tests and tools implement them with
+//! RustCrypto crates.  Nothing here allocates.
+
+use super::algo::{AsymAlgo, HashAlgo};
+use super::certchain::CertChain;
+
+/// Failure reported by a [`Crypto`] backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CryptoError {
+    /// The backend does not implement the algorithm.
+    Unsupported,
+    /// The signature does not verify.
+    BadSignature,
+    /// The leaf certificate's public key is unusable (malformed, wrong
+    /// algorithm or size for the negotiated algorithm).
+    BadKey,
+    /// Random number generation failed.
+    Rng,
+    /// Any other backend failure (e.g. out of memory), with a positive
+    /// backend-specific code.
+    Other(i32),
+}
+
+/// An incremental hash computation.
+pub trait Hasher {
+    /// Feeds `data` into the hash.
+    fn update(&mut self, data: &[u8]);
+
+    /// Writes the digest of everything fed so far into `out` and returns its
+    /// size. The hasher keeps its state: more data may be fed afterwards
+    /// (the transcript hash is read at intermediate points).
+    fn digest(&self, out: &mut [u8]) -> Result<usize, CryptoError>;
+}
+
+/// Cryptographic primitives.
+pub trait Crypto {
+    /// Incremental hash context.
+    type Hasher: Hasher;
+    /// A public key taken from a leaf certificate.
+    type PublicKey;
+
+    /// `BaseAsymAlgo` bits of the signature algorithms the backend verifies.
+    fn asym_algorithms(&self) -> u32;
+
+    /// `BaseHashAlgo` bits of the hashes the backend computes.
+    fn hash_algorithms(&self) -> u32;
+
+    /// Starts a hash computation.
+    fn hasher(&mut self, alg: HashAlgo) -> Result<Self::Hasher, CryptoError>;
+
+    /// Extracts the public key of `leaf_der` (a DER X.509 certificate) for
+    /// verifying `alg` signatures. Fails with [`CryptoError::BadKey`] if the
+    /// key does not match `alg` (type, curve or modulus size).
+    fn public_key(
+        &mut self,
+        leaf_der: &[u8],
+        alg: AsymAlgo,
+    ) -> Result<Self::PublicKey, CryptoError>;
+
+    /// Verifies `signature` over the message whose `hash` digest is `digest`.
+    ///
+    /// ECDSA signatures are raw `r || s`; RSASSA-PSS uses a salt as long as
+    /// the digest.
+    fn verify(
+        &mut self,
+        key: &Self::PublicKey,
+        alg: AsymAlgo,
+        hash: HashAlgo,
+        digest: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError>;
+
+    /// Fills `out` with random bytes suitable for a nonce.
+    fn random(&mut self, out: &mut [u8]) -> Result<(), CryptoError>;
+}
+
+/// Why a certificate chain is not trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyError {
+    /// No certificate of the chain is anchored in a trusted root.
+    UntrustedRoot,
+    /// A certificate's signature does not verify with its issuer's key.
+    BadCertificateSignature,
+    /// A certificate is outside its validity period.
+    Expired,
+    /// A certificate cannot be parsed or violates the profile (CA bits,
+    /// key usage, ...).
+    BadCertificate,
+    /// The leaf does not identify this device (e.g. PCIe SAN mismatch).
+    WrongDevice,
+    /// The first certificate is a root (self-signed) whose hash is not the
+    /// chain's RootHash, or the trusted root's hash is not RootHash.
+    RootHashMismatch,
+    /// Any other policy failure, with a positive policy-specific code.
+    Other(i32),
+}
+
+/// Decides whether a device's certificate chain is trusted.
+pub trait ChainPolicy {
+    /// Checks `chain` (already structurally validated by the core: header
+    /// and DER boundaries; its digest matched DIGESTS) read from `slot` for
+    /// signatures with `asym` and `hash`.
+    ///
+    /// `first_is_root` tells whether RootHash is the hash of the chain's
+    /// first certificate.  The specification lets a chain start with the
+    /// root or with a certificate issued by the root: when the first
+    /// certificate is self-signed, `first_is_root` must be true; otherwise
+    /// the root that issued it must hash to [`CertChain::root_hash`].
+    /// Report violations as [`PolicyError::RootHashMismatch`].
+    fn check(
+        &mut self,
+        slot: u8,
+        chain: &CertChain<'_>,
+        first_is_root: bool,
+        asym: AsymAlgo,
+        hash: HashAlgo,
+    ) -> Result<(), PolicyError>;
+}
+
+/// A policy that trusts every structurally valid chain.
+///
+/// For tools that report the verdict of the signature only and for tests;
+/// never for deciding that a device is authentic.
+pub struct AcceptAnyChain;
+
+impl ChainPolicy for AcceptAnyChain {
+    fn check(
+        &mut self,
+        _slot: u8,
+        _chain: &CertChain<'_>,
+        _first_is_root: bool,
+        _asym: AsymAlgo,
+        _hash: HashAlgo,
+    ) -> Result<(), PolicyError> {
+        Ok(())
+    }
+}
+
+/// Receives the transcript as it is hashed, e.g. for the kernel's signature
+/// log. Bytes arrive in transcript order.
+pub trait TranscriptSink {
+    /// Records the next transcript bytes.
+    fn record(&mut self, bytes: &[u8]);
+}

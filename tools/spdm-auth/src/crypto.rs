@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! RustCrypto implementation of [`spdm::Crypto`].
+
+use der::{Decode, Encode};
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use spdm::{AsymAlgo, CryptoError, HashAlgo};
+use x509_cert::Certificate;
+
+/// An incremental SHA-2 computation.
+#[derive(Clone)]
+pub enum HostHasher {
+    /// SHA-256.
+    Sha256(Sha256),
+    /// SHA-384.
+    Sha384(Sha384),
+    /// SHA-512.
+    Sha512(Sha512),
+}
+
+impl HostHasher {
+    /// Starts a hash.
+    pub fn new(alg: HashAlgo) -> Self {
+        match alg {
+            HashAlgo::Sha256 => HostHasher::Sha256(Sha256::new()),
+            HashAlgo::Sha384 => HostHasher::Sha384(Sha384::new()),
+            HashAlgo::Sha512 => HostHasher::Sha512(Sha512::new()),
+        }
+    }
+}
+
+/// Hashes `data` with `alg`.
+pub fn hash(alg: HashAlgo, data: &[u8]) -> Vec<u8> {
+    match alg {
+        HashAlgo::Sha256 => Sha256::digest(data).to_vec(),
+        HashAlgo::Sha384 => Sha384::digest(data).to_vec(),
+        HashAlgo::Sha512 => Sha512::digest(data).to_vec(),
+    }
+}
+
+impl spdm::Hasher for HostHasher {
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            HostHasher::Sha256(h) => h.update(data),
+            HostHasher::Sha384(h) => h.update(data),
+            HostHasher::Sha512(h) => h.update(data),
+        }
+    }
+
+    fn digest(&self, out: &mut [u8]) -> Result<usize, CryptoError> {
+        let d = match self {
+            HostHasher::Sha256(h) => h.clone().finalize().to_vec(),
+            HostHasher::Sha384(h) => h.clone().finalize().to_vec(),
+            HostHasher::Sha512(h) => h.clone().finalize().to_vec(),
+        };
+        out.get_mut(..d.len())
+            .ok_or(CryptoError::Other(1))?
+            .copy_from_slice(&d);
+        Ok(d.len())
+    }
+}
+
+/// A public key from a leaf certificate.
+#[derive(Clone)]
+pub enum HostKey {
+    /// ECDSA P-256.
+    P256(p256::ecdsa::VerifyingKey),
+    /// ECDSA P-384.
+    P384(p384::ecdsa::VerifyingKey),
+    /// ECDSA P-521.
+    P521(p521::ecdsa::VerifyingKey),
+    /// RSA.
+    Rsa(rsa::RsaPublicKey),
+}
+
+impl std::fmt::Debug for HostKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HostKey::P256(_) => "HostKey::P256",
+            HostKey::P384(_) => "HostKey::P384",
+            HostKey::P521(_) => "HostKey::P521",
+            HostKey::Rsa(_) => "HostKey::Rsa",
+        })
+    }
+}
+
+fn bad<E>(_: E) -> CryptoError {
+    CryptoError::BadSignature
+}
+
+/// OID of id-ecPublicKey.
+const OID_EC_PUBLIC_KEY: const_oid::ObjectIdentifier = const_oid::db::rfc5912::ID_EC_PUBLIC_KEY;
+/// OID of rsaEncryption.
+const OID_RSA: const_oid::ObjectIdentifier = const_oid::db::rfc5912::RSA_ENCRYPTION;
+
+/// Extracts the public key of a DER certificate, checked against `alg`.
+pub fn public_key_of(cert_der: &[u8], alg: AsymAlgo) -> Result<HostKey, CryptoError> {
+    let cert = Certificate::from_der(cert_der).map_err(|_| CryptoError::BadKey)?;
+    key_from_spki(&cert.tbs_certificate.subject_public_key_info, Some(alg))
+}
+
+/// Builds a key from a SubjectPublicKeyInfo; with `alg`, checks that it fits.
+pub fn key_from_spki(
+    spki: &x509_cert::spki::SubjectPublicKeyInfoOwned,
+    alg: Option<AsymAlgo>,
+) -> Result<HostKey, CryptoError> {
+    let bits = spki.subject_public_key.raw_bytes();
+    if spki.algorithm.oid == OID_EC_PUBLIC_KEY {
+        let curve = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok())
+            .ok_or(CryptoError::BadKey)?;
+        let key = if curve == const_oid::db::rfc5912::SECP_256_R_1 {
+            HostKey::P256(
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(bits)
+                    .map_err(|_| CryptoError::BadKey)?,
+            )
+        } else if curve == const_oid::db::rfc5912::SECP_384_R_1 {
+            HostKey::P384(
+                p384::ecdsa::VerifyingKey::from_sec1_bytes(bits)
+                    .map_err(|_| CryptoError::BadKey)?,
+            )
+        } else if curve == const_oid::db::rfc5912::SECP_521_R_1 {
+            HostKey::P521(
+                p521::ecdsa::VerifyingKey::from_sec1_bytes(bits)
+                    .map_err(|_| CryptoError::BadKey)?,
+            )
+        } else {
+            return Err(CryptoError::BadKey);
+        };
+        if let Some(alg) = alg {
+            let ok = matches!(
+                (&key, alg),
+                (HostKey::P256(_), AsymAlgo::EcdsaP256)
+                    | (HostKey::P384(_), AsymAlgo::EcdsaP384)
+                    | (HostKey::P521(_), AsymAlgo::EcdsaP521)
+            );
+            if !ok {
+                return Err(CryptoError::BadKey);
+            }
+        }
+        Ok(key)
+    } else if spki.algorithm.oid == OID_RSA {
+        use rsa::pkcs1::DecodeRsaPublicKey;
+        use rsa::traits::PublicKeyParts;
+        let key = rsa::RsaPublicKey::from_pkcs1_der(bits).map_err(|_| CryptoError::BadKey)?;
+        if let Some(alg) = alg {
+            if alg.is_ecdsa() || key.size() != alg.signature_size() {
+                return Err(CryptoError::BadKey);
+            }
+        }
+        Ok(HostKey::Rsa(key))
+    } else {
+        Err(CryptoError::BadKey)
+    }
+}
+
+/// Verifies `sig` over a message whose `hash` digest is `digest`.
+pub fn verify_digest(
+    key: &HostKey,
+    alg: Option<AsymAlgo>,
+    hash: HashAlgo,
+    digest: &[u8],
+    sig: &[u8],
+) -> Result<(), CryptoError> {
+    use ecdsa::signature::hazmat::PrehashVerifier;
+    match key {
+        HostKey::P256(k) => {
+            let s = p256::ecdsa::Signature::from_slice(sig).map_err(bad)?;
+            k.verify_prehash(digest, &s).map_err(bad)
+        }
+        HostKey::P384(k) => {
+            let s = p384::ecdsa::Signature::from_slice(sig).map_err(bad)?;
+            k.verify_prehash(digest, &s).map_err(bad)
+        }
+        HostKey::P521(k) => {
+            let s = p521::ecdsa::Signature::from_slice(sig).map_err(bad)?;
+            // RustCrypto refuses prehashes shorter than half the field
+            // (SHA-256 on P-521). Left-padding to the field size keeps the
+            // integer e = H(m) that ECDSA uses, so the result is standard.
+            let mut padded = [0u8; 66];
+            let d = if digest.len() < 33 && digest.len() <= padded.len() {
+                padded[66 - digest.len()..].copy_from_slice(digest);
+                &padded[..]
+            } else {
+                digest
+            };
+            k.verify_prehash(d, &s).map_err(bad)
+        }
+        HostKey::Rsa(k) => {
+            let pss = alg.is_some_and(|a| a.is_pss());
+            let r = match (hash, pss) {
+                (HashAlgo::Sha256, false) => {
+                    k.verify(rsa::Pkcs1v15Sign::new::<Sha256>(), digest, sig)
+                }
+                (HashAlgo::Sha384, false) => {
+                    k.verify(rsa::Pkcs1v15Sign::new::<Sha384>(), digest, sig)
+                }
+                (HashAlgo::Sha512, false) => {
+                    k.verify(rsa::Pkcs1v15Sign::new::<Sha512>(), digest, sig)
+                }
+                (HashAlgo::Sha256, true) => k.verify(rsa::Pss::new::<Sha256>(), digest, sig),
+                (HashAlgo::Sha384, true) => k.verify(rsa::Pss::new::<Sha384>(), digest, sig),
+                (HashAlgo::Sha512, true) => k.verify(rsa::Pss::new::<Sha512>(), digest, sig),
+            };
+            r.map_err(bad)
+        }
+    }
+}
+
+/// [`spdm::Crypto`] with RustCrypto and the OS random number generator.
+#[derive(Default)]
+pub struct HostCrypto;
+
+impl spdm::Crypto for HostCrypto {
+    type Hasher = HostHasher;
+    type PublicKey = HostKey;
+
+    fn asym_algorithms(&self) -> u32 {
+        spdm::auth::ALL_ASYM
+    }
+
+    fn hash_algorithms(&self) -> u32 {
+        spdm::auth::ALL_HASH
+    }
+
+    fn hasher(&mut self, alg: HashAlgo) -> Result<HostHasher, CryptoError> {
+        Ok(HostHasher::new(alg))
+    }
+
+    fn public_key(&mut self, leaf_der: &[u8], alg: AsymAlgo) -> Result<HostKey, CryptoError> {
+        public_key_of(leaf_der, alg)
+    }
+
+    fn verify(
+        &mut self,
+        key: &HostKey,
+        alg: AsymAlgo,
+        hash: HashAlgo,
+        digest: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        if signature.len() != alg.signature_size() {
+            return Err(CryptoError::BadSignature);
+        }
+        verify_digest(key, Some(alg), hash, digest, signature)
+    }
+
+    fn random(&mut self, out: &mut [u8]) -> Result<(), CryptoError> {
+        OsRng.try_fill_bytes(out).map_err(|_| CryptoError::Rng)
+    }
+}
+
+/// Re-encodes a DER value (helper for policy code).
+pub fn to_der<T: Encode>(v: &T) -> Option<Vec<u8>> {
+    v.to_der().ok()
+}

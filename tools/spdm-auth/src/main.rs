@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `spdm-auth`: authenticate an SPDM responder over the QEMU/spdm-emu socket
+//! protocol (PCI DOE transport) with the same requester core the kernel uses.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use spdm::{AsymAlgo, HashAlgo, Options, Version};
+use spdm_auth::crypto::HostCrypto;
+use spdm_auth::policy::X509Policy;
+use spdm_auth::socket::SocketTransport;
+
+const USAGE: &str = "\
+usage: spdm-auth --port N [options]
+  --host ADDR       responder address (default 127.0.0.1)
+  --port N          responder TCP port
+  --trust FILE      trusted root certificate (DER); repeatable. Without it
+                    the chain is not validated and the verdict says so
+  --san STRING      require the leaf's PCIe SAN (otherName 2.23.147)
+  --slot N          certificate slot (default: lowest populated)
+  --versions LIST   versions to offer, e.g. 1.2,1.3 (default 1.0-1.3)
+  --asym LIST       signature algorithms to offer (ecdsa-p256, ecdsa-p384,
+                    ecdsa-p521, rsassa-2048/3072/4096, rsapss-2048/3072/4096)
+  --hash LIST       hashes to offer (sha256, sha384, sha512)
+  --max-ct N        largest CTExponent accepted (default 23, PCIe CMA)
+  --count N         authenticate N times on one connection (default 1)
+  --timeout-ms N    per-message timeout (default 5000)
+  --quiet           only the summary";
+
+struct Args {
+    addr: String,
+    trust: Vec<Vec<u8>>,
+    san: Option<String>,
+    slot: Option<u8>,
+    versions: Vec<Version>,
+    asym: u32,
+    hash: u32,
+    max_ct: u8,
+    count: u32,
+    timeout: Duration,
+    quiet: bool,
+}
+
+fn parse_list<T: Copy + Into<u32>>(
+    s: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<u32, String> {
+    let mut mask = 0;
+    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let a = all
+            .iter()
+            .copied()
+            .find(|a| name(*a) == item)
+            .ok_or_else(|| format!("unknown algorithm '{}'", item))?;
+        mask |= a.into();
+    }
+    Ok(mask)
+}
+
+#[derive(Clone, Copy)]
+struct A(AsymAlgo);
+impl From<A> for u32 {
+    fn from(a: A) -> u32 {
+        a.0.bit()
+    }
+}
+#[derive(Clone, Copy)]
+struct H(HashAlgo);
+impl From<H> for u32 {
+    fn from(h: H) -> u32 {
+        h.0.bit()
+    }
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut host = "127.0.0.1".to_string();
+    let mut port = None;
+    let mut a = Args {
+        addr: String::new(),
+        trust: vec![],
+        san: None,
+        slot: None,
+        versions: Version::SUPPORTED.to_vec(),
+        asym: spdm::auth::ALL_ASYM,
+        hash: spdm::auth::ALL_HASH,
+        max_ct: 23,
+        count: 1,
+        timeout: Duration::from_millis(5000),
+        quiet: false,
+    };
+    let asyms: Vec<A> = AsymAlgo::ALL.iter().map(|x| A(*x)).collect();
+    let hashes: Vec<H> = HashAlgo::ALL.iter().map(|x| H(*x)).collect();
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut val = |n: &str| it.next().ok_or_else(|| format!("{} needs a value", n));
+        match arg.as_str() {
+            "--host" => host = val("--host")?,
+            "--port" => port = Some(val("--port")?.parse::<u16>().map_err(|_| "bad --port")?),
+            "--trust" => {
+                let f = val("--trust")?;
+                a.trust
+                    .push(std::fs::read(&f).map_err(|e| format!("{}: {}", f, e))?);
+            }
+            "--san" => a.san = Some(val("--san")?),
+            "--slot" => a.slot = Some(val("--slot")?.parse().map_err(|_| "bad --slot")?),
+            "--versions" => {
+                a.versions = val("--versions")?
+                    .split(',')
+                    .map(|v| {
+                        let (maj, min) = v.trim().split_once('.').ok_or("bad version")?;
+                        let (maj, min) = (
+                            maj.parse().map_err(|_| "bad version")?,
+                            min.parse().map_err(|_| "bad version")?,
+                        );
+                        Version::new(maj, min).ok_or("bad version")
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "--asym" => a.asym = parse_list(&val("--asym")?, &asyms, |x| x.0.name())?,
+            "--hash" => a.hash = parse_list(&val("--hash")?, &hashes, |x| x.0.name())?,
+            "--max-ct" => a.max_ct = val("--max-ct")?.parse().map_err(|_| "bad --max-ct")?,
+            "--count" => a.count = val("--count")?.parse().map_err(|_| "bad --count")?,
+            "--timeout-ms" => {
+                a.timeout = Duration::from_millis(
+                    val("--timeout-ms")?
+                        .parse()
+                        .map_err(|_| "bad --timeout-ms")?,
+                )
+            }
+            "--quiet" => a.quiet = true,
+            "--help" | "-h" => {
+                println!("{}", USAGE);
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument '{}'\n{}", other, USAGE)),
+        }
+    }
+    let port = port.ok_or_else(|| format!("--port is required\n{}", USAGE))?;
+    a.addr = format!("{}:{}", host, port);
+    Ok(a)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{:02x}", x)).collect()
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("spdm-auth: {}", e);
+            return ExitCode::from(2);
+        }
+    };
+    let mut t = match SocketTransport::connect(&args.addr, args.timeout) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("spdm-auth: cannot connect to {}: {}", args.addr, e);
+            return ExitCode::from(1);
+        }
+    };
+    let opts = Options {
+        slot: args.slot,
+        max_ct_exponent: args.max_ct,
+        versions: &args.versions,
+        asym: args.asym,
+        hash: args.hash,
+    };
+    let mut message = vec![0u8; 4096];
+    let mut chain = vec![0u8; 0xFFFF];
+    let mut record = Box::<spdm::AuthRecord>::default();
+    let mut crypto = HostCrypto;
+    let mut ok = 0u32;
+    let start = Instant::now();
+    for i in 0..args.count {
+        let bufs = spdm::Buffers {
+            message: &mut message,
+            chain: &mut chain,
+        };
+        let r = if args.trust.is_empty() {
+            spdm::authenticate(
+                &mut t,
+                &mut crypto,
+                &mut spdm::crypto::AcceptAnyChain,
+                &opts,
+                bufs,
+                &mut record,
+                None,
+            )
+        } else {
+            let mut policy = X509Policy::new(args.trust.clone());
+            if let Some(s) = &args.san {
+                policy = policy.expect_san(s);
+            }
+            spdm::authenticate(
+                &mut t,
+                &mut crypto,
+                &mut policy,
+                &opts,
+                bufs,
+                &mut record,
+                None,
+            )
+        };
+        match r {
+            Ok(a) => {
+                ok += 1;
+                if !args.quiet && i == 0 {
+                    let certs = spdm::certchain::parse_chain(
+                        &chain[..a.chain_len],
+                        a.algorithms.hash.size(),
+                    )
+                    .map(|c| c.len())
+                    .unwrap_or(0);
+                    println!("version:        {}", a.version);
+                    println!(
+                        "capabilities:   flags {:#010x} ct_exponent {}",
+                        a.capabilities.flags, a.capabilities.ct_exponent
+                    );
+                    println!(
+                        "algorithms:     {} {}",
+                        a.algorithms.asym, a.algorithms.hash
+                    );
+                    println!(
+                        "slot:           {} (populated mask {:#04x})",
+                        a.slot, record.slot_mask
+                    );
+                    println!(
+                        "chain:          {} bytes, {} certificates",
+                        a.chain_len, certs
+                    );
+                    println!(
+                        "transcript:     {}",
+                        hex(&record.transcript_hash[..record.hash_size])
+                    );
+                    println!("signature:      {} bytes", record.signature_len);
+                }
+            }
+            Err(e) => {
+                println!(
+                    "authentication {} failed: {} ({:?}, {:?})",
+                    i + 1,
+                    e,
+                    e,
+                    e.kind()
+                );
+                t.shutdown();
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let el = start.elapsed();
+    let verdict = if args.trust.is_empty() {
+        "signature valid, certificate chain NOT validated (no --trust)"
+    } else {
+        "authenticated"
+    };
+    println!(
+        "verdict:        {} ({} of {}; {:.3} ms per authentication)",
+        verdict,
+        ok,
+        args.count,
+        el.as_secs_f64() * 1000.0 / f64::from(args.count.max(1))
+    );
+    t.shutdown();
+    ExitCode::SUCCESS
+}

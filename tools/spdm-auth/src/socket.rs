@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Client side of the QEMU / spdm-emu socket protocol, PCI DOE transport.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use spdm::TransportError;
+
+/// Command: normal message.
+pub const CMD_NORMAL: u32 = 0x0001;
+/// Command: shutdown.
+pub const CMD_SHUTDOWN: u32 = 0xFFFE;
+/// Transport type: PCI DOE.
+pub const TRANSPORT_PCI_DOE: u32 = 0x02;
+/// Largest payload accepted from the responder (QEMU's limit).
+pub const MAX_PAYLOAD: usize = 0x1200;
+
+/// An SPDM transport over a TCP connection to an spdm-emu style responder.
+pub struct SocketTransport {
+    stream: TcpStream,
+}
+
+impl SocketTransport {
+    /// Connects to `addr` (e.g. `127.0.0.1:2323`).
+    pub fn connect(addr: &str, timeout: Duration) -> io::Result<Self> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_nodelay(true)?;
+        Ok(SocketTransport { stream })
+    }
+
+    fn send(&mut self, command: u32, payload: &[u8]) -> io::Result<()> {
+        let mut out = Vec::with_capacity(12 + payload.len());
+        out.extend_from_slice(&command.to_be_bytes());
+        out.extend_from_slice(&TRANSPORT_PCI_DOE.to_be_bytes());
+        out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        out.extend_from_slice(payload);
+        self.stream.write_all(&out)
+    }
+
+    fn receive(&mut self) -> io::Result<(u32, Vec<u8>)> {
+        let mut hdr = [0u8; 12];
+        self.stream.read_exact(&mut hdr)?;
+        let command = u32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+        let size = u32::from_be_bytes([hdr[8], hdr[9], hdr[10], hdr[11]]) as usize;
+        if size > MAX_PAYLOAD {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "oversized frame",
+            ));
+        }
+        let mut payload = vec![0u8; size];
+        self.stream.read_exact(&mut payload)?;
+        Ok((command, payload))
+    }
+
+    /// Tells the responder the session is over.
+    pub fn shutdown(&mut self) {
+        let _ = self.send(CMD_SHUTDOWN, &[]);
+    }
+}
+
+/// Wraps an SPDM message in a DOE data object (vendor 1, type 1).
+pub fn doe_wrap(msg: &[u8]) -> Vec<u8> {
+    let padded = msg.len().div_ceil(4) * 4;
+    let dwords = (8 + padded) / 4;
+    let mut out = Vec::with_capacity(8 + padded);
+    out.extend_from_slice(&0x0001_0001u32.to_le_bytes());
+    out.extend_from_slice(&(dwords as u32 & 0x3_FFFF).to_le_bytes());
+    out.extend_from_slice(msg);
+    out.resize(8 + padded, 0);
+    out
+}
+
+/// Unwraps a DOE data object, checking its header; returns the payload
+/// (including dword padding, as a real DOE mailbox would).
+pub fn doe_unwrap(obj: &[u8]) -> Result<&[u8], TransportError> {
+    if obj.len() < 8 || !obj.len().is_multiple_of(4) {
+        return Err(TransportError::Io);
+    }
+    let dw0 = u32::from_le_bytes([obj[0], obj[1], obj[2], obj[3]]);
+    let dw1 = u32::from_le_bytes([obj[4], obj[5], obj[6], obj[7]]) & 0x3_FFFF;
+    if dw0 != 0x0001_0001 || dw1 as usize * 4 != obj.len() {
+        return Err(TransportError::Io);
+    }
+    Ok(&obj[8..])
+}
+
+impl spdm::Transport for SocketTransport {
+    fn exchange(&mut self, request: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
+        let io_err = |e: io::Error| match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => TransportError::Timeout,
+            _ => TransportError::Io,
+        };
+        self.send(CMD_NORMAL, &doe_wrap(request)).map_err(io_err)?;
+        let (command, payload) = self.receive().map_err(io_err)?;
+        if command != CMD_NORMAL {
+            return Err(TransportError::Io);
+        }
+        let msg = doe_unwrap(&payload)?;
+        let out = response
+            .get_mut(..msg.len())
+            .ok_or(TransportError::Overflow)?;
+        out.copy_from_slice(msg);
+        Ok(msg.len())
+    }
+
+    fn wait(&mut self, micros: u64) {
+        std::thread::sleep(Duration::from_micros(micros));
+    }
+}

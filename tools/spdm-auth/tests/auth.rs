@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The requester core (lib/spdm) against the responder emulator, in memory:
+//! every version x signature algorithm x hash, every fault, every bad
+//! certificate variant.
+
+mod common;
+
+use common::*;
+use spdm::{AsymAlgo, Error, ErrorKind, HashAlgo, Options, PolicyError, Version};
+use spdm_auth::crypto::HostCrypto;
+use spdm_auth::policy::X509Policy;
+use spdm_responder::responder::{Config, Fault};
+
+const QEMU_NVME_SAN: &str = "Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4:SSID=1100";
+
+fn run(
+    cfg: Config,
+    policy: &mut X509Policy,
+    opts: &Options<'_>,
+) -> Result<spdm::Authenticated<spdm_auth::crypto::HostKey>, Error> {
+    let mut t = MemTransport::new(cfg);
+    let mut b = Bufs::new();
+    spdm::authenticate(
+        &mut t,
+        &mut HostCrypto,
+        policy,
+        opts,
+        spdm::Buffers {
+            message: &mut b.message,
+            chain: &mut b.chain,
+        },
+        &mut b.record,
+        None,
+    )
+}
+
+fn version_entry(v: Version) -> u16 {
+    u16::from(v.as_byte()) << 8
+}
+
+#[test]
+fn every_version_algorithm_and_hash_authenticates() {
+    let cases: &[(&str, &[AsymAlgo])] = &[
+        ("ecp256", &[AsymAlgo::EcdsaP256]),
+        ("ecp384", &[AsymAlgo::EcdsaP384]),
+        ("ecp521", &[AsymAlgo::EcdsaP521]),
+        ("rsa2048", &[AsymAlgo::RsaSsa2048, AsymAlgo::RsaPss2048]),
+        ("rsa3072", &[AsymAlgo::RsaSsa3072, AsymAlgo::RsaPss3072]),
+        ("rsa4096", &[AsymAlgo::RsaSsa4096, AsymAlgo::RsaPss4096]),
+    ];
+    let mut n = 0;
+    for v in Version::SUPPORTED {
+        for (variant, algs) in cases {
+            for asym in *algs {
+                for hash in HashAlgo::ALL {
+                    let mut cfg = config(variant);
+                    cfg.versions = vec![version_entry(v)];
+                    cfg.asym = asym.bit();
+                    cfg.hash = hash.bit();
+                    let mut policy = X509Policy::new(vec![root(variant)]).expect_san(QEMU_NVME_SAN);
+                    let a = run(cfg, &mut policy, &Options::CMA)
+                        .unwrap_or_else(|e| panic!("{} {} {} {}: {:?}", v, variant, asym, hash, e));
+                    assert_eq!(a.version, v);
+                    assert_eq!(a.algorithms.asym, *asym);
+                    assert_eq!(a.algorithms.hash, hash);
+                    assert_eq!(a.slot, 0);
+                    n += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(n, 4 * 9 * 3);
+}
+
+#[test]
+fn record_holds_the_evidence() {
+    let mut t = MemTransport::new(config("ecp384"));
+    let mut b = Bufs::new();
+    let mut policy = X509Policy::new(vec![root("ecp384")]);
+    let a = spdm::authenticate(
+        &mut t,
+        &mut HostCrypto,
+        &mut policy,
+        &Options::CMA,
+        spdm::Buffers {
+            message: &mut b.message,
+            chain: &mut b.chain,
+        },
+        &mut b.record,
+        None,
+    )
+    .unwrap();
+    let r = &b.record;
+    assert_eq!(a.version, Version::V1_3);
+    assert_eq!(r.slot_mask, 1);
+    assert_eq!(r.hash_size, a.algorithms.hash.size());
+    assert_eq!(r.signature_len, a.algorithms.asym.signature_size());
+    let chain = &b.chain[..a.chain_len];
+    assert_eq!(
+        chain,
+        t.responder.chain(0).unwrap(),
+        "chain read byte for byte"
+    );
+    assert_eq!(
+        &r.digests[0][..r.hash_size],
+        &spdm_auth::crypto::hash(a.algorithms.hash, chain)[..]
+    );
+    assert_ne!(r.requester_nonce, [0; 32]);
+    assert_ne!(r.responder_nonce, r.requester_nonce);
+}
+
+struct Recorder(Vec<u8>);
+impl spdm::TranscriptSink for Recorder {
+    fn record(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+}
+
+#[test]
+fn transcript_sink_matches_the_signed_hash() {
+    for v in Version::SUPPORTED {
+        let mut cfg = config("ecp256");
+        cfg.versions = vec![version_entry(v)];
+        let mut t = MemTransport::new(cfg);
+        let mut b = Bufs::new();
+        let mut rec = Recorder(vec![]);
+        let mut policy = X509Policy::new(vec![root("ecp256")]);
+        let a = spdm::authenticate(
+            &mut t,
+            &mut HostCrypto,
+            &mut policy,
+            &Options::CMA,
+            spdm::Buffers {
+                message: &mut b.message,
+                chain: &mut b.chain,
+            },
+            &mut b.record,
+            Some(&mut rec),
+        )
+        .unwrap();
+        // The transcript starts with GET_VERSION and VERSION.
+        assert_eq!(&rec.0[..4], &[0x10, 0x84, 0, 0]);
+        assert_eq!(&rec.0[4..6], &[0x10, 0x04]);
+        let h = spdm_auth::crypto::hash(a.algorithms.hash, &rec.0);
+        assert_eq!(&b.record.transcript_hash[..h.len()], &h[..], "{}", v);
+    }
+}
+
+#[test]
+fn chooses_requested_slot_and_rejects_empty_slot() {
+    let mut cfg = config("ecp256");
+    let s = cfg.slots[0].clone();
+    cfg.slots.push(s.clone());
+    cfg.slots.push(s);
+    let opts = Options {
+        slot: Some(2),
+        ..Options::CMA
+    };
+    let mut policy = X509Policy::new(vec![root("ecp256")]);
+    let a = run(cfg.clone(), &mut policy, &opts).unwrap();
+    assert_eq!(a.slot, 2);
+    let opts = Options {
+        slot: Some(5),
+        ..Options::CMA
+    };
+    assert_eq!(
+        run(cfg, &mut policy, &opts).err(),
+        Some(Error::SlotNotPopulated(5))
+    );
+}
+
+#[test]
+fn small_message_buffer_reads_chain_in_portions() {
+    let mut t = MemTransport::new(config("rsa4096"));
+    let mut message = vec![0u8; 700];
+    let mut chain = vec![0u8; 0xFFFF];
+    let mut record = Box::<spdm::AuthRecord>::default();
+    let mut policy = X509Policy::new(vec![root("rsa4096")]);
+    let a = spdm::authenticate(
+        &mut t,
+        &mut HostCrypto,
+        &mut policy,
+        &Options::CMA,
+        spdm::Buffers {
+            message: &mut message,
+            chain: &mut chain,
+        },
+        &mut record,
+        None,
+    )
+    .unwrap();
+    assert!(a.chain_len > 3000);
+    assert!(
+        t.exchanges > 4 + a.chain_len / 700,
+        "{} exchanges",
+        t.exchanges
+    );
+}
+
+#[test]
+fn ct_exponent_limit_is_enforced() {
+    let mut cfg = config("ecp256");
+    cfg.ct_exponent = 24;
+    let mut policy = X509Policy::new(vec![root("ecp256")]);
+    assert_eq!(
+        run(cfg.clone(), &mut policy, &Options::CMA).err(),
+        Some(Error::CtExponentTooLarge(24))
+    );
+    let opts = Options {
+        max_ct_exponent: 30,
+        ..Options::CMA
+    };
+    assert!(run(cfg, &mut policy, &opts).is_ok());
+}
+
+/// What each fault must produce.
+fn expected(f: Fault, e: &Error) -> bool {
+    use Error::*;
+    match f.name() {
+        "bad-signature" | "sign-wrong-transcript" | "wrong-nonce" | "wrong-signing-context" => {
+            *e == SignatureInvalid
+        }
+        "wrong-cert-chain-hash" => *e == CertChainHashMismatch,
+        // DIGESTS names more slots than it carries digests for.
+        "slot-mask-mismatch" => matches!(e, InvalidField(_) | Truncated { .. }),
+        "wrong-slot-in-challenge-auth"
+        | "wrong-slot-in-certificate"
+        | "portion-too-long"
+        | "opaque-length-too-large"
+        | "ct-exponent-64"
+        | "unsupported-algorithm"
+        | "unsupported-hash"
+        | "two-algorithms" => matches!(e, InvalidField(_)),
+        "wrong-requester-context" => *e == RequesterContextMismatch,
+        "truncate-challenge-auth"
+        | "truncate-certificate"
+        | "truncate-digests"
+        | "truncate-version"
+        | "truncate-capabilities"
+        | "truncate-algorithms"
+        | "algorithms-length-wrong" => matches!(e, Truncated { .. }),
+        "wrong-root-hash" => *e == RootHashMismatch,
+        "chain-length-too-large" | "chain-length-too-small" => matches!(e, BadCertChain(_)),
+        // The device then refuses our follow-up request for bytes past its chain.
+        "wrong-remainder-length" => matches!(e, ErrorResponse { .. } | InvalidField(_)),
+        "digest-mismatch" => *e == DigestMismatch,
+        "wrong-response-code" => matches!(e, UnexpectedResponse { .. }),
+        "no-common-version" => *e == NoCommonVersion,
+        "oversized-response" => *e == Transport(spdm::TransportError::Overflow),
+        "wrong-version-byte" => matches!(e, VersionMismatch { .. }),
+        "no-chal-cap" => *e == MissingCapability("CHAL_CAP"),
+        "busy-forever" => *e == Busy,
+        "not-ready-loop" => *e == ResponseNotReady,
+        "resynch-loop" => *e == Resynch,
+        "garbage" => e.kind() == ErrorKind::DeviceMisbehaved,
+        "silent" => *e == Transport(spdm::TransportError::Timeout),
+        other => panic!("fault {} has no expectation", other),
+    }
+}
+
+/// Runs one fault against SPDM 1.1 and 1.3 devices with ECDSA and RSA keys.
+fn check_fault(name: &str) {
+    let f = Fault::from_name(name).unwrap_or_else(|| panic!("unknown fault {}", name));
+    for variant in ["ecp256", "rsa3072"] {
+        for v in [Version::V1_1, Version::V1_3] {
+            let mut cfg = config(variant);
+            cfg.versions = vec![version_entry(v)];
+            cfg.faults = vec![f];
+            let mut policy = X509Policy::new(vec![root(variant)]);
+            let r = run(cfg, &mut policy, &Options::CMA);
+            // RequesterContext does not exist before 1.3.
+            if name == "wrong-requester-context" && v < Version::V1_3 {
+                assert!(r.is_ok());
+                continue;
+            }
+            let Err(e) = r else {
+                panic!("fault {} ({} {}) authenticated", name, variant, v);
+            };
+            if name == "wrong-signing-context" && v < Version::V1_2 {
+                // 1.0/1.1 have no signing context; the fault still breaks the signature.
+                assert_eq!(e, Error::SignatureInvalid);
+                continue;
+            }
+            assert!(
+                expected(f, &e),
+                "fault {} ({} {}): got {:?}",
+                name,
+                variant,
+                v,
+                e
+            );
+        }
+    }
+}
+
+macro_rules! fault_tests {
+    ($($test:ident => $name:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                check_fault($name);
+            }
+        )*
+
+        #[test]
+        fn every_fault_has_a_test() {
+            let tested = [$($name),*];
+            for f in Fault::ALL {
+                assert!(tested.contains(&f.name()), "fault {} has no test", f.name());
+            }
+            assert!(tested.len() >= 20);
+        }
+    };
+}
+
+fault_tests! {
+    fault_bad_signature => "bad-signature",
+    fault_sign_wrong_transcript => "sign-wrong-transcript",
+    fault_wrong_nonce => "wrong-nonce",
+    fault_wrong_signing_context => "wrong-signing-context",
+    fault_wrong_cert_chain_hash => "wrong-cert-chain-hash",
+    fault_wrong_slot_in_challenge_auth => "wrong-slot-in-challenge-auth",
+    fault_wrong_requester_context => "wrong-requester-context",
+    fault_opaque_length_too_large => "opaque-length-too-large",
+    fault_truncate_challenge_auth => "truncate-challenge-auth",
+    fault_wrong_root_hash => "wrong-root-hash",
+    fault_chain_length_too_large => "chain-length-too-large",
+    fault_chain_length_too_small => "chain-length-too-small",
+    fault_truncate_certificate => "truncate-certificate",
+    fault_portion_too_long => "portion-too-long",
+    fault_wrong_remainder_length => "wrong-remainder-length",
+    fault_wrong_slot_in_certificate => "wrong-slot-in-certificate",
+    fault_digest_mismatch => "digest-mismatch",
+    fault_slot_mask_mismatch => "slot-mask-mismatch",
+    fault_truncate_digests => "truncate-digests",
+    fault_wrong_response_code => "wrong-response-code",
+    fault_truncate_version => "truncate-version",
+    fault_no_common_version => "no-common-version",
+    fault_oversized_response => "oversized-response",
+    fault_wrong_version_byte => "wrong-version-byte",
+    fault_truncate_capabilities => "truncate-capabilities",
+    fault_ct_exponent_64 => "ct-exponent-64",
+    fault_no_chal_cap => "no-chal-cap",
+    fault_truncate_algorithms => "truncate-algorithms",
+    fault_algorithms_length_wrong => "algorithms-length-wrong",
+    fault_unsupported_algorithm => "unsupported-algorithm",
+    fault_unsupported_hash => "unsupported-hash",
+    fault_two_algorithms => "two-algorithms",
+    fault_busy_forever => "busy-forever",
+    fault_not_ready_loop => "not-ready-loop",
+    fault_resynch_loop => "resynch-loop",
+    fault_garbage => "garbage",
+    fault_silent => "silent",
+}
+
+#[test]
+fn bad_certificates_are_not_trusted() {
+    let cases = [
+        ("expired", PolicyError::Expired),
+        ("nodigsig", PolicyError::BadCertificate),
+        ("wrongsan", PolicyError::WrongDevice),
+        ("noleafsan", PolicyError::WrongDevice),
+        ("otherroot", PolicyError::UntrustedRoot),
+    ];
+    for (variant, want) in cases {
+        let mut policy = X509Policy::new(vec![root("ecp256")]).expect_san(QEMU_NVME_SAN);
+        let e = run(config(variant), &mut policy, &Options::CMA).err();
+        assert_eq!(e, Some(Error::Untrusted(want)), "{}", variant);
+        assert_eq!(e.map(|e| e.kind()), Some(ErrorKind::NotTrusted));
+    }
+    // Same device, root not provisioned.
+    let mut policy = X509Policy::new(vec![root("ecp384")]);
+    assert_eq!(
+        run(config("ecp256"), &mut policy, &Options::CMA).err(),
+        Some(Error::Untrusted(PolicyError::UntrustedRoot))
+    );
+}
+
+#[test]
+fn wrong_leaf_key_for_algorithm_is_rejected() {
+    // A P-384 device that claims to sign with P-256.
+    let mut cfg = config("ecp384");
+    cfg.asym = AsymAlgo::EcdsaP256.bit() | AsymAlgo::EcdsaP384.bit();
+    let opts = Options {
+        asym: AsymAlgo::EcdsaP256.bit(),
+        ..Options::CMA
+    };
+    let mut policy = X509Policy::new(vec![root("ecp384")]);
+    let e = run(cfg, &mut policy, &opts).err();
+    assert!(matches!(e, Some(Error::BadCertChain(_))), "{:?}", e);
+}

@@ -85,10 +85,13 @@ pub fn parse_chain(raw: &[u8], hash_size: usize) -> Result<CertChain<'_>, Error>
             "chain Length field does not match the chain",
         ));
     }
-    let root_hash = raw
-        .get(CHAIN_HEADER_SIZE..CHAIN_HEADER_SIZE + hash_size)
+    let certs_start = CHAIN_HEADER_SIZE
+        .checked_add(hash_size)
         .ok_or(Error::BadCertChain("chain shorter than its RootHash"))?;
-    let certs = raw.get(CHAIN_HEADER_SIZE + hash_size..).unwrap_or_default();
+    let root_hash = raw
+        .get(CHAIN_HEADER_SIZE..certs_start)
+        .ok_or(Error::BadCertChain("chain shorter than its RootHash"))?;
+    let certs = raw.get(certs_start..).unwrap_or_default();
     if certs.is_empty() {
         return Err(Error::BadCertChain("chain holds no certificate"));
     }
@@ -160,5 +163,61 @@ impl<'a> Iterator for CertIter<'a> {
         let (cert, rest) = der_element(self.rest).ok()?;
         self.rest = rest;
         Some(cert)
+    }
+}
+
+#[cfg(any(test, CONFIG_SPDM_KUNIT_TEST))]
+#[cfg_attr(not(test), ::kernel::prelude::kunit_tests(spdm_certchain))]
+mod tests {
+    use super::*;
+
+    /// Header (Length 4 + 4 + 5 + 5 = 18) + 4-byte RootHash + two tiny SEQUENCEs.
+    const CHAIN: [u8; 18] = [
+        18, 0, 0, 0, 0xAA, 0xBB, 0xCC, 0xDD, 0x30, 0x03, 0x02, 0x01, 0x01, 0x30, 0x03, 0x02, 0x01,
+        0x02,
+    ];
+
+    #[test]
+    fn spdm_chain_parse() -> Result<(), Error> {
+        let c = parse_chain(&CHAIN, 4)?;
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.root_hash(), &[0xAA, 0xBB, 0xCC, 0xDD]);
+        assert_eq!(c.first(), &[0x30, 0x03, 0x02, 0x01, 0x01]);
+        assert_eq!(c.leaf(), &[0x30, 0x03, 0x02, 0x01, 0x02]);
+        assert_eq!(c.raw().len(), 18);
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_chain_rejects_malformed() {
+        let mut c = CHAIN;
+        c[0] = 17;
+        assert!(matches!(parse_chain(&c, 4), Err(Error::BadCertChain(_))));
+        for n in 0..CHAIN.len() {
+            assert!(parse_chain(&CHAIN[..n], 4).is_err());
+        }
+        // Only a header and RootHash.
+        assert!(parse_chain(&[8, 0, 0, 0, 1, 2, 3, 4], 4).is_err());
+        // Not a SEQUENCE, indefinite length, non-minimal length.
+        let mut c = CHAIN;
+        c[8] = 0x31;
+        assert!(parse_chain(&c, 4).is_err());
+        assert!(der_element(&[0x30, 0x80, 0, 0]).is_err());
+        assert!(der_element(&[0x30, 0x81, 0x05, 1, 2, 3, 4, 5]).is_err());
+        assert!(der_element(&[0x30, 0x82, 0x00, 0x90]).is_err());
+        // Element longer than the data.
+        assert!(der_element(&[0x30, 0x05, 1, 2]).is_err());
+    }
+
+    #[test]
+    fn spdm_der_long_lengths() -> Result<(), Error> {
+        let mut buf = [0u8; 3 + 0x80];
+        buf[..3].copy_from_slice(&[0x30, 0x81, 0x80]);
+        let (e, rest) = der_element(&buf)?;
+        assert_eq!((e.len(), rest.len()), (0x83, 0));
+        let mut big = [0u8; 4 + 0x100];
+        big[..4].copy_from_slice(&[0x30, 0x82, 0x01, 0x00]);
+        assert_eq!(der_element(&big)?.0.len(), 0x104);
+        Ok(())
     }
 }

@@ -460,3 +460,251 @@ pub fn challenge_auth_signing_context(v: Version) -> [u8; 100] {
     out[68..].copy_from_slice(CONTEXT);
     out
 }
+
+#[cfg(any(test, CONFIG_SPDM_KUNIT_TEST))]
+#[cfg_attr(not(test), ::kernel::prelude::kunit_tests(spdm_messages))]
+mod tests {
+    use super::*;
+
+    const CAPS: RequesterCaps = RequesterCaps {
+        ct_exponent: 0x0C,
+        flags: 0x0000_0006,
+        data_transfer_size: 0x1000,
+        max_spdm_msg_size: 0x2000,
+    };
+
+    #[test]
+    fn spdm_get_capabilities_encoding_per_version() -> Result<(), Error> {
+        let mut buf = [0u8; 32];
+        let n = encode_get_capabilities(Version::V1_0, &CAPS, &mut buf)?;
+        assert_eq!(&buf[..n], &[0x10, 0xE1, 0, 0]);
+        let n = encode_get_capabilities(Version::V1_1, &CAPS, &mut buf)?;
+        assert_eq!(&buf[..n], &[0x11, 0xE1, 0, 0, 0, 0x0C, 0, 0, 6, 0, 0, 0]);
+        for (v, b) in [(Version::V1_2, 0x12u8), (Version::V1_3, 0x13)] {
+            let n = encode_get_capabilities(v, &CAPS, &mut buf)?;
+            assert_eq!(
+                &buf[..n],
+                &[b, 0xE1, 0, 0, 0, 0x0C, 0, 0, 6, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x20, 0, 0]
+            );
+        }
+        let mut small = [0u8; 11];
+        assert_eq!(
+            encode_get_capabilities(Version::V1_1, &CAPS, &mut small),
+            Err(Error::BufferTooSmall)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_other_requests_encoding() -> Result<(), Error> {
+        let mut buf = [0u8; 64];
+        let n = encode_negotiate_algorithms(Version::V1_2, 0x0000_0190, 0x7, &mut buf)?;
+        let mut want = [0u8; 32];
+        want[..12].copy_from_slice(&[0x12, 0xE3, 0, 0, 32, 0, 1, 0, 0x90, 0x01, 0, 0]);
+        want[12] = 7;
+        assert_eq!(&buf[..n], &want);
+        let n = encode_get_digests(Version::V1_3, &mut buf)?;
+        assert_eq!(&buf[..n], &[0x13, 0x81, 0, 0]);
+        let n = encode_get_certificate(Version::V1_1, 3, 0x0102, 0x0400, &mut buf)?;
+        assert_eq!(&buf[..n], &[0x11, 0x82, 3, 0, 0x02, 0x01, 0x00, 0x04]);
+        let nonce = [0xA5u8; NONCE_SIZE];
+        let ctx = [0x5Au8; REQUESTER_CONTEXT_SIZE];
+        let n = encode_challenge(Version::V1_2, 1, &nonce, &ctx, &mut buf)?;
+        assert_eq!(n, 36);
+        assert_eq!(&buf[..4], &[0x12, 0x83, 1, 0]);
+        assert_eq!(&buf[4..36], &nonce);
+        let n = encode_challenge(Version::V1_3, 0, &nonce, &ctx, &mut buf)?;
+        assert_eq!(n, 44);
+        assert_eq!(&buf[36..44], &ctx);
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_signing_context_known_answer() {
+        let c = challenge_auth_signing_context(Version::V1_3);
+        assert_eq!(&c[..16], b"dmtf-spdm-v1.3.*");
+        assert_eq!(&c[48..64], b"dmtf-spdm-v1.3.*");
+        assert_eq!(&c[64..68], &[0, 0, 0, 0]);
+        assert_eq!(&c[68..], b"responder-challenge_auth signing");
+        let c = challenge_auth_signing_context(Version::V1_2);
+        assert_eq!(&c[16..32], b"dmtf-spdm-v1.2.*");
+    }
+
+    #[test]
+    fn spdm_capabilities_parse_and_reject() -> Result<(), Error> {
+        let mut rsp = [
+            0x12u8, 0x61, 0, 0, 0, 12, 0, 0, 6, 0, 0, 0, 0, 4, 0, 0, 0, 8, 0, 0,
+        ];
+        let (c, n) = parse_capabilities(Version::V1_2, &rsp)?;
+        assert_eq!(n, 20);
+        assert_eq!(c.ct_exponent, 12);
+        assert_eq!(c.flags, CAP_CERT | CAP_CHAL);
+        assert_eq!((c.data_transfer_size, c.max_spdm_msg_size), (0x400, 0x800));
+        // 1.1 layout: 12 bytes, padding ignored.
+        let v11 = [0x11u8, 0x61, 0, 0, 0, 5, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(parse_capabilities(Version::V1_1, &v11)?.1, 12);
+        assert!(matches!(
+            parse_capabilities(Version::V1_2, &rsp[..19]),
+            Err(Error::Truncated { .. })
+        ));
+        rsp[5] = 64;
+        assert!(matches!(
+            parse_capabilities(Version::V1_2, &rsp),
+            Err(Error::InvalidField(_))
+        ));
+        rsp[5] = 1;
+        rsp[12] = 41;
+        rsp[13] = 0;
+        assert!(matches!(
+            parse_capabilities(Version::V1_2, &rsp),
+            Err(Error::InvalidField(_))
+        ));
+        rsp[13] = 0x10; // DataTransferSize 0x1029 > MaxSPDMmsgSize 0x800
+        assert!(matches!(
+            parse_capabilities(Version::V1_2, &rsp),
+            Err(Error::InvalidField(_))
+        ));
+        Ok(())
+    }
+
+    fn algorithms(v: u8, asym: u32, hash: u32) -> [u8; 36] {
+        let mut r = [0u8; 36];
+        r[..4].copy_from_slice(&[v, 0x63, 0, 0]);
+        r[4] = 36;
+        r[6] = 1;
+        r[12..16].copy_from_slice(&asym.to_le_bytes());
+        r[16..20].copy_from_slice(&hash.to_le_bytes());
+        r
+    }
+
+    #[test]
+    fn spdm_algorithms_parse_and_reject() -> Result<(), Error> {
+        let r = algorithms(0x12, 0x80, 0x2);
+        let (a, n) = parse_algorithms(Version::V1_2, &r, 0x1FF, 0x7)?;
+        assert_eq!(
+            (a.asym, a.hash, n),
+            (AsymAlgo::EcdsaP384, HashAlgo::Sha384, 36)
+        );
+        // Not offered.
+        assert!(matches!(
+            parse_algorithms(Version::V1_2, &r, 0x10, 0x7),
+            Err(Error::InvalidField(_))
+        ));
+        // Two algorithms, none, unknown bit.
+        for asym in [0x90, 0, 0x200] {
+            let r = algorithms(0x12, asym, 0x2);
+            assert!(matches!(
+                parse_algorithms(Version::V1_2, &r, 0xFFF, 0x7),
+                Err(Error::InvalidField(_))
+            ));
+        }
+        // Length beyond the message, below the fixed part, or hiding bytes.
+        let mut r = algorithms(0x12, 0x80, 0x2);
+        r[4] = 40;
+        assert!(matches!(
+            parse_algorithms(Version::V1_2, &r, 0x1FF, 0x7),
+            Err(Error::Truncated { .. })
+        ));
+        r[4] = 35;
+        assert!(matches!(
+            parse_algorithms(Version::V1_2, &r, 0x1FF, 0x7),
+            Err(Error::InvalidField(_))
+        ));
+        // An extended algorithm that was never offered.
+        let mut r = algorithms(0x12, 0x80, 0x2);
+        r[32] = 1;
+        assert!(matches!(
+            parse_algorithms(Version::V1_2, &r, 0x1FF, 0x7),
+            Err(Error::InvalidField(_))
+        ));
+        // One AlgStruct table (DHE, fixed count 2, no external) inside Length.
+        let mut t = [0u8; 40];
+        t[..36].copy_from_slice(&algorithms(0x12, 0x80, 0x2));
+        t[2] = 1;
+        t[4] = 40;
+        t[36..40].copy_from_slice(&[2, 0x20, 0x10, 0]);
+        assert_eq!(parse_algorithms(Version::V1_2, &t, 0x1FF, 0x7)?.1, 40);
+        t[37] = 0x21; // one external algorithm that is not there
+        assert!(parse_algorithms(Version::V1_2, &t, 0x1FF, 0x7).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_digests_and_certificate_parse() -> Result<(), Error> {
+        let mut d = [0u8; 4 + 64];
+        d[..4].copy_from_slice(&[0x12, 0x01, 0, 0b101]);
+        d[4..36].fill(1);
+        d[36..68].fill(2);
+        let (dg, n) = parse_digests(Version::V1_2, &d, HashAlgo::Sha256)?;
+        assert_eq!(n, 68);
+        assert_eq!(dg.get(0), Some(&[1u8; 32][..]));
+        assert_eq!(dg.get(1), None);
+        assert_eq!(dg.get(2), Some(&[2u8; 32][..]));
+        assert_eq!(dg.get(8), None);
+        assert!(matches!(
+            parse_digests(Version::V1_2, &d[..67], HashAlgo::Sha256),
+            Err(Error::Truncated { .. })
+        ));
+        let c = [0x12u8, 0x02, 2, 0, 3, 0, 0x10, 0, 0xAA, 0xBB, 0xCC, 0];
+        let (p, n) = parse_certificate(Version::V1_2, &c, 2, 16)?;
+        assert_eq!(
+            (p.portion, p.remainder, n),
+            (&[0xAA, 0xBB, 0xCC][..], 16, 11)
+        );
+        assert!(matches!(
+            parse_certificate(Version::V1_2, &c, 1, 16),
+            Err(Error::InvalidField(_))
+        ));
+        assert!(matches!(
+            parse_certificate(Version::V1_2, &c, 2, 2),
+            Err(Error::InvalidField(_))
+        ));
+        let stuck = [0x12u8, 0x02, 0, 0, 0, 0, 0x10, 0];
+        assert!(matches!(
+            parse_certificate(Version::V1_2, &stuck, 0, 16),
+            Err(Error::InvalidField(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_challenge_auth_parse() -> Result<(), Error> {
+        let algs = Algorithms {
+            asym: AsymAlgo::EcdsaP256,
+            hash: HashAlgo::Sha256,
+            measurement_spec: 0,
+            measurement_hash: 0,
+            other_params: 0,
+        };
+        // 1.3: header, hash 32, nonce 32, opaque len 2 + 2 bytes, context 8, sig 64.
+        let mut r = [0u8; 4 + 32 + 32 + 2 + 2 + 8 + 64];
+        r[..4].copy_from_slice(&[0x13, 0x03, 0, 1]);
+        r[68] = 2;
+        r[72..80].fill(0xC7);
+        r[80..].fill(0x5E);
+        let (a, n) = parse_challenge_auth(Version::V1_3, &r, 0, 1, &algs)?;
+        assert_eq!(n, r.len());
+        assert_eq!(a.sig_offset, 80);
+        assert_eq!(a.opaque.len(), 2);
+        assert_eq!(a.requester_context, &[0xC7; 8]);
+        assert_eq!(a.signature, &[0x5E; 64]);
+        assert!(matches!(
+            parse_challenge_auth(Version::V1_3, &r[..r.len() - 1], 0, 1, &algs),
+            Err(Error::Truncated { .. })
+        ));
+        // SlotMask must name the slot and only populated slots.
+        r[3] = 0b10;
+        assert!(parse_challenge_auth(Version::V1_3, &r, 0, 0b11, &algs).is_err());
+        r[3] = 0b11;
+        assert!(parse_challenge_auth(Version::V1_3, &r, 0, 0b11, &algs).is_ok());
+        assert!(parse_challenge_auth(Version::V1_3, &r, 0, 0b01, &algs).is_err());
+        // OpaqueDataLength above 1024.
+        r[3] = 1;
+        r[68..70].copy_from_slice(&1025u16.to_le_bytes());
+        assert!(matches!(
+            parse_challenge_auth(Version::V1_3, &r, 0, 1, &algs),
+            Err(Error::InvalidField(_))
+        ));
+        Ok(())
+    }
+}

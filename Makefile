@@ -7,7 +7,7 @@
 SHELL := /bin/bash
 SCRIPTS := $(CURDIR)/scripts
 
-.PHONY: all deps kernel test-host kunit e2e check demo initramfs responder clean-cache help
+.PHONY: all deps kernel test-host kunit e2e check demo initramfs responder certs bench fuzz clean-cache help
 
 all: kernel
 
@@ -19,6 +19,8 @@ help:
 	@echo "make e2e        boot the kernel against the responder emulator"
 	@echo "make check      kernel + test-host + kunit + e2e, one summary line"
 	@echo "make demo       deps + kernel + boot and show what the kernel negotiated"
+	@echo "make bench      host benchmarks of the requester core, writes BENCHMARKS.md"
+	@echo "make fuzz       cargo-fuzz every parser and the requester (FUZZ_SECONDS each)"
 
 deps:
 	@$(SCRIPTS)/deps.sh
@@ -46,6 +48,16 @@ initramfs:
 
 responder:
 	cargo build --release -p spdm-responder
+
+certs:
+	@bash $(SCRIPTS)/gen-test-certs.sh
+
+bench:
+	@$(SCRIPTS)/bench.sh
+
+FUZZ_SECONDS ?= 600
+fuzz:
+	@$(SCRIPTS)/fuzz.sh $(FUZZ_SECONDS)
 
 clean-cache:
 	rm -rf $${RSPDM_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/rspdm}/{build,src,stage,out}

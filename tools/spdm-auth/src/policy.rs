@@ -186,11 +186,11 @@ impl spdm::ChainPolicy for X509Policy {
         }
         let n = certs.len();
         for (i, (cert, der)) in certs.iter().zip(&ders).enumerate() {
-            let issuer = if i == 0 {
-                self_issued.then_some(cert)
-            } else {
-                certs.get(i - 1)
-            };
+            // A self-issued first certificate is trusted by identity (it is
+            // byte-equal to a trusted root); verifying its self-signature
+            // adds nothing.  Every later certificate is checked against its
+            // predecessor; a non-root first one was checked above.
+            let issuer = if i == 0 { None } else { certs.get(i - 1) };
             if let Some(issuer) = issuer {
                 if cert.tbs_certificate.issuer != issuer.tbs_certificate.subject {
                     return Err(PolicyError::BadCertificate);

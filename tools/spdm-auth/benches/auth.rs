@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Benchmarks of the requester core against its crypto floor.
+//!
+//! `protocol/<variant>`: one full `spdm::authenticate` (VCA, digests,
+//! certificate, challenge, chain policy, signature) replaying a recorded
+//! responder conversation, so only requester work is timed.
+//!
+//! `floor/<variant>`: the same cryptography done directly with the same
+//! crates, without the protocol: the three signature verifications (the
+//! CHALLENGE_AUTH signature and the two certificate signatures of the chain)
+//! and every hash the requester computes (transcript, chain digest, root
+//! hash, 1.2+ signing context, certificate TBS digests).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use der::Decode;
+use spdm::{AsymAlgo, HashAlgo, Options};
+use spdm_auth::crypto::{hash, key_from_spki, public_key_of, verify_digest, HostCrypto, HostKey};
+use spdm_auth::policy::X509Policy;
+use spdm_responder::responder::{Config, Responder};
+use x509_cert::Certificate;
+
+fn certs() -> PathBuf {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rspdm-test-certs");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/gen-test-certs.sh");
+    assert!(Command::new("bash")
+        .arg(script)
+        .arg(&out)
+        .status()
+        .unwrap()
+        .success());
+    out
+}
+
+/// HostCrypto with fixed "random" bytes, so a recorded conversation replays.
+struct DetCrypto(HostCrypto);
+
+impl spdm::Crypto for DetCrypto {
+    type Hasher = <HostCrypto as spdm::Crypto>::Hasher;
+    type PublicKey = HostKey;
+    fn asym_algorithms(&self) -> u32 {
+        self.0.asym_algorithms()
+    }
+    fn hash_algorithms(&self) -> u32 {
+        self.0.hash_algorithms()
+    }
+    fn hasher(&mut self, alg: HashAlgo) -> Result<Self::Hasher, spdm::CryptoError> {
+        self.0.hasher(alg)
+    }
+    fn public_key(&mut self, leaf: &[u8], alg: AsymAlgo) -> Result<HostKey, spdm::CryptoError> {
+        self.0.public_key(leaf, alg)
+    }
+    fn verify(
+        &mut self,
+        k: &HostKey,
+        a: AsymAlgo,
+        h: HashAlgo,
+        d: &[u8],
+        s: &[u8],
+    ) -> Result<(), spdm::CryptoError> {
+        self.0.verify(k, a, h, d, s)
+    }
+    fn random(&mut self, out: &mut [u8]) -> Result<(), spdm::CryptoError> {
+        out.fill(0x42);
+        Ok(())
+    }
+}
+
+struct Recorder {
+    responder: Responder,
+    responses: Vec<Vec<u8>>,
+}
+
+impl spdm::Transport for Recorder {
+    fn exchange(&mut self, req: &[u8], rsp: &mut [u8]) -> Result<usize, spdm::TransportError> {
+        let r = self
+            .responder
+            .handle(req)
+            .ok_or(spdm::TransportError::Timeout)?;
+        rsp[..r.len()].copy_from_slice(&r);
+        self.responses.push(r.clone());
+        Ok(r.len())
+    }
+}
+
+struct Replay<'a> {
+    responses: &'a [Vec<u8>],
+    next: usize,
+}
+
+impl spdm::Transport for Replay<'_> {
+    fn exchange(&mut self, _req: &[u8], rsp: &mut [u8]) -> Result<usize, spdm::TransportError> {
+        let r = self
+            .responses
+            .get(self.next)
+            .ok_or(spdm::TransportError::Timeout)?;
+        self.next += 1;
+        rsp[..r.len()].copy_from_slice(r);
+        Ok(r.len())
+    }
+}
+
+struct Sink(Vec<u8>);
+impl spdm::TranscriptSink for Sink {
+    fn record(&mut self, b: &[u8]) {
+        self.0.extend_from_slice(b);
+    }
+}
+
+struct Recorded {
+    responses: Vec<Vec<u8>>,
+    transcript: Vec<u8>,
+    chain: Vec<u8>,
+    signature: Vec<u8>,
+    version: spdm::Version,
+    asym: AsymAlgo,
+    hash: HashAlgo,
+}
+
+fn record(cfg: Config, root: &[u8]) -> Recorded {
+    let mut t = Recorder {
+        responder: Responder::new(cfg),
+        responses: vec![],
+    };
+    let mut msg = vec![0u8; 4096];
+    let mut chain = vec![0u8; 0xFFFF];
+    let mut rec = Box::<spdm::AuthRecord>::default();
+    let mut sink = Sink(vec![]);
+    let a = spdm::authenticate(
+        &mut t,
+        &mut DetCrypto(HostCrypto),
+        &mut X509Policy::new(vec![root.to_vec()]),
+        &Options::CMA,
+        spdm::Buffers {
+            message: &mut msg,
+            chain: &mut chain,
+        },
+        &mut rec,
+        Some(&mut sink),
+    )
+    .expect("recording run");
+    Recorded {
+        responses: t.responses,
+        transcript: sink.0,
+        chain: chain[..a.chain_len].to_vec(),
+        signature: rec.signature[..rec.signature_len].to_vec(),
+        version: a.version,
+        asym: a.algorithms.asym,
+        hash: a.algorithms.hash,
+    }
+}
+
+/// One certificate link: TBS bytes, their hash, the issuer's signature.
+struct Link {
+    tbs: Vec<u8>,
+    hash: HashAlgo,
+    sig_der: Vec<u8>,
+    issuer: usize,
+}
+
+/// The raw TBSCertificate of a DER certificate.
+fn tbs_of(cert: &[u8]) -> Vec<u8> {
+    let hdr = if cert[1] < 0x80 {
+        2
+    } else {
+        2 + usize::from(cert[1] & 0x7F)
+    };
+    spdm::certchain::der_element(&cert[hdr..])
+        .unwrap()
+        .0
+        .to_vec()
+}
+
+fn links(certs: &[Vec<u8>]) -> Vec<Link> {
+    (1..certs.len())
+        .map(|i| {
+            let cert = Certificate::from_der(&certs[i]).unwrap();
+            let hash = match cert.signature_algorithm.oid.to_string().as_str() {
+                "1.2.840.10045.4.3.3" | "1.2.840.113549.1.1.12" => HashAlgo::Sha384,
+                "1.2.840.10045.4.3.4" | "1.2.840.113549.1.1.13" => HashAlgo::Sha512,
+                _ => HashAlgo::Sha256,
+            };
+            Link {
+                tbs: tbs_of(&certs[i]),
+                hash,
+                sig_der: cert.signature.as_bytes().unwrap().to_vec(),
+                issuer: i - 1,
+            }
+        })
+        .collect()
+}
+
+/// The direct crypto work of one authentication.
+fn floor(r: &Recorded, root_der: &[u8], links: &[Link], keys: &[HostKey], leaf_key: &HostKey) {
+    use ecdsa::signature::hazmat::PrehashVerifier;
+    let h = r.hash;
+    let m1 = hash(h, &r.transcript);
+    let _chain_digest = hash(h, &r.chain);
+    let _root_hash = hash(h, root_der);
+    let digest = if r.version >= spdm::Version::V1_2 {
+        let ctx = spdm::messages::challenge_auth_signing_context(r.version);
+        let mut m = ctx.to_vec();
+        m.extend_from_slice(&m1);
+        hash(h, &m)
+    } else {
+        m1
+    };
+    verify_digest(leaf_key, Some(r.asym), h, &digest, &r.signature).expect("signature");
+    for l in links {
+        let d = hash(l.hash, &l.tbs);
+        let ok = match &keys[l.issuer] {
+            HostKey::P256(k) => k
+                .verify_prehash(&d, &p256::ecdsa::Signature::from_der(&l.sig_der).unwrap())
+                .is_ok(),
+            HostKey::P384(k) => k
+                .verify_prehash(&d, &p384::ecdsa::Signature::from_der(&l.sig_der).unwrap())
+                .is_ok(),
+            k => verify_digest(k, None, l.hash, &d, &l.sig_der).is_ok(),
+        };
+        assert!(ok);
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = certs();
+    for variant in ["ecp256", "ecp384", "rsa3072"] {
+        let cfg = Config::from_cert_dir(&dir, variant).unwrap();
+        let root = std::fs::read(dir.join(variant).join("root.der")).unwrap();
+        let r = record(cfg, &root);
+        let certs: Vec<Vec<u8>> = spdm::certchain::parse_chain(&r.chain, r.hash.size())
+            .unwrap()
+            .certs()
+            .map(|c| c.to_vec())
+            .collect();
+        let keys: Vec<HostKey> = certs
+            .iter()
+            .map(|c| {
+                let cert = Certificate::from_der(c).unwrap();
+                key_from_spki(&cert.tbs_certificate.subject_public_key_info, None).unwrap()
+            })
+            .collect();
+        let leaf_key = public_key_of(certs.last().unwrap(), r.asym).unwrap();
+        let links = links(&certs);
+
+        let mut msg = vec![0u8; 4096];
+        let mut chain = vec![0u8; 0xFFFF];
+        let mut rec = Box::<spdm::AuthRecord>::default();
+        let mut crypto = DetCrypto(HostCrypto);
+        let mut policy = X509Policy::new(vec![root.clone()]);
+        c.bench_function(&format!("protocol/{}", variant), |b| {
+            b.iter(|| {
+                let mut t = Replay {
+                    responses: &r.responses,
+                    next: 0,
+                };
+                spdm::authenticate(
+                    &mut t,
+                    &mut crypto,
+                    &mut policy,
+                    &Options::CMA,
+                    spdm::Buffers {
+                        message: &mut msg,
+                        chain: &mut chain,
+                    },
+                    &mut rec,
+                    None,
+                )
+                .unwrap()
+            })
+        });
+        c.bench_function(&format!("floor/{}", variant), |b| {
+            b.iter(|| floor(&r, &certs[0], &links, &keys, &leaf_key))
+        });
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).warm_up_time(std::time::Duration::from_secs(1)).measurement_time(std::time::Duration::from_secs(4));
+    targets = bench
+}
+criterion_main!(benches);

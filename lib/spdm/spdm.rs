@@ -31,6 +31,7 @@ pub mod reader;
 pub mod requester;
 pub mod transport;
 pub mod version;
+pub mod x509san;
 
 pub use algo::{AsymAlgo, HashAlgo};
 pub use auth::{authenticate, AuthRecord, Authenticated, Buffers, Options};

@@ -390,3 +390,24 @@ fn wrong_leaf_key_for_algorithm_is_rejected() {
     let e = run(cfg, &mut policy, &opts).err();
     assert!(matches!(e, Some(Error::BadCertChain(_))), "{:?}", e);
 }
+
+#[test]
+fn core_san_parser_reads_openssl_certificates() {
+    let leaf = |v: &str| std::fs::read(certs_dir().join(v).join("leaf.der")).unwrap();
+    let nvme = spdm::x509san::PcieIdentity::parse(QEMU_NVME_SAN).unwrap();
+    for v in [
+        "ecp256", "ecp384", "ecp521", "rsa2048", "rsa3072", "rsa4096",
+    ] {
+        let cert = leaf(v);
+        let san = spdm::x509san::pcie_san(&cert).unwrap();
+        assert_eq!(san, Some(QEMU_NVME_SAN), "{}", v);
+    }
+    assert_eq!(spdm::x509san::pcie_san(&leaf("noleafsan")).unwrap(), None);
+    let wrong = leaf("wrongsan");
+    let id = spdm::x509san::PcieIdentity::parse(spdm::x509san::pcie_san(&wrong).unwrap().unwrap())
+        .unwrap();
+    assert!(!id.matches(&nvme));
+    // Root and intermediate have no PCIe SAN.
+    let root = std::fs::read(certs_dir().join("ecp256/root.der")).unwrap();
+    assert_eq!(spdm::x509san::pcie_san(&root).unwrap(), None);
+}

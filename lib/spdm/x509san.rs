@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The PCIe CMA identity in a leaf certificate: the Subject Alternative Name
+//! `otherName` with type-id 2.23.147 (PCIe r6.1 sec 6.31.3), a UTF8String
+//! `Vendor=vvvv:Device=dddd:CC=cccccc:REV=rr[:SSVID=ssss:SSID=ssss]`.
+//!
+//! A strict, allocation-free DER walk of just what is needed to find that
+//! name: Certificate -> TBSCertificate -> extensions -> subjectAltName.
+//! Everything else in the certificate is left to the X.509 parser of the
+//! environment (the kernel's, RustCrypto's).
+
+use super::error::Error;
+
+/// DER encoding of the OID 2.5.29.17 (id-ce-subjectAltName).
+const OID_SAN: &[u8] = &[0x55, 0x1D, 0x11];
+/// DER encoding of the OID 2.23.147 (PCI-SIG CMA otherName).
+const OID_PCIE: &[u8] = &[0x67, 0x81, 0x13];
+
+const BAD: Error = Error::BadCertChain("malformed certificate DER");
+
+/// Splits one DER TLV off `der`: returns (tag, value, rest).
+fn tlv(der: &[u8]) -> Result<(u8, &[u8], &[u8]), Error> {
+    let [tag, l0, rest @ ..] = der else {
+        return Err(BAD);
+    };
+    if tag & 0x1F == 0x1F {
+        return Err(BAD); // high tag numbers never occur here
+    }
+    let (len, rest) = match *l0 {
+        0..=0x7F => (usize::from(*l0), rest),
+        0x81..=0x84 => {
+            let n = usize::from(l0 & 0x7F);
+            if rest.len() < n {
+                return Err(BAD);
+            }
+            let (bytes, rest) = rest.split_at(n);
+            if bytes.first() == Some(&0) {
+                return Err(BAD); // non-minimal
+            }
+            let len = bytes.iter().fold(0usize, |a, b| (a << 8) | usize::from(*b));
+            if len < 0x80 {
+                return Err(BAD); // non-minimal
+            }
+            (len, rest)
+        }
+        _ => return Err(BAD),
+    };
+    if len > rest.len() {
+        return Err(BAD);
+    }
+    let (value, rest) = rest.split_at(len);
+    Ok((*tag, value, rest))
+}
+
+/// Returns the value of `der` if it is a single element with `tag`.
+fn expect(der: &[u8], tag: u8) -> Result<(&[u8], &[u8]), Error> {
+    let (t, v, rest) = tlv(der)?;
+    if t != tag {
+        return Err(BAD);
+    }
+    Ok((v, rest))
+}
+
+/// Finds the PCIe CMA SAN string of a DER certificate, if it has one.
+pub fn pcie_san(cert: &[u8]) -> Result<Option<&str>, Error> {
+    let (cert, _) = expect(cert, 0x30)?;
+    let (mut tbs, _) = expect(cert, 0x30)?;
+    let mut extensions = None;
+    while !tbs.is_empty() {
+        let (tag, value, rest) = tlv(tbs)?;
+        if tag == 0xA3 {
+            extensions = Some(expect(value, 0x30)?.0);
+        }
+        tbs = rest;
+    }
+    let Some(mut exts) = extensions else {
+        return Ok(None);
+    };
+    while !exts.is_empty() {
+        let (ext, rest) = expect(exts, 0x30)?;
+        exts = rest;
+        let (oid, mut ext) = expect(ext, 0x06)?;
+        if oid != OID_SAN {
+            continue;
+        }
+        if let Ok((_, r)) = expect(ext, 0x01) {
+            ext = r; // critical
+        }
+        let (octets, _) = expect(ext, 0x04)?;
+        let (mut names, _) = expect(octets, 0x30)?;
+        while !names.is_empty() {
+            let (tag, value, rest) = tlv(names)?;
+            names = rest;
+            if tag != 0xA0 {
+                continue; // not an otherName
+            }
+            let (type_id, value) = expect(value, 0x06)?;
+            if type_id != OID_PCIE {
+                continue;
+            }
+            let (explicit, _) = expect(value, 0xA0)?;
+            let (utf8, _) = expect(explicit, 0x0C)?;
+            let s = core::str::from_utf8(utf8).map_err(|_| BAD)?;
+            return Ok(Some(s));
+        }
+    }
+    Ok(None)
+}
+
+/// The identity of a PCIe function as CMA certificates name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PcieIdentity {
+    /// Vendor ID.
+    pub vendor: u16,
+    /// Device ID.
+    pub device: u16,
+    /// Class code (24 bits).
+    pub class: u32,
+    /// Revision ID.
+    pub revision: u8,
+    /// Subsystem vendor and subsystem ID, when named.
+    pub subsystem: Option<(u16, u16)>,
+}
+
+fn hex(s: &str, digits: usize) -> Result<u32, Error> {
+    if s.len() != digits || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::BadCertChain("malformed PCIe SAN"));
+    }
+    u32::from_str_radix(s, 16).map_err(|_| Error::BadCertChain("malformed PCIe SAN"))
+}
+
+impl PcieIdentity {
+    /// Parses `Vendor=vvvv:Device=dddd:CC=cccccc:REV=rr[:SSVID=ssss:SSID=ssss]`.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let (mut v, mut d, mut cc, mut rev, mut ssvid, mut ssid) =
+            (None, None, None, None, None, None);
+        for field in s.split(':') {
+            let (k, val) = field
+                .split_once('=')
+                .ok_or(Error::BadCertChain("malformed PCIe SAN"))?;
+            let slot = match k {
+                "Vendor" => &mut v,
+                "Device" => &mut d,
+                "CC" => &mut cc,
+                "REV" => &mut rev,
+                "SSVID" => &mut ssvid,
+                "SSID" => &mut ssid,
+                _ => return Err(Error::BadCertChain("unknown field in PCIe SAN")),
+            };
+            if slot.is_some() {
+                return Err(Error::BadCertChain("repeated field in PCIe SAN"));
+            }
+            let digits = match k {
+                "CC" => 6,
+                "REV" => 2,
+                _ => 4,
+            };
+            *slot = Some(hex(val, digits)?);
+        }
+        let missing = Error::BadCertChain("incomplete PCIe SAN");
+        let subsystem = match (ssvid, ssid) {
+            (Some(a), Some(b)) => Some((a as u16, b as u16)),
+            (None, None) => None,
+            _ => return Err(missing),
+        };
+        Ok(PcieIdentity {
+            vendor: v.ok_or(missing)? as u16,
+            device: d.ok_or(missing)? as u16,
+            class: cc.ok_or(missing)?,
+            revision: rev.ok_or(missing)? as u8,
+            subsystem,
+        })
+    }
+
+    /// Whether a certificate naming `self` identifies the function `dev`:
+    /// every field must match; subsystem IDs only when the name has them.
+    pub fn matches(&self, dev: &PcieIdentity) -> bool {
+        self.vendor == dev.vendor
+            && self.device == dev.device
+            && self.class == dev.class
+            && self.revision == dev.revision
+            && match self.subsystem {
+                None => true,
+                Some(s) => dev.subsystem == Some(s),
+            }
+    }
+}
+
+#[cfg(any(test, CONFIG_SPDM_KUNIT_TEST))]
+#[cfg_attr(not(test), ::kernel::prelude::kunit_tests(spdm_x509san))]
+mod tests {
+    use super::*;
+
+    /// A minimal certificate: TBS with version, serial and a SAN extension.
+    const CERT: &[u8] = &[
+        0x30, 0x61, 0x30, 0x5F, 0xA0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x01, 0x01, 0xA3, 0x55, 0x30,
+        0x53, 0x30, 0x51, 0x06, 0x03, 0x55, 0x1D, 0x11, 0x04, 0x4A, 0x30, 0x48, 0xA0, 0x46, 0x06,
+        0x03, 0x67, 0x81, 0x13, 0xA0, 0x3F, 0x0C, 0x3D, b'V', b'e', b'n', b'd', b'o', b'r', b'=',
+        b'1', b'b', b'3', b'6', b':', b'D', b'e', b'v', b'i', b'c', b'e', b'=', b'0', b'0', b'1',
+        b'0', b':', b'C', b'C', b'=', b'0', b'1', b'0', b'8', b'0', b'2', b':', b'R', b'E', b'V',
+        b'=', b'0', b'2', b':', b'S', b'S', b'V', b'I', b'D', b'=', b'1', b'a', b'f', b'4', b':',
+        b'S', b'S', b'I', b'D', b'=', b'1', b'1', b'0', b'0',
+    ];
+
+    const NVME: PcieIdentity = PcieIdentity {
+        vendor: 0x1b36,
+        device: 0x0010,
+        class: 0x010802,
+        revision: 2,
+        subsystem: Some((0x1af4, 0x1100)),
+    };
+
+    #[test]
+    fn spdm_pcie_san_found_and_parsed() -> Result<(), Error> {
+        let s = pcie_san(CERT)?;
+        assert_eq!(
+            s,
+            Some("Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4:SSID=1100")
+        );
+        let id = PcieIdentity::parse(s.unwrap_or_default())?;
+        assert_eq!(id, NVME);
+        assert!(id.matches(&NVME));
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_pcie_san_matching() -> Result<(), Error> {
+        let id = PcieIdentity::parse("Vendor=1B36:Device=0010:CC=010802:REV=02")?;
+        assert!(id.matches(&NVME), "no subsystem in the name matches any");
+        let other = PcieIdentity {
+            device: 0x11,
+            ..NVME
+        };
+        assert!(!id.matches(&other));
+        let id =
+            PcieIdentity::parse("Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4:SSID=1101")?;
+        assert!(!id.matches(&NVME));
+        for bad in [
+            "Vendor=1b36",
+            "Vendor=1b3:Device=0010:CC=010802:REV=02",
+            "Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4",
+            "Vendor=1b36:Vendor=1b36:Device=0010:CC=010802:REV=02",
+            "Vendor=1b36:Device=0010:CC=01080g:REV=02",
+            "Bogus=1:Vendor=1b36:Device=0010:CC=010802:REV=02",
+        ] {
+            assert!(PcieIdentity::parse(bad).is_err());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_pcie_san_malformed_der() {
+        for n in 0..CERT.len() {
+            let _ = pcie_san(&CERT[..n]);
+        }
+        assert!(pcie_san(&CERT[..CERT.len() - 1]).is_err());
+        let mut c = [0u8; 99];
+        c.copy_from_slice(CERT);
+        c[1] = 0x81; // non-minimal / inconsistent length
+        assert!(pcie_san(&c).is_err());
+        // No extensions at all.
+        assert_eq!(
+            pcie_san(&[0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x01]),
+            Ok(None)
+        );
+    }
+}

@@ -71,10 +71,17 @@ pub struct Buffers<'a> {
     pub chain: &'a mut [u8],
 }
 
+/// Most VERSION entries kept in an [`AuthRecord`].
+pub const MAX_RECORDED_VERSIONS: usize = 16;
+
 /// The evidence of an authentication, for logs (e.g. the kernel's
 /// signature log) and for re-verification. Allocated by the caller.
 #[derive(Debug, Clone)]
 pub struct AuthRecord {
+    /// Versions the device listed in VERSION (first `device_version_count`).
+    pub device_versions: [Version; MAX_RECORDED_VERSIONS],
+    /// Number of valid entries in `device_versions`.
+    pub device_version_count: usize,
     /// Populated slots reported by DIGESTS.
     pub slot_mask: u8,
     /// Digest of the chain in each slot (first `hash_size` bytes valid).
@@ -100,6 +107,8 @@ impl AuthRecord {
     /// An empty record.
     pub const fn new() -> Self {
         AuthRecord {
+            device_versions: [Version::V1_0; MAX_RECORDED_VERSIONS],
+            device_version_count: 0,
             slot_mask: 0,
             digests: [[0; HashAlgo::MAX_SIZE]; 8],
             hash_size: 0,
@@ -110,6 +119,15 @@ impl AuthRecord {
             signature: [0; 512],
             signature_len: 0,
         }
+    }
+}
+
+impl AuthRecord {
+    /// The versions the device listed (at most [`MAX_RECORDED_VERSIONS`]).
+    pub fn device_versions(&self) -> &[Version] {
+        self.device_versions
+            .get(..self.device_version_count)
+            .unwrap_or_default()
     }
 }
 
@@ -279,6 +297,11 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
     let n = version::encode_get_version(&mut req)?;
     let rsp = transact(t, &req[..n], msg)?;
     let versions = version::parse_version(rsp)?;
+    record.device_version_count = 0;
+    for (slot, e) in record.device_versions.iter_mut().zip(versions.iter()) {
+        *slot = e.version();
+        record.device_version_count += 1;
+    }
     let v = versions.negotiate(opts.versions)?;
     transcript.add(&req[..n]);
     transcript.add(

@@ -411,3 +411,29 @@ fn core_san_parser_reads_openssl_certificates() {
     let root = std::fs::read(certs_dir().join("ecp256/root.der")).unwrap();
     assert_eq!(spdm::x509san::pcie_san(&root).unwrap(), None);
 }
+
+#[test]
+fn record_lists_device_versions_even_on_failure() {
+    let mut cfg = config("ecp256");
+    cfg.versions = vec![0x1000, 0x1200, 0x1300];
+    let mut t = MemTransport::new(cfg);
+    let mut b = Bufs::new();
+    let mut policy = X509Policy::new(vec![root("ecp384")]);
+    let r = spdm::authenticate(
+        &mut t,
+        &mut HostCrypto,
+        &mut policy,
+        &Options::CMA,
+        spdm::Buffers {
+            message: &mut b.message,
+            chain: &mut b.chain,
+        },
+        &mut b.record,
+        None,
+    );
+    assert!(r.is_err());
+    assert_eq!(
+        b.record.device_versions(),
+        &[Version::V1_0, Version::V1_2, Version::V1_3]
+    );
+}

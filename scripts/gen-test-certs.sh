@@ -27,7 +27,8 @@
 # without a subjectAltName) -- these four are issued by ecp256's root and
 # intermediate CA, so trusting ecp256/root.der makes only the leaf bad --
 # and otherroot (an unrelated root CA hierarchy with another name and key,
-# for "untrusted root" tests).
+# for "untrusted root" tests), and builtin (another independent P-256
+# hierarchy whose root is compiled into the test kernel).
 #
 # Certificates are signed with SHA-256 (P-256, RSA-2048/3072), SHA-384
 # (P-384, RSA-4096) or SHA-512 (P-521); normal validity is 10 years.
@@ -38,9 +39,9 @@
 set -euo pipefail
 
 OUT=${1:-${RSPDM_CACHE:-$HOME/.cache/rspdm}/certs}
-STAMP_VERSION="rspdm-test-certs v1"
+STAMP_VERSION="rspdm-test-certs v2"
 VARIANTS=(ecp256 ecp384 ecp521 rsa2048 rsa3072 rsa4096
-	expired nodigsig otherroot wrongsan noleafsan)
+	expired nodigsig otherroot wrongsan noleafsan builtin)
 FILES=(root.der inter.der leaf.der leaf.key.der chain.der root.pem)
 SAN_GOOD="Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4:SSID=1100"
 SAN_WRONG="Vendor=1b36:Device=0011:CC=010802:REV=02:SSVID=1af4:SSID=1100"
@@ -228,6 +229,7 @@ run_all \
 	'make_variant rsa3072 rsa3072 leaf "$SAN_GOOD" 0 "$R"' \
 	'make_variant rsa4096 rsa4096 leaf "$SAN_GOOD" 0 "$R"' \
 	'make_variant otherroot ecp256 leaf "$SAN_GOOD" 0 "rspdm OTHER root"' \
+	'make_variant builtin ecp256 leaf "$SAN_GOOD" 0 "rspdm builtin root"' \
 	'make_bad_leaf expired leaf "$SAN_GOOD" 1' \
 	'make_bad_leaf nodigsig leaf-nodigsig "$SAN_GOOD" 0' \
 	'make_bad_leaf wrongsan leaf "$SAN_WRONG" 0' \

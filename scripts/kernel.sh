@@ -46,6 +46,11 @@ for d in lib drivers rust keyrings; do
 		"$REPO/$d/" "$STAGE/$d/"
 done
 
+# Test material the kernel build needs: the root certificate the test
+# kernel builds in (CONFIG_PCI_CMA_BUILTIN_CERTS in config/rspdm.kunitconfig).
+bash "$REPO/scripts/gen-test-certs.sh" "$CACHE/certs" >/dev/null
+cp "$CACHE/certs/builtin/root.der" "$STAGE/drivers/pci/cma/test-builtin-root.der"
+
 # 3. Sync stage -> src by content only (no -t): unchanged files keep their
 #    mtimes, so make rebuilds only what really changed.
 if [ ! -d "$SRC" ]; then

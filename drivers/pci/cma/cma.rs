@@ -97,7 +97,7 @@ fn probe(pdev: &RegisteredDevice<'_>) {
 struct Cma;
 
 impl notifier::Listener for Cma {
-    fn added(dev: &RegisteredDevice<'_>) {
+    fn added(&self, dev: &RegisteredDevice<'_>) {
         probe(dev);
     }
 }
@@ -114,7 +114,7 @@ impl InPlaceModule for CmaModule {
         // Devices enumerated before this (built-in) component initialised.
         notifier::for_each_device(probe);
         try_pin_init!(CmaModule {
-            registration <- notifier::Registration::new(),
+            registration <- notifier::Registration::new(Cma),
         })
     }
 }

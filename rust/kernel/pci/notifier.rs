@@ -9,13 +9,14 @@
 
 use crate::{
     bindings,
+    container_of,
     device,
     error::to_result,
     ffi::{c_int, c_ulong},
     prelude::*,
     types::Opaque, //
 };
-use core::{ffi::c_void, marker::PhantomData, ops::Deref};
+use core::{ffi::c_void, ops::Deref};
 
 use super::Device;
 
@@ -50,15 +51,15 @@ impl Deref for RegisteredDevice<'_> {
 }
 
 /// Receiver of PCI device add/remove events.
-pub trait Listener: 'static {
+pub trait Listener: Send + Sync + 'static {
     /// Called once a device has been added, before drivers are bound to it.
     ///
     /// May sleep. Runs in the context adding the device.
-    fn added(dev: &RegisteredDevice<'_>);
+    fn added(&self, dev: &RegisteredDevice<'_>);
 
     /// Called when a device is being removed, before the PCI core releases
     /// its resources. Must not use the device's mailboxes after returning.
-    fn removed(_dev: &Device) {}
+    fn removed(&self, _dev: &Device) {}
 }
 
 /// Converts the `data` argument of a bus notifier or iterator into a PCI device.
@@ -80,27 +81,28 @@ unsafe fn pci_device<'a>(dev: *mut bindings::device) -> Option<&'a Device> {
 /// # Invariants
 ///
 /// `nb` is registered with the PCI bus notifier chain from construction
-/// until drop.
+/// until drop, and is only ever embedded in a `Registration<T>`.
 #[pin_data(PinnedDrop)]
 pub struct Registration<T: Listener> {
     #[pin]
     nb: Opaque<bindings::notifier_block>,
-    _t: PhantomData<T>,
+    listener: T,
 }
 
-// SAFETY: The registration holds no data of its own beyond the notifier block,
-// which the notifier chain accesses under its own locking.
+// SAFETY: The notifier block is only touched by the notifier chain under its
+// own locking; `T` is `Send`.
 unsafe impl<T: Listener> Send for Registration<T> {}
-// SAFETY: `&Registration` exposes nothing; see `Send`.
+// SAFETY: Shared access only reads `listener`, which is `Sync`.
 unsafe impl<T: Listener> Sync for Registration<T> {}
 
 impl<T: Listener> Registration<T> {
-    /// Registers `T` for devices added or removed from now on.
+    /// Registers `listener` for devices added or removed from now on.
     ///
     /// Devices present before the registration are not reported: use
     /// [`for_each_device`] for them.
-    pub fn new() -> impl PinInit<Self, Error> {
+    pub fn new(listener: T) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
+            listener,
             nb <- Opaque::try_ffi_init(|slot: *mut bindings::notifier_block| {
                 // SAFETY: `slot` is valid for writes; a zeroed `notifier_block`
                 // with a callback is a valid, unregistered notifier block.
@@ -114,18 +116,23 @@ impl<T: Listener> Registration<T> {
                     bindings::bus_register_notifier(&raw const bindings::pci_bus_type, slot)
                 })
             }),
-            _t: PhantomData,
         })
+    }
+
+    /// The registered listener.
+    pub fn listener(&self) -> &T {
+        &self.listener
     }
 
     /// The notifier callback.
     ///
     /// # Safety
     ///
-    /// Called by the driver core with `data` a valid `struct device` of the
-    /// PCI bus for the duration of the call.
+    /// Called by the driver core with `nb` the block registered by
+    /// [`Registration::new`] and `data` a valid `struct device` of the PCI
+    /// bus for the duration of the call.
     unsafe extern "C" fn notify(
-        _nb: *mut bindings::notifier_block,
+        nb: *mut bindings::notifier_block,
         action: c_ulong,
         data: *mut c_void,
     ) -> c_int {
@@ -136,15 +143,18 @@ impl<T: Listener> Registration<T> {
         let Ok(event) = bindings::bus_notifier_event::try_from(action) else {
             return bindings::NOTIFY_DONE as c_int;
         };
+        // SAFETY: By the type invariant, `nb` is the `nb` field of a pinned,
+        // live `Registration<T>` (it is unregistered before being dropped).
+        let reg = unsafe { &*container_of!(Opaque::cast_from(nb), Self, nb) };
         match event {
             bindings::bus_notifier_event_BUS_NOTIFY_ADD_DEVICE => {
                 // INVARIANT: BUS_NOTIFY_ADD_DEVICE is sent from `device_add()`
                 // once the device is registered; PCI removal serialises
                 // against adding under `pci_rescan_remove_lock`, so the device
                 // stays registered for the duration of the callback.
-                T::added(&RegisteredDevice { dev: pdev });
+                reg.listener.added(&RegisteredDevice { dev: pdev });
             }
-            bindings::bus_notifier_event_BUS_NOTIFY_DEL_DEVICE => T::removed(pdev),
+            bindings::bus_notifier_event_BUS_NOTIFY_DEL_DEVICE => reg.listener.removed(pdev),
             _ => {}
         }
         bindings::NOTIFY_DONE as c_int

@@ -4,23 +4,29 @@
 # End-to-end tests: our kernel in QEMU (q35, TCG) with an emulated NVMe
 # function whose CMA DOE mailbox is served by the responder emulator.
 # Each case prints "PASS name" or "FAIL name"; the last line is the summary.
+# E2E_CASES="name1 name2" runs a subset.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 TIMEOUT=${E2E_TIMEOUT:-120}
+certs=$CACHE/certs
+bash "$REPO/scripts/gen-test-certs.sh" "$certs" >/dev/null
 initrd=$OUT/initramfs.cpio.gz
-"$REPO/scripts/initramfs.sh" "$initrd" >/dev/null
+"$REPO/scripts/initramfs.sh" "$initrd" "$certs" >/dev/null
 responder_bin >/dev/null
 
 pass=0 fail=0
 
-# run_case NAME "RESPONDER ARGS" "GUEST EXPECTATION ARGS"
+# run_case NAME "RESPONDER ARGS" "GUEST EXPECTATION ARGS" (spaces as '+')
 run_case() {
 	local name=$1 rargs=$2 expect=$3
+	if [ -n "${E2E_CASES:-}" ] && ! [[ " $E2E_CASES " == *" $name "* ]]; then
+		return
+	fi
 	local dir=$OUT/e2e/$name
 	rm -rf "$dir"; mkdir -p "$dir"
 	# shellcheck disable=SC2086
-	start_responder "$dir/responder.log" $rargs
+	start_responder "$dir/responder.log" --cert-dir "$certs" $rargs
 	local rc=0
 	run_qemu "$dir/serial.log" "$TIMEOUT" \
 		"kunit.enable=0 rspdm.mode=e2e rspdm.case=$name $expect" \
@@ -44,16 +50,43 @@ run_case() {
 	fi
 }
 
-# Two different version lists prove the result is negotiated, not fixed.
-run_case version-list-1.0-1.2 "--versions 1.0,1.1,1.2" \
-	"rspdm.want_versions=1.0,1.1,1.2 rspdm.want_negotiated=1.2"
-run_case version-list-1.1-1.3 "--versions 1.1,1.3" \
-	"rspdm.want_versions=1.1,1.3 rspdm.want_negotiated=1.3"
-run_case version-list-1.3-1.0-unordered "--versions 1.3,1.0" \
-	"rspdm.want_versions=1.3,1.0 rspdm.want_negotiated=1.3"
-# A device offering only a version we do not implement.
-run_case no-common-version "--versions 1.4" \
-	"rspdm.want_error=no-common-version"
+# Version negotiation, with a device whose chain ends in the root built into
+# the test kernel: authenticated at boot, no keyctl step.  Two different
+# version lists prove the result is negotiated, not fixed.
+run_case builtin-root-versions-1.0-1.2 "--variant builtin --versions 1.0,1.1,1.2" \
+	"rspdm.boot=CMA:+authenticated:+SPDM+1.2+(device+offers+1.0+1.1+1.2),+ecdsa-p256"
+run_case builtin-root-versions-1.1-1.3 "--variant builtin --versions 1.1,1.3" \
+	"rspdm.boot=CMA:+authenticated:+SPDM+1.3+(device+offers+1.1+1.3)"
+run_case no-common-version "--variant builtin --versions 1.4" \
+	"rspdm.boot=CMA:+not+authenticated:+no+common+SPDM+version+(device+offers+SPDM+1.4)"
+
+# No root provisioned, then keyctl padd into .cma and re-enumeration.
+for c in "ecp256 1.1" "ecp384 1.2" "rsa3072 1.3" "ecp256 1.3" "ecp384 1.1" "rsa3072 1.2"; do
+	set -- $c
+	run_case "keyctl-$1-spdm$2" "--variant $1 --versions $2" \
+		"rspdm.boot=not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot rspdm.provision=$1 rspdm.after=CMA:+authenticated:+SPDM+$2"
+done
+
+# Lying or wrong devices: never authenticated, with the reason logged.
+fault_case() { # NAME "RESPONDER ARGS" PROVISION "AFTER TEXT"
+	run_case "$1" "$2" "rspdm.boot=CMA:+not+authenticated rspdm.provision=$3 rspdm.after=$4"
+}
+fault_case fault-bad-signature "--variant ecp256 --fault bad-signature" ecp256 \
+	"not+authenticated:+signature+verification+failed"
+fault_case fault-wrong-nonce "--variant ecp384 --fault wrong-nonce" ecp384 \
+	"not+authenticated:+signature+verification+failed"
+fault_case fault-root-hash-mismatch "--variant ecp256 --fault wrong-root-hash" ecp256 \
+	"not+authenticated:+RootHash+does+not+match"
+fault_case fault-untrusted-root "--variant otherroot" ecp256 \
+	"not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot"
+fault_case fault-san-other-device "--variant wrongsan" ecp256 \
+	"not+authenticated:+certificate+chain+not+trusted:+WrongDevice"
+fault_case fault-expired-leaf "--variant expired" ecp256 \
+	"not+authenticated:+certificate+chain+not+trusted:+Expired"
+fault_case fault-truncated-certificate "--variant ecp256 --fault truncate-certificate" ecp256 \
+	"not+authenticated:+truncated+response"
+fault_case fault-ct-exponent-64 "--variant ecp256 --fault ct-exponent-64" ecp256 \
+	"not+authenticated:+invalid+field:+CTExponent"
 
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -2,19 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Guest side of one e2e case.  Reads the expectation from the kernel
-# command line and checks it against the kernel log:
+# command line ('+' stands for a space) and checks it against the kernel log:
 #   rspdm.case=NAME
-#   rspdm.want_versions=1.0,1.1,1.2  rspdm.want_negotiated=1.2
-#   rspdm.want_error=no-common-version
+#   rspdm.boot=TEXT          the CMA line logged at boot contains TEXT
+#   rspdm.provision=VARIANT  then: keyctl padd VARIANT's root into .cma,
+#                            remove the device and rescan the bus
+#   rspdm.after=TEXT         the CMA line logged after the rescan contains TEXT
 # Prints exactly one line "RSPDM-RESULT: PASS|FAIL NAME [reason]".
 
-case_name=unnamed want_versions= want_negotiated= want_error=
+case_name=unnamed want_boot= provision= want_after=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	rspdm.case=*) case_name=${arg#rspdm.case=} ;;
-	rspdm.want_versions=*) want_versions=${arg#rspdm.want_versions=} ;;
-	rspdm.want_negotiated=*) want_negotiated=${arg#rspdm.want_negotiated=} ;;
-	rspdm.want_error=*) want_error=${arg#rspdm.want_error=} ;;
+	rspdm.boot=*) want_boot=$(echo "${arg#rspdm.boot=}" | tr '+' ' ') ;;
+	rspdm.provision=*) provision=${arg#rspdm.provision=} ;;
+	rspdm.after=*) want_after=$(echo "${arg#rspdm.after=}" | tr '+' ' ') ;;
 	esac
 done
 
@@ -23,45 +25,58 @@ fail() {
 	exit 0
 }
 
-log=/tmp/dmesg
-dmesg >$log
+[ -n "$want_boot" ] || fail "no rspdm.boot= expectation given"
+[ -z "$provision" ] || [ -n "$want_after" ] || fail "rspdm.provision= without rspdm.after="
 
 # The emulated NVMe function (1b36:0010) must expose a CMA DOE mailbox.
-dev=
-for d in /sys/bus/pci/devices/*; do
-	if [ "$(cat "$d/vendor")" = 0x1b36 ] && [ "$(cat "$d/device")" = 0x0010 ]; then
-		dev=$d
-	fi
-done
+find_dev() {
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat "$d/vendor")" = 0x1b36 ] && [ "$(cat "$d/device")" = 0x0010 ]; then
+			echo "$d"
+		fi
+	done
+}
+dev=$(find_dev)
 [ -n "$dev" ] || fail "no emulated NVMe function (1b36:0010) found"
 bdf=$(basename "$dev")
 [ -e "$dev/doe_features/0001:01" ] || fail "no CMA DOE feature on $bdf"
 
-# Exactly one device speaks CMA; every other function is left alone.
-n=$(grep -c "CMA: " $log)
-[ "$n" = 1 ] || fail "expected 1 CMA log line, found $n: $(grep 'CMA: ' $log | tr '\n' '|')"
-line=$(grep "CMA: " $log)
+cma_lines() { dmesg | grep -E " pci [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: CMA: "; }
+
+# Only the CMA-capable function is touched.
+others=$(cma_lines | grep -v "$bdf: CMA: " | head -1)
+[ -z "$others" ] || fail "CMA line for another device: $others"
+n=$(cma_lines | grep -c "$bdf: CMA: ")
+[ "$n" = 1 ] || fail "expected 1 CMA line at boot, found $n: $(cma_lines | tr '\n' '|')"
+line=$(cma_lines | tail -1)
 case "$line" in
-*"$bdf: CMA: "*) ;;
-*) fail "CMA line is not for $bdf: $line" ;;
+*"$want_boot"*) ;;
+*) fail "boot: want '$want_boot', got '$line'" ;;
 esac
 
-if [ -n "$want_error" ]; then
-	case "$want_error" in
-	no-common-version) text="CMA: SPDM GET_VERSION failed: no common SPDM version" ;;
-	*) fail "unknown rspdm.want_error=$want_error" ;;
+if [ -n "$provision" ]; then
+	root=/rspdm/certs/$provision/root.der
+	[ -f "$root" ] || fail "no root certificate for $provision"
+	id=$(keyctl padd asymmetric "" %:.cma <"$root" 2>&1) || fail "keyctl padd failed: $id"
+	echo 1 >"$dev/remove" || fail "cannot remove $bdf"
+	echo 1 >/sys/bus/pci/rescan || fail "rescan failed"
+	dev=$(find_dev)
+	[ -n "$dev" ] || fail "device gone after rescan"
+	n=$(cma_lines | grep -c "$bdf: CMA: ")
+	[ "$n" = 2 ] || fail "expected a second CMA line after rescan, found $n"
+	line=$(cma_lines | tail -1)
+	case "$line" in
+	*"$want_after"*) ;;
+	*) fail "after provisioning: want '$want_after', got '$line'" ;;
 	esac
-else
-	text="CMA: SPDM versions supported by device: $(echo "$want_versions" | tr ',' ' '); negotiated $want_negotiated"
 fi
-case "$line" in
-*"$text") ;;
-*) fail "want '$text', got '$line'" ;;
-esac
 
-# No oops, BUG or WARN anywhere in the boot.
-if grep -qE "Oops|BUG:|WARNING:|Call Trace|kernel BUG" $log; then
-	fail "kernel reported a problem: $(grep -m1 -E 'Oops|BUG:|WARNING:|Call Trace' $log)"
+# The device stays usable: config space still reads.
+[ "$(cat "$dev/vendor")" = 0x1b36 ] || fail "device config space unreadable"
+
+# No oops, BUG or WARN anywhere.
+if dmesg | grep -qE "Oops|BUG:|WARNING:|Call Trace|kernel BUG|kmemleak|KASAN"; then
+	fail "kernel reported a problem: $(dmesg | grep -m1 -E 'Oops|BUG:|WARNING:|Call Trace|kmemleak|KASAN')"
 fi
 
 echo "RSPDM-RESULT: PASS $case_name"

@@ -1,20 +1,27 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Boot the kernel with the emulated CMA device and show, from inside the
-# guest, what the kernel learned about it.  DEMO_VERSIONS picks the
-# versions the emulated device offers.
+# Boot the kernel with two emulated CMA devices -- a genuine one and a
+# tampered one whose responder signs with a corrupted signature -- and show,
+# from inside the guest, how the kernel authenticates them before and after
+# the root certificate is provisioned with keyctl.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+certs=$CACHE/certs
+bash "$REPO/scripts/gen-test-certs.sh" "$certs" >/dev/null
 initrd=$OUT/initramfs.cpio.gz
-"$REPO/scripts/initramfs.sh" "$initrd" >/dev/null
+"$REPO/scripts/initramfs.sh" "$initrd" "$certs" >/dev/null
 dir=$OUT/demo
 mkdir -p "$dir"
-start_responder "$dir/responder.log" --versions "${DEMO_VERSIONS:-1.0,1.1,1.2,1.3}"
-log "responder on 127.0.0.1:$RESPONDER_PORT offers ${DEMO_VERSIONS:-1.0,1.1,1.2,1.3}; booting QEMU"
+start_responder "$dir/genuine.log" --cert-dir "$certs" --variant ecp384
+good=$RESPONDER_PORT
+start_responder "$dir/tampered.log" --cert-dir "$certs" --variant ecp384 --fault bad-signature
+bad=$RESPONDER_PORT
+log "responders on 127.0.0.1:$good (genuine) and :$bad (tampered); booting QEMU"
 rc=0
 run_qemu "$dir/serial.log" 120 "kunit.enable=0 quiet rspdm.mode=demo" \
 	-initrd "$initrd" \
-	-device "nvme,serial=rspdm-demo,spdm_port=$RESPONDER_PORT" || rc=$?
+	-device "nvme,serial=genuine,spdm_port=$good" \
+	-device "nvme,serial=tampered,spdm_port=$bad" || rc=$?
 sed -n '/=== rspdm demo/,/^=====/p' "$dir/serial.log" | tr -d '\r'
 grep -q "rspdm demo" "$dir/serial.log" || { tail -40 "$dir/serial.log"; die "demo boot failed (QEMU status $rc)"; }

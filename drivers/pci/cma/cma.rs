@@ -171,6 +171,7 @@ impl Cma {
             ..spdm::Options::CMA
         };
         let mut transport = DoeTransport { mailbox };
+        let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
         let result = spdm::authenticate(
             &mut transport,
             &mut KernelCrypto,
@@ -183,22 +184,25 @@ impl Cma {
             &mut bufs.record,
             None,
         );
+        let micros = start.elapsed().as_micros_ceil();
         let versions = Versions(bufs.record.device_versions());
         match result {
             Ok(a) => dev_info!(
                 dev,
-                "CMA: authenticated: SPDM {} (device offers {}), {} {}, slot {}\n",
+                "CMA: authenticated: SPDM {} (device offers {}), {} {}, slot {} ({} us)\n",
                 Show(a.version),
                 versions,
                 Show(a.algorithms.asym),
                 Show(a.algorithms.hash),
-                a.slot
+                a.slot,
+                micros
             ),
             Err(e) => dev_info!(
                 dev,
-                "CMA: not authenticated: {} (device offers SPDM {})\n",
+                "CMA: not authenticated: {} (device offers SPDM {}) ({} us)\n",
                 Show(e),
-                versions
+                versions,
+                micros
             ),
         }
     }

@@ -87,6 +87,11 @@ fault_case fault-truncated-certificate "--variant ecp256 --fault truncate-certif
 	"not+authenticated:+truncated+response"
 fault_case fault-ct-exponent-64 "--variant ecp256 --fault ct-exponent-64" ecp256 \
 	"not+authenticated:+invalid+field:+CTExponent"
+# A device that stops answering.  QEMU serves DOE synchronously in the vCPU,
+# so the responder closes the connection 3 s after the unanswered request
+# and QEMU reports a mailbox error to the guest.
+fault_case fault-silent-device "--variant ecp256 --fault silent --silent-close-ms 3000" ecp256 \
+	"not+authenticated:+transport+failed"
 
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

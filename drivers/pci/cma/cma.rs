@@ -85,6 +85,9 @@ struct Versions<'a>(&'a [spdm::Version]);
 
 impl fmt::Display for Versions<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none known");
+        }
         for (i, v) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str(" ")?;

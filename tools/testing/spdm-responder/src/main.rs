@@ -28,6 +28,8 @@ usage: spdm-responder [options]
   --fault NAME        inject a fault (repeatable); see --list-faults
   --list-faults       list the faults and exit
   --once              exit after the first connection ends
+  --silent-close-ms N with the silent fault, close the connection N ms after
+                      an unanswered request (QEMU would otherwise block)
   --verbose           log every request and response
   --help              this text";
 
@@ -37,6 +39,7 @@ struct Args {
     config: Config,
     once: bool,
     verbose: bool,
+    silent_close: Option<std::time::Duration>,
 }
 
 fn number<T: std::str::FromStr>(s: String, name: &str) -> Result<T, String> {
@@ -49,6 +52,7 @@ fn parse_args() -> Result<Args, String> {
     let mut port_file = None;
     let mut once = false;
     let mut verbose = false;
+    let mut silent_close = None;
     let mut versions = None;
     let mut cert_dir: Option<PathBuf> = None;
     let mut variant = "ecp384".to_string();
@@ -102,6 +106,10 @@ fn parse_args() -> Result<Args, String> {
                 std::process::exit(0);
             }
             "--once" => once = true,
+            "--silent-close-ms" => {
+                let ms: u64 = number(value("--silent-close-ms")?, "--silent-close-ms")?;
+                silent_close = Some(std::time::Duration::from_millis(ms));
+            }
             "--verbose" => verbose = true,
             "--help" | "-h" => {
                 println!("{}", USAGE);
@@ -152,6 +160,7 @@ fn parse_args() -> Result<Args, String> {
         config,
         once,
         verbose,
+        silent_close,
     })
 }
 
@@ -208,7 +217,7 @@ fn main() -> ExitCode {
             }
         };
         let _ = stream.set_nodelay(true);
-        match server::serve(&mut stream, &mut responder, args.verbose) {
+        match server::serve_with(&mut stream, &mut responder, args.verbose, args.silent_close) {
             End::Closed => eprintln!("spdm-responder: connection closed"),
             End::Shutdown => eprintln!("spdm-responder: shutdown by peer"),
             End::Protocol(e) => eprintln!("spdm-responder: error: {}; closing connection", e),

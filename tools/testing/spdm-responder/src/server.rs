@@ -31,6 +31,21 @@ fn hex(b: &[u8]) -> String {
 /// Serves requests on `stream` until it ends.  Never panics on peer input:
 /// malformed frames end the connection with [`End::Protocol`].
 pub fn serve<S: Read + Write>(stream: &mut S, responder: &mut Responder, verbose: bool) -> End {
+    serve_with(stream, responder, verbose, None)
+}
+
+/// Like [`serve`]; with `silent_close`, a request the responder leaves
+/// unanswered (the `silent` fault) ends the connection after that delay
+/// instead of waiting for the next request.  QEMU handles a DOE request
+/// synchronously in the vCPU thread, so a responder that never answers
+/// would freeze the guest; closing makes QEMU report a mailbox error to
+/// the guest, as a device that stopped responding does.
+pub fn serve_with<S: Read + Write>(
+    stream: &mut S,
+    responder: &mut Responder,
+    verbose: bool,
+    silent_close: Option<std::time::Duration>,
+) -> End {
     loop {
         let f = match frame::read_frame(stream) {
             Ok(Some(f)) => f,
@@ -69,7 +84,13 @@ pub fn serve<S: Read + Write>(stream: &mut S, responder: &mut Responder, verbose
                     eprintln!("spdm-responder: req {} -> rsp {}", hex(obj.payload), shown);
                 }
                 // The `silent` fault: no answer; the peer may time out.
-                let Some(rsp) = rsp else { continue };
+                let Some(rsp) = rsp else {
+                    if let Some(delay) = silent_close {
+                        std::thread::sleep(delay);
+                        return End::Protocol("silent device: closing the connection".into());
+                    }
+                    continue;
+                };
                 let payload = doe::build(obj.vendor, obj.kind, &rsp);
                 if payload.len() > frame::MAX_PAYLOAD {
                     // Only the `oversized-response` fault does this: send

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Fuzz harnesses of the SPDM requester core.
+//!
+//! Every target in `fuzz_targets/` is a one-line wrapper around a function
+//! here, so that the same harnesses also run on stable (corpus replay and
+//! the seed generator in `tests/`).
+//!
+//! Parser targets take their parameters (version, hash, slot, offered
+//! masks...) from the first bytes of the input and parse the rest; on `Ok`
+//! they check that every returned length and slice stays inside the input.
+//!
+//! The `requester` target runs [`spdm::authenticate`] end to end against a
+//! [`ChunkTransport`] replaying the input as u16-LE-length-prefixed
+//! responses, with the deterministic [`FakeCrypto`].
+
+use spdm::algo::{AsymAlgo, HashAlgo};
+use spdm::auth::{ALL_ASYM, ALL_HASH};
+use spdm::certchain::{der_element, parse_chain, MAX_CERTS};
+use spdm::crypto::{AcceptAnyChain, Crypto, CryptoError, Hasher};
+use spdm::error::{Error, TransportError};
+use spdm::messages::{self, Algorithms};
+use spdm::transport::Transport;
+use spdm::version::{parse_version, Version, VERSION_FIXED_SIZE};
+use spdm::{authenticate, AuthRecord, Buffers, Options};
+
+/// Whether `inner` lies within `outer` (pointer ranges).  An empty `inner`
+/// is accepted anywhere: parsers may return a static empty slice.
+pub fn within(outer: &[u8], inner: &[u8]) -> bool {
+    if inner.is_empty() {
+        return true;
+    }
+    let o = outer.as_ptr_range();
+    let i = inner.as_ptr_range();
+    o.start <= i.start && i.end <= o.end
+}
+
+/// Byte 0 of a parser input selects the SPDM version: 1.0..1.3 most of
+/// the time, otherwise the raw byte (a version this core does not speak).
+pub fn version_from(b: u8) -> Version {
+    match b % 8 {
+        i @ 0..=3 => Version::SUPPORTED[usize::from(i)],
+        _ => Version::from_byte(b),
+    }
+}
+
+/// The byte [`version_from`] maps to `v` (for the seed generator).
+pub fn version_byte(v: Version) -> u8 {
+    Version::SUPPORTED
+        .iter()
+        .position(|s| *s == v)
+        .map_or(v.as_byte(), |i| i as u8)
+}
+
+/// Hash algorithm from a selector byte.
+pub fn hash_from(b: u8) -> HashAlgo {
+    HashAlgo::ALL[usize::from(b) % HashAlgo::ALL.len()]
+}
+
+/// Signature algorithm from a selector byte.
+pub fn asym_from(b: u8) -> AsymAlgo {
+    AsymAlgo::ALL[usize::from(b) % AsymAlgo::ALL.len()]
+}
+
+fn split<const N: usize>(data: &[u8]) -> Option<(&[u8; N], &[u8])> {
+    let (head, rest) = data.split_at_checked(N)?;
+    Some((head.try_into().ok()?, rest))
+}
+
+// Each parser harness returns whether the message parsed.
+
+/// `version` target: VERSION response.
+pub fn fuzz_version(data: &[u8]) -> bool {
+    let Ok(list) = parse_version(data) else {
+        return false;
+    };
+    assert!(!list.is_empty());
+    let end = VERSION_FIXED_SIZE + 2 * list.len();
+    assert!(end <= data.len());
+    for (i, e) in list.iter().enumerate() {
+        let at = VERSION_FIXED_SIZE + 2 * i;
+        assert_eq!(e.raw().to_le_bytes(), [data[at], data[at + 1]]);
+    }
+    let _ = list.negotiate(&Version::SUPPORTED);
+    true
+}
+
+/// `capabilities` target: `[version] CAPABILITIES`.
+pub fn fuzz_capabilities(data: &[u8]) -> bool {
+    let Some(([v], rsp)) = split::<1>(data) else {
+        return false;
+    };
+    let v = version_from(*v);
+    let Ok((caps, len)) = messages::parse_capabilities(v, rsp) else {
+        return false;
+    };
+    assert!(len <= rsp.len());
+    assert!(caps.ct_exponent <= messages::CT_EXPONENT_LIMIT);
+    if v >= Version::V1_2 {
+        assert!(caps.data_transfer_size >= messages::MIN_DATA_TRANSFER_SIZE);
+        assert!(caps.max_spdm_msg_size >= caps.data_transfer_size);
+    }
+    true
+}
+
+/// `algorithms` target: `[version] [offered asym u32] [offered hash u32] ALGORITHMS`.
+pub fn fuzz_algorithms(data: &[u8]) -> bool {
+    let Some(([v, a0, a1, a2, a3, h0, h1, h2, h3], rsp)) = split::<9>(data) else {
+        return false;
+    };
+    let v = version_from(*v);
+    let asym = u32::from_le_bytes([*a0, *a1, *a2, *a3]);
+    let hash = u32::from_le_bytes([*h0, *h1, *h2, *h3]);
+    let Ok((algs, len)) = messages::parse_algorithms(v, rsp, asym, hash) else {
+        return false;
+    };
+    assert!(len <= rsp.len());
+    assert!(len >= messages::ALGORITHMS_FIXED_SIZE);
+    assert!(algs.asym.bit() & asym != 0);
+    assert!(algs.hash.bit() & hash != 0);
+    true
+}
+
+/// `digests` target: `[version] [hash] DIGESTS`.
+pub fn fuzz_digests(data: &[u8]) -> bool {
+    let Some(([v, h], rsp)) = split::<2>(data) else {
+        return false;
+    };
+    let (v, hash) = (version_from(*v), hash_from(*h));
+    let Ok((d, len)) = messages::parse_digests(v, rsp, hash) else {
+        return false;
+    };
+    assert!(len <= rsp.len());
+    assert!(within(rsp, d.digests));
+    assert_eq!(
+        d.digests.len(),
+        d.slot_mask.count_ones() as usize * hash.size()
+    );
+    for slot in 0..=8u8 {
+        if let Some(g) = d.get(slot) {
+            assert_eq!(g.len(), hash.size());
+            assert!(within(d.digests, g));
+        }
+    }
+    true
+}
+
+/// `certificate` target: `[version] [slot] [requested u16] CERTIFICATE`.
+pub fn fuzz_certificate(data: &[u8]) -> bool {
+    let Some(([v, slot, r0, r1], rsp)) = split::<4>(data) else {
+        return false;
+    };
+    let v = version_from(*v);
+    let requested = u16::from_le_bytes([*r0, *r1]);
+    let Ok((c, len)) = messages::parse_certificate(v, rsp, *slot, requested) else {
+        return false;
+    };
+    assert!(len <= rsp.len());
+    assert!(within(rsp, c.portion));
+    assert!(c.portion.len() <= usize::from(requested));
+    assert_eq!(len, messages::CERTIFICATE_HEADER_SIZE + c.portion.len());
+    true
+}
+
+/// `challenge_auth` target:
+/// `[version] [slot] [populated] [asym] [hash] CHALLENGE_AUTH`.
+pub fn fuzz_challenge_auth(data: &[u8]) -> bool {
+    let Some(([v, slot, populated, a, h], rsp)) = split::<5>(data) else {
+        return false;
+    };
+    let v = version_from(*v);
+    let algs = Algorithms {
+        asym: asym_from(*a),
+        hash: hash_from(*h),
+        measurement_spec: 1,
+        measurement_hash: 0,
+        other_params: 0,
+    };
+    let Ok((ca, len)) = messages::parse_challenge_auth(v, rsp, *slot, *populated, &algs) else {
+        return false;
+    };
+    assert!(len <= rsp.len());
+    for s in [
+        ca.cert_chain_hash,
+        ca.nonce,
+        ca.opaque,
+        ca.requester_context,
+        ca.signature,
+    ] {
+        assert!(within(rsp, s));
+    }
+    assert_eq!(ca.cert_chain_hash.len(), algs.hash.size());
+    assert_eq!(ca.nonce.len(), messages::NONCE_SIZE);
+    assert!(ca.opaque.len() <= messages::MAX_OPAQUE_DATA);
+    assert_eq!(ca.signature.len(), algs.asym.signature_size());
+    assert!(ca.sig_offset <= len);
+    assert_eq!(ca.sig_offset + ca.signature.len(), len);
+    true
+}
+
+/// `cert_chain` target: `[hash size] chain container`; the container bytes
+/// also go through [`der_element`] directly.
+pub fn fuzz_cert_chain(data: &[u8]) -> bool {
+    let Some(([hs], raw)) = split::<1>(data) else {
+        return false;
+    };
+    let mut rest = raw;
+    while let Ok((elem, r)) = der_element(rest) {
+        assert_eq!(elem.as_ptr(), rest.as_ptr());
+        assert_eq!(elem.len() + r.len(), rest.len());
+        assert!(elem.len() >= 2);
+        rest = r;
+    }
+    let hash_size = usize::from(*hs);
+    let Ok(chain) = parse_chain(raw, hash_size) else {
+        return false;
+    };
+    assert_eq!(chain.raw().as_ptr_range(), raw.as_ptr_range());
+    assert!(within(raw, chain.root_hash()));
+    assert_eq!(chain.root_hash().len(), hash_size);
+    assert!((1..=MAX_CERTS).contains(&chain.len()));
+    let mut total = 0;
+    let mut count = 0;
+    for c in chain.certs() {
+        assert!(within(raw, c));
+        total += c.len();
+        count += 1;
+    }
+    assert_eq!(count, chain.len());
+    assert_eq!(total + messages::CHAIN_HEADER_SIZE + hash_size, raw.len());
+    assert!(within(raw, chain.first()) && !chain.first().is_empty());
+    assert!(within(raw, chain.leaf()) && !chain.leaf().is_empty());
+    true
+}
+
+/// A deterministic stand-in for a hash: FNV-1a over the input, expanded to
+/// the digest size with splitmix64.  Not cryptographic; collisions only
+/// make the fuzzer's life easier.
+#[derive(Clone)]
+pub struct FakeHasher {
+    state: u64,
+    size: usize,
+}
+
+impl FakeHasher {
+    /// A hasher producing `alg`-sized digests.
+    pub fn new(alg: HashAlgo) -> Self {
+        FakeHasher {
+            state: 0xcbf2_9ce4_8422_2325 ^ alg.bit() as u64,
+            size: alg.size(),
+        }
+    }
+
+    /// One-shot digest of `data` (for the seed generator).
+    pub fn oneshot(alg: HashAlgo, data: &[u8]) -> Vec<u8> {
+        let mut h = FakeHasher::new(alg);
+        h.update(data);
+        let mut out = vec![0; alg.size()];
+        let _ = h.digest(&mut out);
+        out
+    }
+}
+
+impl Hasher for FakeHasher {
+    fn update(&mut self, data: &[u8]) {
+        for b in data {
+            self.state ^= u64::from(*b);
+            self.state = self.state.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn digest(&self, out: &mut [u8]) -> Result<usize, CryptoError> {
+        let out = out.get_mut(..self.size).ok_or(CryptoError::Other(1))?;
+        let mut x = self.state;
+        for chunk in out.chunks_mut(8) {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+        Ok(self.size)
+    }
+}
+
+/// Deterministic fake crypto: every algorithm is "supported", keys are
+/// accepted unless the leaf is empty, a signature verifies iff its first
+/// byte is even, and "random" bytes are fixed.
+pub struct FakeCrypto;
+
+/// Fixed "random" byte `i` of FakeCrypto::random.
+pub fn fake_random(i: usize) -> u8 {
+    0x5A ^ (i as u8)
+}
+
+impl Crypto for FakeCrypto {
+    type Hasher = FakeHasher;
+    type PublicKey = ();
+
+    fn asym_algorithms(&self) -> u32 {
+        ALL_ASYM
+    }
+
+    fn hash_algorithms(&self) -> u32 {
+        ALL_HASH
+    }
+
+    fn hasher(&mut self, alg: HashAlgo) -> Result<FakeHasher, CryptoError> {
+        Ok(FakeHasher::new(alg))
+    }
+
+    fn public_key(&mut self, leaf_der: &[u8], _alg: AsymAlgo) -> Result<(), CryptoError> {
+        if leaf_der.is_empty() {
+            Err(CryptoError::BadKey)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn verify(
+        &mut self,
+        _key: &(),
+        alg: AsymAlgo,
+        hash: HashAlgo,
+        digest: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        assert_eq!(digest.len(), hash.size());
+        assert_eq!(signature.len(), alg.signature_size());
+        match signature.first() {
+            Some(b) if b % 2 == 0 => Ok(()),
+            _ => Err(CryptoError::BadSignature),
+        }
+    }
+
+    fn random(&mut self, out: &mut [u8]) -> Result<(), CryptoError> {
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = fake_random(i);
+        }
+        Ok(())
+    }
+}
+
+/// A transport answering each request with the next chunk of `data`:
+/// chunks are a u16 little-endian length followed by that many bytes (the
+/// last one may be cut short by the end of the input).  Once the input is
+/// exhausted every exchange times out.
+pub struct ChunkTransport<'a> {
+    data: &'a [u8],
+    /// Exchanges performed.
+    pub exchanges: usize,
+}
+
+impl<'a> ChunkTransport<'a> {
+    /// Replays `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        ChunkTransport { data, exchanges: 0 }
+    }
+}
+
+impl Transport for ChunkTransport<'_> {
+    fn exchange(&mut self, request: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
+        assert!(!request.is_empty());
+        self.exchanges += 1;
+        let Some(([l0, l1], rest)) = split::<2>(self.data) else {
+            self.data = &[];
+            return Err(TransportError::Timeout);
+        };
+        let len = usize::from(u16::from_le_bytes([*l0, *l1])).min(rest.len());
+        let (chunk, rest) = rest.split_at(len);
+        self.data = rest;
+        let out = response
+            .get_mut(..chunk.len())
+            .ok_or(TransportError::Overflow)?;
+        out.copy_from_slice(chunk);
+        Ok(chunk.len())
+    }
+
+    fn wait(&mut self, micros: u64) {
+        assert!(micros <= 1 << spdm::requester::MAX_RDT_EXPONENT);
+    }
+}
+
+/// Message buffer size of the `requester` target.
+pub const MESSAGE_BUFFER: usize = 4096;
+/// Chain buffer size of the `requester` target.
+pub const CHAIN_BUFFER: usize = 65535;
+
+/// `requester` target: [`spdm::authenticate`] against the replayed input.
+pub fn fuzz_requester(data: &[u8]) -> Result<(), Error> {
+    let mut message = vec![0u8; MESSAGE_BUFFER];
+    let mut chain = vec![0u8; CHAIN_BUFFER];
+    let mut record = AuthRecord::new();
+    let mut t = ChunkTransport::new(data);
+    let r = authenticate(
+        &mut t,
+        &mut FakeCrypto,
+        &mut AcceptAnyChain,
+        &Options::CMA,
+        Buffers {
+            message: &mut message,
+            chain: &mut chain,
+        },
+        &mut record,
+        None,
+    );
+    // Every exchange consumes at least the 2-byte length prefix, except the
+    // timeouts that end the flow: the loop is bounded by the input.
+    assert!(t.exchanges <= data.len() / 2 + 1);
+    let a = r?;
+    assert!(a.chain_len <= CHAIN_BUFFER);
+    assert!(a.slot < 8);
+    assert!(record.slot_mask & (1 << a.slot) != 0);
+    assert!(record.signature_len <= record.signature.len());
+    assert_eq!(record.signature_len, a.algorithms.asym.signature_size());
+    assert_eq!(record.hash_size, a.algorithms.hash.size());
+    Ok(())
+}

@@ -18,4 +18,6 @@ echo "== clippy"
 if cargo clippy -q --workspace --all-targets -- -D warnings; then echo "PASS clippy"; else echo "FAIL clippy"; status=1; fi
 echo "== cargo test"
 cargo test --workspace 2>&1 || status=1
+echo "== fuzz seed corpus replay (lib/spdm/fuzz, outside the workspace)"
+cargo test --manifest-path lib/spdm/fuzz/Cargo.toml --test replay 2>&1 || status=1
 exit $status

@@ -417,3 +417,23 @@ pub fn fuzz_requester(data: &[u8]) -> Result<(), Error> {
     assert_eq!(record.hash_size, a.algorithms.hash.size());
     Ok(())
 }
+
+/// `x509san`: the PCIe SAN DER walk and identity parser on a leaf certificate
+/// as a device sends it.
+pub fn fuzz_x509san(data: &[u8]) -> bool {
+    match spdm::x509san::pcie_san(data) {
+        Ok(Some(s)) => {
+            // The name is a sub-slice of the input.
+            let r = s.as_bytes().as_ptr_range();
+            let d = data.as_ptr_range();
+            assert!(r.start >= d.start && r.end <= d.end);
+            if let Ok(id) = spdm::x509san::PcieIdentity::parse(s) {
+                assert!(id.matches(&id));
+                assert!(id.class <= 0xFF_FFFF);
+            }
+            true
+        }
+        Ok(None) => true,
+        Err(_) => false,
+    }
+}

@@ -36,6 +36,7 @@ fn parser_seeds_replay() {
         ("certificate", spdm_fuzz::fuzz_certificate),
         ("challenge_auth", spdm_fuzz::fuzz_challenge_auth),
         ("cert_chain", spdm_fuzz::fuzz_cert_chain),
+        ("x509san", spdm_fuzz::fuzz_x509san),
     ];
     for (target, f) in targets {
         for (name, data) in seeds(target) {

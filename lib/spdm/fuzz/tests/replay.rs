@@ -28,7 +28,7 @@ type Harness = fn(&[u8]) -> bool;
 
 #[test]
 fn parser_seeds_replay() {
-    let targets: [(&str, Harness); 7] = [
+    let targets: [(&str, Harness); 8] = [
         ("version", spdm_fuzz::fuzz_version),
         ("capabilities", spdm_fuzz::fuzz_capabilities),
         ("algorithms", spdm_fuzz::fuzz_algorithms),

@@ -115,11 +115,9 @@ impl spdm::Crypto for KernelCrypto {
         if cert.public_key_algo().to_bytes() != key_algo_name(alg) {
             return Err(CryptoError::BadKey);
         }
-        let raw = cert.public_key();
-        let mut key =
-            KVec::with_capacity(raw.len(), GFP_KERNEL).map_err(|_| CryptoError::Other(12))?;
-        key.extend_from_slice(raw, GFP_KERNEL)
-            .map_err(|_| CryptoError::Other(12))?;
+        let mut key = KVec::new();
+        key.extend_from_slice(cert.public_key(), GFP_KERNEL)
+            .map_err(|_| CryptoError::Other(errno(ENOMEM)))?;
         Ok(LeafKey { key })
     }
 

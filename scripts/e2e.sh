@@ -17,16 +17,24 @@ responder_bin >/dev/null
 
 pass=0 fail=0
 
-# run_case NAME "RESPONDER ARGS" "GUEST EXPECTATION ARGS" (spaces as '+')
+# slot0 NAME SERIAL_LOG: certificates/slot0 as the guest printed it, in hex.
+slot0_hex() {
+	sed -n '/RSPDM-SLOT0-BEGIN/,/RSPDM-SLOT0-END/p' "$1" | tr -d '\r' |
+		sed -n 's/^RSPDM-SLOT0: //p' | tr -d '\n'
+}
+
+# run_case NAME "RESPONDER ARGS" "GUEST EXPECTATION ARGS" (spaces as '+') [SLOT0]
+# SLOT0: "served" = certificates/slot0 must equal, byte for byte, the chain
+# the responder served; "empty" = must be empty; unset = not checked.
 run_case() {
-	local name=$1 rargs=$2 expect=$3
+	local name=$1 rargs=$2 expect=$3 want_slot0=${4:-}
 	if [ -n "${E2E_CASES:-}" ] && ! [[ " $E2E_CASES " == *" $name "* ]]; then
 		return
 	fi
 	local dir=$OUT/e2e/$name
 	rm -rf "$dir"; mkdir -p "$dir"
 	# shellcheck disable=SC2086
-	start_responder "$dir/responder.log" --cert-dir "$certs" $rargs
+	start_responder "$dir/responder.log" --cert-dir "$certs" --chain-out "$dir/chain.bin" $rargs
 	local rc=0
 	run_qemu "$dir/serial.log" "$TIMEOUT" \
 		"kunit.enable=0 rspdm.mode=e2e rspdm.case=$name $expect" \
@@ -35,6 +43,17 @@ run_case() {
 	cleanup_pids
 	local result
 	result=$(grep -a "RSPDM-RESULT: " "$dir/serial.log" | tail -1 | tr -d '\r' || true)
+	if [ "$result" = "RSPDM-RESULT: PASS $name" ] && [ -n "$want_slot0" ]; then
+		local got want=
+		got=$(slot0_hex "$dir/serial.log")
+		if [ "$want_slot0" = served ]; then
+			[ -s "$dir/chain.bin" ] && want=$(od -An -v -tx1 "$dir/chain.bin" | tr -d ' \n')
+			[ -n "$want" ] || result="no chain served by the responder"
+		fi
+		if [ "$got" != "$want" ]; then
+			result="certificates/slot0 (${#got} hex digits) differs from the $want_slot0 chain (${#want})"
+		fi
+	fi
 	if [ "$result" = "RSPDM-RESULT: PASS $name" ]; then
 		echo "PASS $name"
 		pass=$((pass + 1))
@@ -54,39 +73,47 @@ run_case() {
 # the test kernel: authenticated at boot, no keyctl step.  Two different
 # version lists prove the result is negotiated, not fixed.
 run_case builtin-root-versions-1.0-1.2 "--variant builtin --versions 1.0,1.1,1.2" \
-	"rspdm.boot=CMA:+authenticated:+SPDM+1.2+(device+offers+1.0+1.1+1.2),+ecdsa-p256"
+	"rspdm.boot=CMA:+authenticated:+SPDM+1.2+(device+offers+1.0+1.1+1.2),+ecdsa-p256" served
 run_case builtin-root-versions-1.1-1.3 "--variant builtin --versions 1.1,1.3" \
-	"rspdm.boot=CMA:+authenticated:+SPDM+1.3+(device+offers+1.1+1.3)"
+	"rspdm.boot=CMA:+authenticated:+SPDM+1.3+(device+offers+1.1+1.3)" served
 run_case no-common-version "--variant builtin --versions 1.4" \
-	"rspdm.boot=CMA:+not+authenticated:+no+common+SPDM+version+(device+offers+SPDM+1.4)"
+	"rspdm.boot=CMA:+not+authenticated:+no+common+SPDM+version+(device+offers+SPDM+1.4)" empty
 
-# No root provisioned, then keyctl padd into .cma and re-enumeration.
+# No root provisioned: not authenticated, but the chain is there to inspect.
+run_case no-root-chain-readable "--variant ecp256" \
+	"rspdm.boot=CMA:+not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot" served
+
+# keyctl padd into .cma, then `echo re > authenticated`.
 for c in "ecp256 1.1" "ecp384 1.2" "rsa3072 1.3" "ecp256 1.3" "ecp384 1.1" "rsa3072 1.2"; do
 	set -- $c
 	run_case "keyctl-$1-spdm$2" "--variant $1 --versions $2" \
-		"rspdm.boot=not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot rspdm.provision=$1 rspdm.after=CMA:+authenticated:+SPDM+$2"
+		"rspdm.boot=not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot rspdm.provision=$1 rspdm.after=CMA:+authenticated:+SPDM+$2" served
 done
+# The same through hot-plug: remove the device and rescan the bus; the
+# state of the removed device is freed and the new one authenticated.
+run_case keyctl-ecp256-spdm1.2-rescan "--variant ecp256 --versions 1.2" \
+	"rspdm.boot=not+authenticated rspdm.provision=ecp256 rspdm.via=rescan rspdm.after=CMA:+authenticated:+SPDM+1.2" served
 
 # Lying or wrong devices: never authenticated, with the reason logged.
-fault_case() { # NAME "RESPONDER ARGS" PROVISION "AFTER TEXT"
-	run_case "$1" "$2" "rspdm.boot=CMA:+not+authenticated rspdm.provision=$3 rspdm.after=$4"
+fault_case() { # NAME "RESPONDER ARGS" PROVISION "AFTER TEXT" [SLOT0]
+	run_case "$1" "$2" "rspdm.boot=CMA:+not+authenticated rspdm.provision=$3 rspdm.after=$4" "${5:-}"
 }
 fault_case fault-bad-signature "--variant ecp256 --fault bad-signature" ecp256 \
-	"not+authenticated:+signature+verification+failed"
+	"not+authenticated:+signature+verification+failed" served
 fault_case fault-wrong-nonce "--variant ecp384 --fault wrong-nonce" ecp384 \
-	"not+authenticated:+signature+verification+failed"
+	"not+authenticated:+signature+verification+failed" served
 fault_case fault-root-hash-mismatch "--variant ecp256 --fault wrong-root-hash" ecp256 \
-	"not+authenticated:+RootHash+does+not+match"
+	"not+authenticated:+RootHash+does+not+match" served
 fault_case fault-untrusted-root "--variant otherroot" ecp256 \
-	"not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot"
+	"not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot" served
 fault_case fault-san-other-device "--variant wrongsan" ecp256 \
-	"not+authenticated:+certificate+chain+not+trusted:+WrongDevice"
+	"not+authenticated:+certificate+chain+not+trusted:+WrongDevice" served
 fault_case fault-expired-leaf "--variant expired" ecp256 \
-	"not+authenticated:+certificate+chain+not+trusted:+Expired"
+	"not+authenticated:+certificate+chain+not+trusted:+Expired" served
 fault_case fault-truncated-certificate "--variant ecp256 --fault truncate-certificate" ecp256 \
-	"not+authenticated:+truncated+response"
+	"not+authenticated:+truncated+response" empty
 fault_case fault-ct-exponent-64 "--variant ecp256 --fault ct-exponent-64" ecp256 \
-	"not+authenticated:+invalid+field:+CTExponent"
+	"not+authenticated:+invalid+field:+CTExponent" empty
 # A device that stops answering.  QEMU serves DOE synchronously in the vCPU,
 # so the responder closes the connection 3 s after the unanswered request
 # and QEMU reports a mailbox error to the guest.

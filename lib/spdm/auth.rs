@@ -101,6 +101,11 @@ pub struct AuthRecord {
     pub signature: [u8; 512],
     /// Signature size.
     pub signature_len: usize,
+    /// Length of the certificate chain read into `Buffers::chain`, once it
+    /// has been read completely (0 before); kept when a later check fails.
+    pub chain_len: usize,
+    /// Slot whose chain was read (valid when `chain_len` is not 0).
+    pub chain_slot: u8,
 }
 
 impl AuthRecord {
@@ -118,6 +123,8 @@ impl AuthRecord {
             transcript_hash: [0; HashAlgo::MAX_SIZE],
             signature: [0; 512],
             signature_len: 0,
+            chain_len: 0,
+            chain_slot: 0,
         }
     }
 }
@@ -292,6 +299,7 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
     let msg = bufs.message;
     let mut req = [0u8; 64];
     let mut transcript = Transcript::new(crypto, hash_offer, sink)?;
+    record.chain_len = 0;
 
     // VCA: GET_VERSION, GET_CAPABILITIES, NEGOTIATE_ALGORITHMS.
     let n = version::encode_get_version(&mut req)?;
@@ -412,6 +420,8 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
         }
     }
     let chain_len = offset;
+    record.chain_len = chain_len;
+    record.chain_slot = slot;
     let chain_bytes: &[u8] = bufs.chain.get(..chain_len).ok_or(Error::ResponseTooLarge)?;
     let chain: CertChain<'_> = parse_chain(chain_bytes, hsize)?;
 

@@ -9,7 +9,11 @@
 //! kernel crypto for hashes and signatures, and the `.cma` keyring for the
 //! trusted roots.  Devices without such a mailbox are left alone.
 //!
-//! The outcome is logged with one `pci_info`-level line per device.
+//! The outcome is logged with one `pci_info`-level line per device and
+//! published in sysfs: `authenticated` (writing `re` authenticates again)
+//! and `certificates/slot0..7`, the chains as read from the device; see
+//! `Documentation/ABI/testing/sysfs-devices-spdm`.  The state is kept from
+//! enumeration until the device is removed.
 
 use kernel::{
     fmt,
@@ -18,9 +22,12 @@ use kernel::{
         doe,
         notifier::{self, RegisteredDevice},
     },
+    new_mutex,
     prelude::*,
+    sync::Mutex,
     InPlaceModule, //
 };
+use core::fmt::Write;
 
 #[path = "../../../lib/spdm/spdm.rs"]
 pub mod spdm;
@@ -142,14 +149,48 @@ impl AuthBuffers {
     }
 }
 
+/// Number of SPDM certificate slots.
+const SLOTS: usize = 8;
+
+/// What the last authentication of a device established.
+struct DeviceState {
+    /// Whether the device proved its identity with a trusted chain.
+    authenticated: bool,
+    /// Certificate chains as read from the device (SPDM certificate chain
+    /// format: header, root hash, DER certificates), by slot; empty when
+    /// not read.
+    chains: [KVec<u8>; SLOTS],
+}
+
+impl DeviceState {
+    /// Heap bytes held for the device's chains.
+    fn chain_bytes(&self) -> usize {
+        self.chains.iter().map(|c| c.capacity()).sum()
+    }
+}
+
+/// Per-device state of a CMA-capable device, kept until it is removed.
+#[pin_data]
+struct CmaDevice {
+    /// Serialises authentications and guards their result.
+    #[pin]
+    state: Mutex<DeviceState>,
+}
+
 impl Cma {
-    /// Authenticates one CMA-capable device and logs the outcome.
-    fn authenticate(&self, pdev: &RegisteredDevice<'_>) {
-        let Some(mailbox) = pdev.doe_mailbox(doe::VENDOR_PCI_SIG, doe::TYPE_CMA) else {
-            return;
-        };
+    /// Authenticates one CMA-capable device, records the outcome in `state`
+    /// and logs it.
+    fn authenticate(&self, pdev: &RegisteredDevice<'_>, state: &mut DeviceState) {
+        state.authenticated = false;
+        for chain in state.chains.iter_mut() {
+            *chain = KVec::new();
+        }
         let pci = pdev.device();
         let dev = pci.as_ref();
+        let Some(mailbox) = pdev.doe_mailbox(doe::VENDOR_PCI_SIG, doe::TYPE_CMA) else {
+            dev_info!(dev, "CMA: not authenticated: CMA mailbox gone\n");
+            return;
+        };
         let mut bufs = match AuthBuffers::new() {
             Ok(b) => b,
             Err(_) => {
@@ -189,7 +230,7 @@ impl Cma {
         );
         let micros = start.elapsed().as_micros_ceil();
         let versions = Versions(bufs.record.device_versions());
-        match result {
+        match &result {
             Ok(a) => dev_info!(
                 dev,
                 "CMA: authenticated: SPDM {} (device offers {}), {} {}, slot {} ({} us)\n",
@@ -208,12 +249,108 @@ impl Cma {
                 micros
             ),
         }
+        // Keep the chain as read, trusted or not, for user space to inspect.
+        let record = &bufs.record;
+        if record.chain_len > 0 {
+            let read = bufs.chain.get(..record.chain_len).unwrap_or(&[]);
+            let mut chain = KVec::new();
+            match chain.extend_from_slice(read, GFP_KERNEL) {
+                Ok(()) => {
+                    if let Some(slot) = state.chains.get_mut(usize::from(record.chain_slot)) {
+                        *slot = chain;
+                    }
+                }
+                Err(_) => dev_err!(dev, "CMA: cannot keep certificate chain: out of memory\n"),
+            }
+        }
+        state.authenticated = result.is_ok();
+        dev_dbg!(
+            dev,
+            "CMA: state held: {} bytes + {} bytes of chains\n",
+            core::mem::size_of::<CmaDevice>(),
+            state.chain_bytes()
+        );
     }
 }
 
+/// Index of `authenticated` in [`Cma::ATTRIBUTES`].
+const ATTR_AUTHENTICATED: usize = 0;
+
 impl notifier::Listener for Cma {
-    fn added(&self, dev: &RegisteredDevice<'_>) {
-        self.authenticate(dev);
+    type Data = Pin<KBox<CmaDevice>>;
+
+    const ATTRIBUTES: &'static [notifier::Attribute] = &[notifier::Attribute {
+        name: c"authenticated",
+        writable: true,
+    }];
+
+    const BIN_GROUP: Option<notifier::BinGroup> = Some(notifier::BinGroup {
+        name: c"certificates",
+        files: &[
+            c"slot0", c"slot1", c"slot2", c"slot3", c"slot4", c"slot5", c"slot6", c"slot7",
+        ],
+    });
+
+    fn added(&self, dev: &RegisteredDevice<'_>) -> Option<Self::Data> {
+        // Devices without a CMA mailbox are not our business.
+        dev.doe_mailbox(doe::VENDOR_PCI_SIG, doe::TYPE_CMA)?;
+        let data = match KBox::pin_init(
+            pin_init!(CmaDevice {
+                state <- new_mutex!(DeviceState {
+                    authenticated: false,
+                    chains: [const { KVec::new() }; SLOTS],
+                }),
+            }),
+            GFP_KERNEL,
+        ) {
+            Ok(d) => d,
+            Err(_) => {
+                dev_err!(dev.as_ref(), "CMA: not authenticated: out of memory\n");
+                return None;
+            }
+        };
+        self.authenticate(dev, &mut data.state.lock());
+        Some(data)
+    }
+
+    fn show(&self, data: &Self::Data, index: usize, out: &mut notifier::ShowBuffer<'_>) -> Result {
+        match index {
+            ATTR_AUTHENTICATED => {
+                let authenticated = data.state.lock().authenticated;
+                writeln!(out, "{}", u8::from(authenticated)).map_err(|_| EINVAL)
+            }
+            _ => Err(EINVAL),
+        }
+    }
+
+    fn store(
+        &self,
+        dev: &RegisteredDevice<'_>,
+        data: &Self::Data,
+        index: usize,
+        input: &[u8],
+    ) -> Result {
+        if index != ATTR_AUTHENTICATED {
+            return Err(EINVAL);
+        }
+        // "re", as written by `echo re`, re-runs the authentication.
+        let cmd = input.strip_suffix(b"\n").unwrap_or(input);
+        if cmd != b"re" {
+            return Err(EINVAL);
+        }
+        self.authenticate(dev, &mut data.state.lock());
+        Ok(())
+    }
+
+    fn read(&self, data: &Self::Data, index: usize, offset: usize, out: &mut [u8]) -> Result<usize> {
+        let state = data.state.lock();
+        let chain = state.chains.get(index).ok_or(EINVAL)?;
+        let rest = chain.get(offset..).unwrap_or(&[]);
+        let n = rest.len().min(out.len());
+        out.get_mut(..n)
+            .ok_or(EINVAL)?
+            .copy_from_slice(rest.get(..n).ok_or(EINVAL)?);
+        Ok(n)
     }
 }
 
@@ -227,10 +364,6 @@ struct CmaModule {
 impl InPlaceModule for CmaModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let cma = cma_keyring().map(|keyring| Cma { keyring });
-        if let Ok(cma) = &cma {
-            // Devices enumerated before this (built-in) component initialised.
-            notifier::for_each_device(|d| cma.authenticate(d));
-        }
         try_pin_init!(CmaModule {
             registration <- notifier::Registration::new(cma?),
         })

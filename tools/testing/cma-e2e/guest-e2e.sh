@@ -5,17 +5,24 @@
 # command line ('+' stands for a space) and checks it against the kernel log:
 #   rspdm.case=NAME
 #   rspdm.boot=TEXT          the CMA line logged at boot contains TEXT
-#   rspdm.provision=VARIANT  then: keyctl padd VARIANT's root into .cma,
-#                            remove the device and rescan the bus
-#   rspdm.after=TEXT         the CMA line logged after the rescan contains TEXT
+#   rspdm.provision=VARIANT  then: keyctl padd VARIANT's root into .cma and
+#                            authenticate again (see rspdm.via)
+#   rspdm.via=re|rescan      how: write "re" to the device's `authenticated`
+#                            (default), or remove the device and rescan
+#   rspdm.after=TEXT         the CMA line logged after that contains TEXT
+# Every case also checks that sysfs `authenticated` agrees with the last CMA
+# line, that writing anything but "re" to it fails, that the unused
+# certificate slots read empty, and prints certificates/slot0 in hex
+# ("RSPDM-SLOT0: ...") for the host to compare with the responder's chain.
 # Prints exactly one line "RSPDM-RESULT: PASS|FAIL NAME [reason]".
 
-case_name=unnamed want_boot= provision= want_after=
+case_name=unnamed want_boot= provision= want_after= via=re
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	rspdm.case=*) case_name=${arg#rspdm.case=} ;;
 	rspdm.boot=*) want_boot=$(echo "${arg#rspdm.boot=}" | tr '+' ' ') ;;
 	rspdm.provision=*) provision=${arg#rspdm.provision=} ;;
+	rspdm.via=*) via=${arg#rspdm.via=} ;;
 	rspdm.after=*) want_after=$(echo "${arg#rspdm.after=}" | tr '+' ' ') ;;
 	esac
 done
@@ -54,22 +61,64 @@ case "$line" in
 *) fail "boot: want '$want_boot', got '$line'" ;;
 esac
 
+# sysfs `authenticated` must agree with the CMA line just logged.
+check_attr() { # WHEN
+	case "$line" in
+	*"CMA: authenticated: "*) want=1 ;;
+	*) want=0 ;;
+	esac
+	[ -r "$dev/authenticated" ] || fail "$1: no $dev/authenticated"
+	got=$(cat "$dev/authenticated") || fail "$1: cannot read authenticated"
+	[ "$got" = "$want" ] || fail "$1: authenticated reads '$got', want $want ($line)"
+}
+check_attr boot
+
+# Only "re" is accepted; anything else fails with EINVAL and changes nothing.
+for bad in 1 0 rex "r e"; do
+	if echo "$bad" >"$dev/authenticated" 2>/dev/null; then
+		fail "writing '$bad' to authenticated succeeded"
+	fi
+done
+n=$(cma_lines | grep -c "$bdf: CMA: ")
+[ "$n" = 1 ] || fail "a rejected write re-ran authentication"
+
 if [ -n "$provision" ]; then
 	root=/rspdm/certs/$provision/root.der
 	[ -f "$root" ] || fail "no root certificate for $provision"
 	id=$(keyctl padd asymmetric "" %:.cma <"$root" 2>&1) || fail "keyctl padd failed: $id"
-	echo 1 >"$dev/remove" || fail "cannot remove $bdf"
-	echo 1 >/sys/bus/pci/rescan || fail "rescan failed"
-	dev=$(find_dev)
-	[ -n "$dev" ] || fail "device gone after rescan"
+	case "$via" in
+	re)
+		echo re >"$dev/authenticated" || fail "writing re to authenticated failed"
+		;;
+	rescan)
+		echo 1 >"$dev/remove" || fail "cannot remove $bdf"
+		[ ! -e "$dev" ] || fail "$bdf still present after remove"
+		echo 1 >/sys/bus/pci/rescan || fail "rescan failed"
+		dev=$(find_dev)
+		[ -n "$dev" ] || fail "device gone after rescan"
+		;;
+	*) fail "unknown rspdm.via=$via" ;;
+	esac
 	n=$(cma_lines | grep -c "$bdf: CMA: ")
-	[ "$n" = 2 ] || fail "expected a second CMA line after rescan, found $n"
+	[ "$n" = 2 ] || fail "expected a second CMA line after $via, found $n"
 	line=$(cma_lines | tail -1)
 	case "$line" in
 	*"$want_after"*) ;;
 	*) fail "after provisioning: want '$want_after', got '$line'" ;;
 	esac
+	check_attr "after $via"
 fi
+
+# Certificate slots: the responder serves slot 0 only.
+[ -d "$dev/certificates" ] || fail "no $dev/certificates directory"
+for s in 1 2 3 4 5 6 7; do
+	n=$(wc -c <"$dev/certificates/slot$s") || fail "cannot read certificates/slot$s"
+	[ "$n" = 0 ] || fail "certificates/slot$s holds $n bytes, want none"
+done
+od -An -v -tx1 "$dev/certificates/slot0" >/tmp/slot0.hex || fail "cannot read certificates/slot0"
+echo "RSPDM-SLOT0-BEGIN"
+tr -d ' ' </tmp/slot0.hex | sed 's/^/RSPDM-SLOT0: /'
+echo "RSPDM-SLOT0-END"
 
 # The device stays usable: config space still reads.
 [ "$(cat "$dev/vendor")" = 0x1b36 ] || fail "device config space unreadable"

@@ -27,6 +27,8 @@ usage: spdm-responder [options]
   --data-transfer-size N  DataTransferSize and MaxSPDMmsgSize (default 4096)
   --fault NAME        inject a fault (repeatable); see --list-faults
   --list-faults       list the faults and exit
+  --chain-out PATH    write slot 0's SPDM certificate chain, as served, to PATH
+                      whenever algorithms are negotiated
   --once              exit after the first connection ends
   --silent-close-ms N with the silent fault, close the connection N ms after
                       an unanswered request (QEMU would otherwise block)
@@ -53,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
     let mut once = false;
     let mut verbose = false;
     let mut silent_close = None;
+    let mut chain_out = None;
     let mut versions = None;
     let mut cert_dir: Option<PathBuf> = None;
     let mut variant = "ecp384".to_string();
@@ -105,6 +108,7 @@ fn parse_args() -> Result<Args, String> {
                 }
                 std::process::exit(0);
             }
+            "--chain-out" => chain_out = Some(PathBuf::from(value("--chain-out")?)),
             "--once" => once = true,
             "--silent-close-ms" => {
                 let ms: u64 = number(value("--silent-close-ms")?, "--silent-close-ms")?;
@@ -146,6 +150,7 @@ fn parse_args() -> Result<Args, String> {
         let first = config.slots[0].clone();
         config.slots = vec![first; n];
     }
+    config.chain_out = chain_out;
     if let Some(ct) = ct_exponent {
         config.ct_exponent = ct;
     }

@@ -120,6 +120,10 @@ pub struct Config {
     pub max_spdm_msg_size: u32,
     /// Faults to inject.
     pub faults: Vec<Fault>,
+    /// Where to write the SPDM certificate chain of slot 0 (header, root
+    /// hash, certificates) each time algorithms are negotiated, so tests
+    /// can compare what the requester read with what was served.
+    pub chain_out: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -133,6 +137,7 @@ impl Default for Config {
             data_transfer_size: 4096,
             max_spdm_msg_size: 4096,
             faults: Vec::new(),
+            chain_out: None,
         }
     }
 }
@@ -641,6 +646,11 @@ impl Responder {
             chain.extend_from_slice(&root_hash);
             chain.extend_from_slice(body);
             self.chains.push(chain);
+        }
+        if let (Some(path), Some(chain)) = (&self.config.chain_out, self.chains.first()) {
+            if let Err(e) = std::fs::write(path, chain) {
+                eprintln!("spdm-responder: cannot write {}: {}", path.display(), e);
+            }
         }
     }
 

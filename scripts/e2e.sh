@@ -94,6 +94,11 @@ done
 run_case keyctl-ecp256-spdm1.2-rescan "--variant ecp256 --versions 1.2" \
 	"rspdm.boot=not+authenticated rspdm.provision=ecp256 rspdm.via=rescan rspdm.after=CMA:+authenticated:+SPDM+1.2" served
 
+# .cma is append-only, like the kernel's other trusted keyrings: a root
+# cannot be unlinked nor the keyring cleared; the device stays trusted.
+run_case keyctl-cma-append-only "--variant ecp384 --versions 1.3" \
+	"rspdm.boot=not+authenticated rspdm.provision=ecp384 rspdm.after=CMA:+authenticated:+SPDM+1.3 rspdm.keep=CMA:+authenticated:+SPDM+1.3" served
+
 # Lying or wrong devices: never authenticated, with the reason logged.
 fault_case() { # NAME "RESPONDER ARGS" PROVISION "AFTER TEXT" [SLOT0]
 	run_case "$1" "$2" "rspdm.boot=CMA:+not+authenticated rspdm.provision=$3 rspdm.after=$4" "${5:-}"

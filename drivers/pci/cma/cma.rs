@@ -15,19 +15,19 @@
 //! `Documentation/ABI/testing/sysfs-devices-spdm`.  The state is kept from
 //! enumeration until the device is removed.
 
+use core::fmt::Write;
 use kernel::{
     fmt,
     keys::Keyring,
+    new_mutex,
     pci::{
         doe,
         notifier::{self, RegisteredDevice},
     },
-    new_mutex,
     prelude::*,
     sync::Mutex,
     InPlaceModule, //
 };
-use core::fmt::Write;
 
 #[path = "../../../lib/spdm/spdm.rs"]
 pub mod spdm;
@@ -156,6 +156,8 @@ const SLOTS: usize = 8;
 struct DeviceState {
     /// Whether the device proved its identity with a trusted chain.
     authenticated: bool,
+    /// Version and algorithms of the last successful authentication.
+    negotiated: Option<(spdm::Version, spdm::Algorithms)>,
     /// Certificate chains as read from the device (SPDM certificate chain
     /// format: header, root hash, DER certificates), by slot; empty when
     /// not read.
@@ -215,10 +217,11 @@ impl Cma {
             ..spdm::Options::CMA
         };
         let mut transport = DoeTransport { mailbox };
+        let mut crypto = KernelCrypto::default();
         let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
         let result = spdm::authenticate(
             &mut transport,
-            &mut KernelCrypto,
+            &mut crypto,
             &mut policy,
             &opts,
             spdm::Buffers {
@@ -233,13 +236,14 @@ impl Cma {
         match &result {
             Ok(a) => dev_info!(
                 dev,
-                "CMA: authenticated: SPDM {} (device offers {}), {} {}, slot {} ({} us)\n",
+                "CMA: authenticated: SPDM {} (device offers {}), {} {}, slot {} ({} us; signature verify {} us)\n",
                 Show(a.version),
                 versions,
                 Show(a.algorithms.asym),
                 Show(a.algorithms.hash),
                 a.slot,
-                micros
+                micros,
+                crypto.last_verify_us
             ),
             Err(e) => dev_info!(
                 dev,
@@ -264,9 +268,34 @@ impl Cma {
             }
         }
         state.authenticated = result.is_ok();
+        if let Ok(a) = &result {
+            // A device that authenticated before and now settles for less
+            // (after a reset, say) may be under a downgrade attack.
+            if let Some((version, algs)) = state.negotiated {
+                if a.version < version {
+                    dev_warn!(
+                        dev,
+                        "CMA: SPDM version went down from {} to {}\n",
+                        Show(version),
+                        Show(a.version)
+                    );
+                }
+                if a.algorithms.asym != algs.asym || a.algorithms.hash != algs.hash {
+                    dev_warn!(
+                        dev,
+                        "CMA: algorithms changed from {} {} to {} {}\n",
+                        Show(algs.asym),
+                        Show(algs.hash),
+                        Show(a.algorithms.asym),
+                        Show(a.algorithms.hash)
+                    );
+                }
+            }
+            state.negotiated = Some((a.version, a.algorithms));
+        }
         dev_dbg!(
             dev,
-            "CMA: state held: {} bytes + {} bytes of chains\n",
+            "CMA state held: {} bytes + {} bytes of chains\n",
             core::mem::size_of::<CmaDevice>(),
             state.chain_bytes()
         );
@@ -298,6 +327,7 @@ impl notifier::Listener for Cma {
             pin_init!(CmaDevice {
                 state <- new_mutex!(DeviceState {
                     authenticated: false,
+                    negotiated: None,
                     chains: [const { KVec::new() }; SLOTS],
                 }),
             }),
@@ -342,7 +372,13 @@ impl notifier::Listener for Cma {
         Ok(())
     }
 
-    fn read(&self, data: &Self::Data, index: usize, offset: usize, out: &mut [u8]) -> Result<usize> {
+    fn read(
+        &self,
+        data: &Self::Data,
+        index: usize,
+        offset: usize,
+        out: &mut [u8],
+    ) -> Result<usize> {
         let state = data.state.lock();
         let chain = state.chains.get(index).ok_or(EINVAL)?;
         let rest = chain.get(offset..).unwrap_or(&[]);

@@ -142,7 +142,13 @@ pub trait Listener: Send + Sync + 'static {
 
     /// Reads binary attribute `index` of [`Listener::BIN_GROUP`] at `offset`
     /// into `out`; returns the number of bytes read, 0 at the end.
-    fn read(&self, _data: &Self::Data, _index: usize, _offset: usize, _out: &mut [u8]) -> Result<usize> {
+    fn read(
+        &self,
+        _data: &Self::Data,
+        _index: usize,
+        _offset: usize,
+        _out: &mut [u8],
+    ) -> Result<usize> {
         Ok(0)
     }
 }
@@ -284,6 +290,16 @@ impl<T: Listener> Node<T> {
             }
         }
         Ok(node)
+    }
+
+    /// Heap bytes held by the node itself (not counting what `data` owns).
+    fn heap_bytes(&self) -> usize {
+        use core::mem::size_of;
+        size_of::<Self>()
+            + self.text.capacity() * size_of::<TextAttr>()
+            + self.text_ptrs.capacity() * size_of::<*mut bindings::attribute>()
+            + self.bin.capacity() * size_of::<BinAttr>()
+            + self.bin_ptrs.capacity() * size_of::<*const bindings::bin_attribute>()
     }
 
     fn kobj(&self) -> *mut bindings::kobject {
@@ -509,6 +525,7 @@ impl<T: Listener> Registration<T> {
         if let Err(e) = node.add_groups() {
             dev_err!(pdev, "cannot create sysfs attributes: {:?}\n", e);
         }
+        dev_dbg!(pdev, "listener node: {} bytes\n", node.heap_bytes());
         if let Err(e) = nodes.push(node, GFP_KERNEL) {
             dev_err!(pdev, "cannot keep state: {:?}\n", Error::from(e));
         }
@@ -622,4 +639,39 @@ pub fn for_each_device<F: FnMut(&RegisteredDevice<'_>)>(mut f: F) {
     };
     // SAFETY: Taken above.
     unsafe { bindings::pci_unlock_rescan_remove() };
+}
+
+#[cfg(CONFIG_KUNIT)]
+#[macros::kunit_tests(rust_pci_notifier)]
+mod tests {
+    use super::ShowBuffer;
+    use core::fmt::Write;
+
+    #[test]
+    fn show_buffer_formats_into_the_page() {
+        let mut page = [0xAAu8; 8];
+        let mut out = ShowBuffer {
+            buf: &mut page,
+            len: 0,
+        };
+        assert!(writeln!(out, "{}", 1u8).is_ok());
+        assert!(write!(out, "ab").is_ok());
+        assert_eq!(out.len, 4);
+        assert_eq!(&page[..5], b"1\nab\xAA");
+    }
+
+    #[test]
+    fn show_buffer_refuses_output_that_does_not_fit() {
+        let mut page = [0u8; 4];
+        let mut out = ShowBuffer {
+            buf: &mut page,
+            len: 0,
+        };
+        assert!(write!(out, "abc").is_ok());
+        assert!(write!(out, "de").is_err());
+        // Nothing of the failed write lands in the page.
+        assert_eq!(out.len, 3);
+        assert!(write!(out, "d").is_ok());
+        assert_eq!(&page, b"abcd");
+    }
 }

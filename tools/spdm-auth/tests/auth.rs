@@ -110,6 +110,48 @@ fn record_holds_the_evidence() {
     assert_ne!(r.responder_nonce, r.requester_nonce);
 }
 
+/// The chain read stays available (`AuthRecord::chain_len`) when a check
+/// after the read fails, and is reset when the next attempt fails earlier.
+#[test]
+fn record_keeps_the_chain_read_when_it_is_not_trusted() {
+    let mut b = Bufs::new();
+    let mut t = MemTransport::new(config("ecp256"));
+    let mut policy = X509Policy::new(vec![root("otherroot")]);
+    let r = spdm::authenticate(
+        &mut t,
+        &mut HostCrypto,
+        &mut policy,
+        &Options::CMA,
+        spdm::Buffers {
+            message: &mut b.message,
+            chain: &mut b.chain,
+        },
+        &mut b.record,
+        None,
+    );
+    assert!(matches!(r, Err(Error::Untrusted(PolicyError::UntrustedRoot))), "{:?}", r);
+    assert_eq!(b.record.chain_slot, 0);
+    assert_eq!(&b.chain[..b.record.chain_len], t.responder.chain(0).unwrap());
+
+    let mut cfg = config("ecp256");
+    cfg.faults = vec![Fault::TruncateCertificate];
+    let mut t = MemTransport::new(cfg);
+    let r = spdm::authenticate(
+        &mut t,
+        &mut HostCrypto,
+        &mut policy,
+        &Options::CMA,
+        spdm::Buffers {
+            message: &mut b.message,
+            chain: &mut b.chain,
+        },
+        &mut b.record,
+        None,
+    );
+    assert!(matches!(r, Err(Error::Truncated { .. })), "{:?}", r);
+    assert_eq!(b.record.chain_len, 0, "an incomplete chain is not reported");
+}
+
 struct Recorder(Vec<u8>);
 impl spdm::TranscriptSink for Recorder {
     fn record(&mut self, bytes: &[u8]) {

@@ -2,6 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of `make demo`: the whole story, from inside the guest.
 cma() { dmesg | grep -E " pci [0-9a-f:.]+: CMA: " | sed 's/^\[ *[0-9.]*\] /    /'; }
+cma_devs() {
+	for d in /sys/bus/pci/devices/*; do
+		[ -e "$d/authenticated" ] && echo "$d"
+	done
+}
+state() {
+	for d in $(cma_devs); do
+		echo "    $(basename "$d")/authenticated = $(cat "$d/authenticated")"
+	done
+}
 echo
 echo "================ rspdm demo (inside the guest, kernel $(uname -r)) ================"
 echo "1. PCIe functions with a DOE mailbox:"
@@ -9,18 +19,28 @@ for d in /sys/bus/pci/devices/*; do
 	[ -d "$d/doe_features" ] || continue
 	echo "    $(basename "$d"): vendor $(cat "$d/vendor") device $(cat "$d/device") class $(cat "$d/class"), DOE features $(ls "$d/doe_features" | grep -v discovery | tr '\n' ' ')"
 done
-echo "2. At boot the kernel authenticated them over SPDM; the .cma keyring is empty:"
+echo "2. At boot the kernel authenticated them over SPDM; the .cma keyring holds no"
+echo "   root for them yet, so neither is trusted:"
 cma
-echo "3. Provision the vendor's root certificate:"
+state
+echo "3. The certificate chains they sent are in sysfs anyway:"
+for d in $(cma_devs); do
+	f=$d/certificates/slot0
+	len=$(wc -c <"$f")
+	hdr=$(od -An -N4 -tu2 "$f" | awk '{print $1}')
+	echo "    $(basename "$d")/certificates/slot0: $len bytes (SPDM chain header says $hdr), starts $(od -An -N12 -tx1 "$f" | tr -s ' ')"
+done
+echo "4. Provision the vendor's root certificate:"
 echo '    # keyctl padd asymmetric "" %:.cma < /rspdm/certs/ecp384/root.der'
 echo "    key $(keyctl padd asymmetric "" %:.cma </rspdm/certs/ecp384/root.der)"
-echo "4. Re-enumerate the devices (remove, rescan); the kernel authenticates again:"
+echo "5. Ask the kernel to authenticate them again:"
 before=$(cma | wc -l)
-for d in /sys/bus/pci/devices/*; do
-	[ -d "$d/doe_features" ] && echo 1 >"$d/remove"
+for d in $(cma_devs); do
+	echo "    # echo re > $d/authenticated"
+	echo re >"$d/authenticated"
 done
-echo 1 >/sys/bus/pci/rescan
 cma | tail -n +$((before + 1))
+state
 echo "   The genuine device is authenticated now; the tampered one (its responder"
 echo "   signs garbage) is not, and the kernel says why."
 echo "==================================================================================="

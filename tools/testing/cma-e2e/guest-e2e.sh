@@ -10,13 +10,16 @@
 #   rspdm.via=re|rescan      how: write "re" to the device's `authenticated`
 #                            (default), or remove the device and rescan
 #   rspdm.after=TEXT         the CMA line logged after that contains TEXT
+#   rspdm.keep=TEXT          then: unlinking the root from .cma must fail
+#                            (the keyring is append-only); write "re", the
+#                            CMA line logged contains TEXT
 # Every case also checks that sysfs `authenticated` agrees with the last CMA
 # line, that writing anything but "re" to it fails, that the unused
 # certificate slots read empty, and prints certificates/slot0 in hex
 # ("RSPDM-SLOT0: ...") for the host to compare with the responder's chain.
 # Prints exactly one line "RSPDM-RESULT: PASS|FAIL NAME [reason]".
 
-case_name=unnamed want_boot= provision= want_after= via=re
+case_name=unnamed want_boot= provision= want_after= via=re want_keep=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	rspdm.case=*) case_name=${arg#rspdm.case=} ;;
@@ -24,6 +27,7 @@ for arg in $(cat /proc/cmdline); do
 	rspdm.provision=*) provision=${arg#rspdm.provision=} ;;
 	rspdm.via=*) via=${arg#rspdm.via=} ;;
 	rspdm.after=*) want_after=$(echo "${arg#rspdm.after=}" | tr '+' ' ') ;;
+	rspdm.keep=*) want_keep=$(echo "${arg#rspdm.keep=}" | tr '+' ' ') ;;
 	esac
 done
 
@@ -107,6 +111,21 @@ if [ -n "$provision" ]; then
 	*) fail "after provisioning: want '$want_after', got '$line'" ;;
 	esac
 	check_attr "after $via"
+	if [ -n "$want_keep" ]; then
+		if keyctl unlink "$id" %:.cma >/dev/null 2>&1; then
+			fail "keyctl unlink of a .cma root succeeded"
+		fi
+		keyctl clear %:.cma >/dev/null 2>&1 && fail "keyctl clear of .cma succeeded"
+		echo re >"$dev/authenticated" || fail "writing re after unlink failed"
+		n=$(cma_lines | grep -c "$bdf: CMA: ")
+		[ "$n" = 3 ] || fail "expected a third CMA line after unlink, found $n"
+		line=$(cma_lines | tail -1)
+		case "$line" in
+		*"$want_keep"*) ;;
+		*) fail "after unlink: want '$want_keep', got '$line'" ;;
+		esac
+		check_attr "after unlink"
+	fi
 fi
 
 # Certificate slots: the responder serves slot 0 only.

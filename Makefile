@@ -7,7 +7,7 @@
 SHELL := /bin/bash
 SCRIPTS := $(CURDIR)/scripts
 
-.PHONY: all deps kernel test-host kunit e2e check demo initramfs responder certs bench fuzz clean-cache help
+.PHONY: all deps kernel test-host kunit e2e check demo initramfs responder certs bench bench-kernel fuzz clean-cache help
 
 all: kernel
 
@@ -19,7 +19,8 @@ help:
 	@echo "make e2e        boot the kernel against the responder emulator"
 	@echo "make check      kernel + test-host + kunit + e2e, one summary line"
 	@echo "make demo       deps + kernel + boot and show what the kernel negotiated"
-	@echo "make bench      host benchmarks of the requester core, writes BENCHMARKS.md"
+	@echo "make bench      benchmarks (host core, then in-kernel in QEMU), writes BENCHMARKS.md"
+	@echo "make bench-kernel  in-kernel authentication time and heap per device (QEMU)"
 	@echo "make fuzz       cargo-fuzz every parser and the requester (FUZZ_SECONDS each)"
 
 deps:
@@ -52,8 +53,11 @@ responder:
 certs:
 	@bash $(SCRIPTS)/gen-test-certs.sh
 
-bench:
+bench: kernel
 	@$(SCRIPTS)/bench.sh
+
+bench-kernel: kernel
+	@$(SCRIPTS)/bench-kernel.sh
 
 FUZZ_SECONDS ?= 600
 fuzz:

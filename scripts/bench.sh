@@ -78,5 +78,10 @@ cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 	printf '%s\n' "${socket_rows[@]}"
 	echo
 	echo "Command: \`make bench\`"
-} >BENCHMARKS.md
+	echo
+	if [ "${BENCH_KERNEL:-1}" = 1 ]; then
+		bash "$REPO/scripts/bench-kernel.sh"
+	fi
+} >BENCHMARKS.md.new
+mv BENCHMARKS.md.new BENCHMARKS.md
 cat BENCHMARKS.md

@@ -157,7 +157,7 @@ struct DeviceState {
     /// Whether the device proved its identity with a trusted chain.
     authenticated: bool,
     /// Version and algorithms of the last successful authentication.
-    negotiated: Option<(spdm::Version, spdm::Algorithms)>,
+    negotiated: Option<(spdm::Version, spdm::messages::Algorithms)>,
     /// Certificate chains as read from the device (SPDM certificate chain
     /// format: header, root hash, DER certificates), by slot; empty when
     /// not read.

@@ -26,11 +26,25 @@ slot0_hex() {
 # run_case NAME "RESPONDER ARGS" "GUEST EXPECTATION ARGS" (spaces as '+') [SLOT0]
 # SLOT0: "served" = certificates/slot0 must equal, byte for byte, the chain
 # the responder served; "empty" = must be empty; unset = not checked.
+# Cases run E2E_JOBS at a time (default: one per core), each with its own
+# responder and QEMU; results are reported in order at the end.
+JOBS=${E2E_JOBS:-$(nproc)}
+CASES=()
+trap 'kill $(jobs -p) 2>/dev/null; cleanup_pids' EXIT
 run_case() {
-	local name=$1 rargs=$2 expect=$3 want_slot0=${4:-}
+	local name=$1
 	if [ -n "${E2E_CASES:-}" ] && ! [[ " $E2E_CASES " == *" $name "* ]]; then
 		return
 	fi
+	CASES+=("$name")
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+		wait -n || true
+	done
+	(trap cleanup_pids EXIT; one_case "$@") &
+}
+
+one_case() {
+	local name=$1 rargs=$2 expect=$3 want_slot0=${4:-}
 	local dir=$OUT/e2e/$name
 	rm -rf "$dir"; mkdir -p "$dir"
 	# shellcheck disable=SC2086
@@ -55,17 +69,17 @@ run_case() {
 		fi
 	fi
 	if [ "$result" = "RSPDM-RESULT: PASS $name" ]; then
-		echo "PASS $name"
-		pass=$((pass + 1))
+		echo "PASS $name" >"$dir/result"
 	else
 		[ $rc = 124 ] && result="$result (QEMU timed out after ${TIMEOUT}s)"
-		echo "FAIL $name: ${result:-no result (QEMU status $rc)}"
-		echo "---- serial log tail ($dir/serial.log) ----"
-		tail -n 30 "$dir/serial.log" | tr -d '\r'
-		echo "---- responder log ----"
-		tail -n 10 "$dir/responder.log"
-		echo "----"
-		fail=$((fail + 1))
+		{
+			echo "FAIL $name: ${result:-no result (QEMU status $rc)}"
+			echo "---- serial log tail ($dir/serial.log) ----"
+			tail -n 30 "$dir/serial.log" | tr -d '\r'
+			echo "---- responder log ----"
+			tail -n 10 "$dir/responder.log"
+			echo "----"
+		} >"$dir/result"
 	fi
 }
 
@@ -125,5 +139,16 @@ fault_case fault-ct-exponent-64 "--variant ecp256 --fault ct-exponent-64" ecp256
 fault_case fault-silent-device "--variant ecp256 --fault silent --silent-close-ms 3000" ecp256 \
 	"not+authenticated:+transport+failed"
 
+wait
+for name in "${CASES[@]}"; do
+	r=$OUT/e2e/$name/result
+	if [ -f "$r" ] && [ "$(head -1 "$r")" = "PASS $name" ]; then
+		echo "PASS $name"
+		pass=$((pass + 1))
+	else
+		if [ -f "$r" ]; then cat "$r"; else echo "FAIL $name: no result"; fi
+		fail=$((fail + 1))
+	fi
+done
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -57,7 +57,8 @@ echo "(monotonic clock around the whole exchange, and around the one CHALLENGE_A
 echo "signature verification: allocating the \`crypto_sig\` transform, setting the"
 echo "key, verifying), medians of the same boot.  Heap: what stays allocated per"
 echo "authenticated device (sysfs attribute node + per-device state + the chain"
-echo "kept for \`certificates/\`), from the kernel's accounting (\`dev_dbg\`)."
+echo "kept for \`certificates/\`), from the kernel's accounting (\`dev_dbg\`), sizes as"
+echo "requested from the allocator (slab rounding not included)."
 echo
 echo "| key | SPDM | runs | authentication, us | one signature verify, us | ratio | heap held, bytes |"
 echo "|---|---|---|---|---|---|---|"

@@ -108,6 +108,10 @@ done
 run_case keyctl-ecp256-spdm1.2-rescan "--variant ecp256 --versions 1.2" \
 	"rspdm.boot=not+authenticated rspdm.provision=ecp256 rspdm.via=rescan rspdm.after=CMA:+authenticated:+SPDM+1.2" served
 
+# A device with three populated slots: all three chains are read.
+run_case keyctl-rsa3072-spdm1.2-three-slots "--variant rsa3072 --versions 1.2 --slots 3" \
+	"rspdm.boot=not+authenticated rspdm.provision=rsa3072 rspdm.after=CMA:+authenticated:+SPDM+1.2 rspdm.slots=3" served
+
 # .cma is append-only, like the kernel's other trusted keyrings: a root
 # cannot be unlinked nor the keyring cleared; the device stays trusted.
 run_case keyctl-cma-append-only "--variant ecp384 --versions 1.3" \

@@ -371,55 +371,10 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
     transcript.add(rsp.get(..len).unwrap_or(rsp));
 
     // GET_CERTIFICATE, in portions.
-    let mut max_portion = msg.len() - messages::CERTIFICATE_HEADER_SIZE;
-    if v >= Version::V1_2 {
-        let dev = usize::try_from(caps.data_transfer_size).unwrap_or(usize::MAX);
-        max_portion = max_portion.min(dev.saturating_sub(messages::CERTIFICATE_HEADER_SIZE));
-    }
-    let max_portion = max_portion.min(MAX_CHAIN_SIZE);
-    if max_portion == 0 {
-        return Err(Error::BufferTooSmall);
-    }
-    let mut offset = 0usize;
-    let mut total: Option<usize> = None;
-    loop {
-        let want = match total {
-            Some(t) => (t - offset).min(max_portion),
-            None => max_portion,
-        };
-        let (off16, want16) = (offset as u16, want as u16);
-        let n = messages::encode_get_certificate(v, slot, off16, want16, &mut req)?;
-        let rsp = transact(t, &req[..n], msg)?;
-        let (cert, len) = messages::parse_certificate(v, rsp, slot, want16)?;
-        let remainder = usize::from(cert.remainder);
-        let end = offset + cert.portion.len();
-        match total {
-            None => {
-                let t = end + remainder;
-                if t > MAX_CHAIN_SIZE || t > bufs.chain.len() {
-                    return Err(Error::ResponseTooLarge);
-                }
-                total = Some(t);
-            }
-            Some(t) if end + remainder != t => {
-                return Err(Error::InvalidField(
-                    "CERTIFICATE RemainderLength inconsistent",
-                ));
-            }
-            Some(_) => {}
-        }
-        bufs.chain
-            .get_mut(offset..end)
-            .ok_or(Error::ResponseTooLarge)?
-            .copy_from_slice(cert.portion);
-        transcript.add(&req[..n]);
-        transcript.add(rsp.get(..len).unwrap_or(rsp));
-        offset = end;
-        if remainder == 0 {
-            break;
-        }
-    }
-    let chain_len = offset;
+    let chain_len = get_chain(t, v, &caps, slot, msg, bufs.chain, |req, rsp| {
+        transcript.add(req);
+        transcript.add(rsp);
+    })?;
     record.chain_len = chain_len;
     record.chain_slot = slot;
     let chain_bytes: &[u8] = bufs.chain.get(..chain_len).ok_or(Error::ResponseTooLarge)?;
@@ -518,6 +473,116 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
         chain_len,
         leaf_key,
     })
+}
+
+/// Reads the certificate chain of `slot` into `chain` with GET_CERTIFICATE
+/// requests of at most what both sides can carry; `on_message` receives each
+/// request and the used part of its response.  Returns the chain's length.
+fn get_chain<T: Transport>(
+    t: &mut T,
+    v: Version,
+    caps: &Capabilities,
+    slot: u8,
+    msg: &mut [u8],
+    chain: &mut [u8],
+    mut on_message: impl FnMut(&[u8], &[u8]),
+) -> Result<usize, Error> {
+    let mut req = [0u8; 64];
+    let mut max_portion = msg
+        .len()
+        .checked_sub(messages::CERTIFICATE_HEADER_SIZE)
+        .ok_or(Error::BufferTooSmall)?;
+    if v >= Version::V1_2 {
+        let dev = usize::try_from(caps.data_transfer_size).unwrap_or(usize::MAX);
+        max_portion = max_portion.min(dev.saturating_sub(messages::CERTIFICATE_HEADER_SIZE));
+    }
+    let max_portion = max_portion.min(MAX_CHAIN_SIZE);
+    if max_portion == 0 {
+        return Err(Error::BufferTooSmall);
+    }
+    let mut offset = 0usize;
+    let mut total: Option<usize> = None;
+    loop {
+        let want = match total {
+            Some(t) => t.saturating_sub(offset).min(max_portion),
+            None => max_portion,
+        };
+        // Both are at most MAX_CHAIN_SIZE (0xFFFF).
+        let (off16, want16) = (offset as u16, want as u16);
+        let n = messages::encode_get_certificate(v, slot, off16, want16, &mut req)?;
+        let rsp = transact(t, &req[..n], msg)?;
+        let (cert, len) = messages::parse_certificate(v, rsp, slot, want16)?;
+        let remainder = usize::from(cert.remainder);
+        let end = offset + cert.portion.len();
+        match total {
+            None => {
+                let t = end + remainder;
+                if t > MAX_CHAIN_SIZE || t > chain.len() {
+                    return Err(Error::ResponseTooLarge);
+                }
+                total = Some(t);
+            }
+            Some(t) if end + remainder != t => {
+                return Err(Error::InvalidField(
+                    "CERTIFICATE RemainderLength inconsistent",
+                ));
+            }
+            Some(_) => {}
+        }
+        chain
+            .get_mut(offset..end)
+            .ok_or(Error::ResponseTooLarge)?
+            .copy_from_slice(cert.portion);
+        on_message(&req[..n], rsp.get(..len).unwrap_or(rsp));
+        offset = end;
+        if remainder == 0 {
+            return Ok(offset);
+        }
+    }
+}
+
+/// Reads the certificate chain of another populated slot of a device just
+/// authenticated by [`authenticate`] (same connection: no other SPDM
+/// request in between but other `read_chain` calls) into `bufs.chain` and
+/// checks it against the digest the device reported for that slot in
+/// DIGESTS.  Returns the chain's length.
+///
+/// The chain is not judged by a policy: only the chain the device proved
+/// possession of with CHALLENGE is.  Reading happens after CHALLENGE_AUTH,
+/// so it does not change what the device signed.
+pub fn read_chain<T: Transport, C: Crypto, K>(
+    transport: &mut T,
+    crypto: &mut C,
+    auth: &Authenticated<K>,
+    record: &AuthRecord,
+    slot: u8,
+    bufs: Buffers<'_>,
+) -> Result<usize, Error> {
+    if slot >= 8 || record.slot_mask & (1 << slot) == 0 {
+        return Err(Error::SlotNotPopulated(slot));
+    }
+    if bufs.message.len() < MIN_MESSAGE_BUFFER {
+        return Err(Error::BufferTooSmall);
+    }
+    let len = get_chain(
+        transport,
+        auth.version,
+        &auth.capabilities,
+        slot,
+        bufs.message,
+        bufs.chain,
+        |_, _| {},
+    )?;
+    let chain = bufs.chain.get(..len).ok_or(Error::ResponseTooLarge)?;
+    let hash = auth.algorithms.hash;
+    let mut digest = [0u8; HashAlgo::MAX_SIZE];
+    hash_parts(crypto, hash, &[chain], &mut digest)?;
+    if digests_of(record, slot) != digest.get(..hash.size()) {
+        return Err(Error::DigestMismatch);
+    }
+    // The container must be well formed too.
+    parse_chain(chain, hash.size())?;
+    Ok(len)
 }
 
 fn digests_of(record: &AuthRecord, slot: u8) -> Option<&[u8]> {

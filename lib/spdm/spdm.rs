@@ -34,7 +34,7 @@ pub mod version;
 pub mod x509san;
 
 pub use algo::{AsymAlgo, HashAlgo};
-pub use auth::{authenticate, AuthRecord, Authenticated, Buffers, Options};
+pub use auth::{authenticate, read_chain, AuthRecord, Authenticated, Buffers, Options};
 pub use certchain::CertChain;
 pub use crypto::{ChainPolicy, Crypto, CryptoError, Hasher, PolicyError, TranscriptSink};
 pub use error::{Error, ErrorKind, TransportError};

@@ -257,14 +257,32 @@ impl Cma {
         let record = &bufs.record;
         if record.chain_len > 0 {
             let read = bufs.chain.get(..record.chain_len).unwrap_or(&[]);
-            let mut chain = KVec::new();
-            match chain.extend_from_slice(read, GFP_KERNEL) {
-                Ok(()) => {
-                    if let Some(slot) = state.chains.get_mut(usize::from(record.chain_slot)) {
-                        *slot = chain;
-                    }
+            keep_chain(dev, state, record.chain_slot, read);
+        }
+        // Then the other populated slots' chains, checked against DIGESTS.
+        if let Ok(a) = &result {
+            for slot in
+                (0..SLOTS as u8).filter(|s| *s != a.slot && record.slot_mask & (1 << s) != 0)
+            {
+                match spdm::read_chain(
+                    &mut transport,
+                    &mut crypto,
+                    a,
+                    record,
+                    slot,
+                    spdm::Buffers {
+                        message: &mut bufs.message,
+                        chain: &mut bufs.chain,
+                    },
+                ) {
+                    Ok(n) => keep_chain(dev, state, slot, bufs.chain.get(..n).unwrap_or(&[])),
+                    Err(e) => dev_info!(
+                        dev,
+                        "CMA: cannot read the certificate chain of slot {}: {}\n",
+                        slot,
+                        Show(e)
+                    ),
                 }
-                Err(_) => dev_err!(dev, "CMA: cannot keep certificate chain: out of memory\n"),
             }
         }
         state.authenticated = result.is_ok();
@@ -299,6 +317,18 @@ impl Cma {
             core::mem::size_of::<CmaDevice>(),
             state.chain_bytes()
         );
+    }
+}
+
+/// Stores a copy of `chain` as the chain of `slot`.
+fn keep_chain(dev: &kernel::device::Device, state: &mut DeviceState, slot: u8, chain: &[u8]) {
+    let mut copy = KVec::new();
+    if copy.extend_from_slice(chain, GFP_KERNEL).is_err() {
+        dev_err!(dev, "CMA: cannot keep certificate chain: out of memory\n");
+        return;
+    }
+    if let Some(s) = state.chains.get_mut(usize::from(slot)) {
+        *s = copy;
     }
 }
 

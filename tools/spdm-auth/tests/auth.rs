@@ -129,9 +129,16 @@ fn record_keeps_the_chain_read_when_it_is_not_trusted() {
         &mut b.record,
         None,
     );
-    assert!(matches!(r, Err(Error::Untrusted(PolicyError::UntrustedRoot))), "{:?}", r);
+    assert!(
+        matches!(r, Err(Error::Untrusted(PolicyError::UntrustedRoot))),
+        "{:?}",
+        r
+    );
     assert_eq!(b.record.chain_slot, 0);
-    assert_eq!(&b.chain[..b.record.chain_len], t.responder.chain(0).unwrap());
+    assert_eq!(
+        &b.chain[..b.record.chain_len],
+        t.responder.chain(0).unwrap()
+    );
 
     let mut cfg = config("ecp256");
     cfg.faults = vec![Fault::TruncateCertificate];
@@ -150,6 +157,110 @@ fn record_keeps_the_chain_read_when_it_is_not_trusted() {
     );
     assert!(matches!(r, Err(Error::Truncated { .. })), "{:?}", r);
     assert_eq!(b.record.chain_len, 0, "an incomplete chain is not reported");
+}
+
+/// After authenticating with slot 0, the chains of the other populated
+/// slots are read and checked against DIGESTS, in every version.
+#[test]
+fn read_chain_reads_the_other_populated_slots() {
+    for v in Version::SUPPORTED {
+        let mut cfg = config("ecp256");
+        cfg.versions = vec![version_entry(v)];
+        let first = cfg.slots[0].clone();
+        cfg.slots = vec![first; 3];
+        // Small portions: every chain takes several GET_CERTIFICATE.
+        cfg.data_transfer_size = 512;
+        cfg.max_spdm_msg_size = 512;
+        let mut t = MemTransport::new(cfg);
+        let mut b = Bufs::new();
+        let mut policy = X509Policy::new(vec![root("ecp256")]);
+        let a = spdm::authenticate(
+            &mut t,
+            &mut HostCrypto,
+            &mut policy,
+            &Options::CMA,
+            spdm::Buffers {
+                message: &mut b.message,
+                chain: &mut b.chain,
+            },
+            &mut b.record,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{}: {:?}", v, e));
+        assert_eq!(b.record.slot_mask, 0b111);
+        for slot in 1..3u8 {
+            let n = spdm::read_chain(
+                &mut t,
+                &mut HostCrypto,
+                &a,
+                &b.record,
+                slot,
+                spdm::Buffers {
+                    message: &mut b.message,
+                    chain: &mut b.chain,
+                },
+            )
+            .unwrap_or_else(|e| panic!("{} slot {}: {:?}", v, slot, e));
+            assert_eq!(&b.chain[..n], t.responder.chain(usize::from(slot)).unwrap());
+        }
+        for slot in [3u8, 7, 8, 255] {
+            let r = spdm::read_chain(
+                &mut t,
+                &mut HostCrypto,
+                &a,
+                &b.record,
+                slot,
+                spdm::Buffers {
+                    message: &mut b.message,
+                    chain: &mut b.chain,
+                },
+            );
+            assert!(
+                matches!(r, Err(Error::SlotNotPopulated(s)) if s == slot),
+                "{:?}",
+                r
+            );
+        }
+    }
+}
+
+/// A chain that does not match its DIGESTS entry is refused.
+#[test]
+fn read_chain_refuses_a_chain_that_does_not_match_its_digest() {
+    let mut cfg = config("ecp256");
+    let first = cfg.slots[0].clone();
+    cfg.slots = vec![first; 2];
+    let mut t = MemTransport::new(cfg);
+    let mut b = Bufs::new();
+    let mut policy = X509Policy::new(vec![root("ecp256")]);
+    let a = spdm::authenticate(
+        &mut t,
+        &mut HostCrypto,
+        &mut policy,
+        &Options::CMA,
+        spdm::Buffers {
+            message: &mut b.message,
+            chain: &mut b.chain,
+        },
+        &mut b.record,
+        None,
+    )
+    .unwrap();
+    // As if DIGESTS had reported another value for slot 1.
+    let mut record = b.record.clone();
+    record.digests[1][0] ^= 1;
+    let r = spdm::read_chain(
+        &mut t,
+        &mut HostCrypto,
+        &a,
+        &record,
+        1,
+        spdm::Buffers {
+            message: &mut b.message,
+            chain: &mut b.chain,
+        },
+    );
+    assert!(matches!(r, Err(Error::DigestMismatch)), "{:?}", r);
 }
 
 struct Recorder(Vec<u8>);

@@ -10,6 +10,9 @@
 #   rspdm.via=re|rescan      how: write "re" to the device's `authenticated`
 #                            (default), or remove the device and rescan
 #   rspdm.after=TEXT         the CMA line logged after that contains TEXT
+#   rspdm.slots=N            the responder serves the same chain in slots
+#                            0..N-1 (default 1): when authenticated, those
+#                            must read the same, the others empty
 #   rspdm.keep=TEXT          then: unlinking the root from .cma must fail
 #                            (the keyring is append-only); write "re", the
 #                            CMA line logged contains TEXT
@@ -19,7 +22,7 @@
 # ("RSPDM-SLOT0: ...") for the host to compare with the responder's chain.
 # Prints exactly one line "RSPDM-RESULT: PASS|FAIL NAME [reason]".
 
-case_name=unnamed want_boot= provision= want_after= via=re want_keep=
+case_name=unnamed want_boot= provision= want_after= via=re want_keep= slots=1
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	rspdm.case=*) case_name=${arg#rspdm.case=} ;;
@@ -27,6 +30,7 @@ for arg in $(cat /proc/cmdline); do
 	rspdm.provision=*) provision=${arg#rspdm.provision=} ;;
 	rspdm.via=*) via=${arg#rspdm.via=} ;;
 	rspdm.after=*) want_after=$(echo "${arg#rspdm.after=}" | tr '+' ' ') ;;
+	rspdm.slots=*) slots=${arg#rspdm.slots=} ;;
 	rspdm.keep=*) want_keep=$(echo "${arg#rspdm.keep=}" | tr '+' ' ') ;;
 	esac
 done
@@ -128,11 +132,20 @@ if [ -n "$provision" ]; then
 	fi
 fi
 
-# Certificate slots: the responder serves slot 0 only.
+# Certificate slots: slot 0 is compared with the responder's chain by the
+# host; the other slots the responder serves are read after a successful
+# authentication only, and hold the same chain.
 [ -d "$dev/certificates" ] || fail "no $dev/certificates directory"
+populated=1
+[ "$(cat "$dev/authenticated")" = 1 ] && populated=$slots
 for s in 1 2 3 4 5 6 7; do
-	n=$(wc -c <"$dev/certificates/slot$s") || fail "cannot read certificates/slot$s"
-	[ "$n" = 0 ] || fail "certificates/slot$s holds $n bytes, want none"
+	f=$dev/certificates/slot$s
+	n=$(wc -c <"$f") || fail "cannot read certificates/slot$s"
+	if [ "$s" -lt "$populated" ]; then
+		cmp -s "$f" "$dev/certificates/slot0" || fail "certificates/slot$s ($n bytes) differs from slot0"
+	else
+		[ "$n" = 0 ] || fail "certificates/slot$s holds $n bytes, want none"
+	fi
 done
 od -An -v -tx1 "$dev/certificates/slot0" >/tmp/slot0.hex || fail "cannot read certificates/slot0"
 echo "RSPDM-SLOT0-BEGIN"

@@ -415,6 +415,27 @@ pub fn fuzz_requester(data: &[u8]) -> Result<(), Error> {
     assert!(record.signature_len <= record.signature.len());
     assert_eq!(record.signature_len, a.algorithms.asym.signature_size());
     assert_eq!(record.hash_size, a.algorithms.hash.size());
+    assert!(record.chain_len <= CHAIN_BUFFER && record.chain_slot == a.slot);
+    // As the kernel does next: the chains of the other populated slots,
+    // from the rest of the input.
+    for slot in (0..8u8).filter(|s| *s != a.slot && record.slot_mask & (1 << s) != 0) {
+        let before = t.exchanges;
+        if let Ok(n) = spdm::read_chain(
+            &mut t,
+            &mut FakeCrypto,
+            &a,
+            &record,
+            slot,
+            Buffers {
+                message: &mut message,
+                chain: &mut chain,
+            },
+        ) {
+            assert!(n <= CHAIN_BUFFER && n > 0);
+            assert!(t.exchanges > before);
+        }
+    }
+    assert!(t.exchanges <= data.len() / 2 + 1);
     Ok(())
 }
 

@@ -30,7 +30,14 @@ slot0_hex() {
 # responder and QEMU; results are reported in order at the end.
 JOBS=${E2E_JOBS:-$(nproc)}
 CASES=()
-trap 'kill $(jobs -p) 2>/dev/null; cleanup_pids' EXIT
+on_exit() {
+	local rc=$?
+	local j
+	for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done
+	cleanup_pids
+	exit "$rc"
+}
+trap on_exit EXIT
 run_case() {
 	local name=$1
 	if [ -n "${E2E_CASES:-}" ] && ! [[ " $E2E_CASES " == *" $name "* ]]; then

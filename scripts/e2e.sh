@@ -138,6 +138,8 @@ fault_case fault-untrusted-root "--variant otherroot" ecp256 \
 	"not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot" served
 fault_case fault-san-other-device "--variant wrongsan" ecp256 \
 	"not+authenticated:+certificate+chain+not+trusted:+WrongDevice" served
+fault_case fault-leaf-without-pcie-san "--variant noleafsan" noleafsan \
+	"not+authenticated:+certificate+chain+not+trusted:+WrongDevice" served
 fault_case fault-expired-leaf "--variant expired" ecp256 \
 	"not+authenticated:+certificate+chain+not+trusted:+Expired" served
 fault_case fault-truncated-certificate "--variant ecp256 --fault truncate-certificate" ecp256 \

@@ -87,24 +87,35 @@ pub fn pcie_san(cert: &[u8]) -> Result<Option<&str>, Error> {
             ext = r; // critical
         }
         let (octets, _) = expect(ext, 0x04)?;
-        let (mut names, _) = expect(octets, 0x30)?;
-        while !names.is_empty() {
-            let (tag, value, rest) = tlv(names)?;
-            names = rest;
-            if tag != 0xA0 {
-                continue; // not an otherName
-            }
-            let (type_id, value) = expect(value, 0x06)?;
-            if type_id != OID_PCIE {
-                continue;
-            }
-            let (explicit, _) = expect(value, 0xA0)?;
-            let (utf8, _) = expect(explicit, 0x0C)?;
-            let s = core::str::from_utf8(utf8).map_err(|_| BAD)?;
-            return Ok(Some(s));
-        }
+        return pcie_san_in_general_names(octets);
     }
     Ok(None)
+}
+
+/// Finds the PCIe CMA name (otherName 2.23.147, a UTF8String) in a DER
+/// `GeneralNames`, the value of a subjectAltName extension.  The whole
+/// `GeneralNames` must be well formed, with nothing after it.
+pub fn pcie_san_in_general_names(general_names: &[u8]) -> Result<Option<&str>, Error> {
+    let (mut names, rest) = expect(general_names, 0x30)?;
+    if !rest.is_empty() {
+        return Err(BAD);
+    }
+    let mut found = None;
+    while !names.is_empty() {
+        let (tag, value, rest) = tlv(names)?;
+        names = rest;
+        if tag != 0xA0 || found.is_some() {
+            continue; // not an otherName, or already found
+        }
+        let (type_id, value) = expect(value, 0x06)?;
+        if type_id != OID_PCIE {
+            continue;
+        }
+        let (explicit, _) = expect(value, 0xA0)?;
+        let (utf8, _) = expect(explicit, 0x0C)?;
+        found = Some(core::str::from_utf8(utf8).map_err(|_| BAD)?);
+    }
+    Ok(found)
 }
 
 /// The identity of a PCIe function as CMA certificates name it.
@@ -246,6 +257,44 @@ mod tests {
         ] {
             assert!(PcieIdentity::parse(bad).is_err());
         }
+        Ok(())
+    }
+
+    /// The GeneralNames of `CERT`'s SAN extension.
+    const NAMES_AT: usize = 25;
+
+    #[test]
+    fn spdm_pcie_san_in_general_names() -> Result<(), Error> {
+        let names = &CERT[NAMES_AT..];
+        assert_eq!(names.len(), 2 + 0x48);
+        assert_eq!(pcie_san_in_general_names(names)?, pcie_san(CERT)?);
+        // Other kinds of names (a dNSName here) are skipped.
+        let mut v = [0u8; 2 + 4 + 0x48];
+        v[0] = 0x30;
+        v[1] = 4 + 0x48;
+        v[2..6].copy_from_slice(&[0x82, 0x02, b'a', b'b']);
+        v[6..].copy_from_slice(&names[2..]);
+        assert_eq!(pcie_san_in_general_names(&v)?, pcie_san(CERT)?);
+        // No PCIe name; no names at all.
+        assert_eq!(
+            pcie_san_in_general_names(&[0x30, 0x04, 0x82, 0x02, b'a', b'b'])?,
+            None
+        );
+        assert_eq!(pcie_san_in_general_names(&[0x30, 0x00])?, None);
+        // Anything after the GeneralNames, or a truncation, is refused.
+        let mut t = [0u8; 2 + 0x48 + 1];
+        t[..names.len()].copy_from_slice(names);
+        assert!(pcie_san_in_general_names(&t).is_err());
+        for n in 0..names.len() {
+            assert!(pcie_san_in_general_names(&names[..n]).is_err());
+        }
+        // A malformed entry after the PCIe name is refused too.
+        let mut m = [0u8; 2 + 0x48 + 2];
+        m[0] = 0x30;
+        m[1] = 0x48 + 2;
+        m[2..2 + 0x48].copy_from_slice(&names[2..]);
+        m[2 + 0x48..].copy_from_slice(&[0x82, 0x05]);
+        assert!(pcie_san_in_general_names(&m).is_err());
         Ok(())
     }
 

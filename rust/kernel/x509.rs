@@ -204,6 +204,18 @@ impl Certificate {
         unsafe { byte_slice(c.raw_subject, c.raw_subject_size) }
     }
 
+    /// Returns the DER `GeneralNames` of the subjectAltName extension (the
+    /// contents of its extnValue), if the certificate has one.  The kernel
+    /// keeps the extension, at most one per certificate, but does not
+    /// interpret it: look for the name you need in it, e.g. the PCIe CMA
+    /// otherName (OID 2.23.147).
+    pub fn raw_san(&self) -> Option<&[u8]> {
+        let c = self.raw();
+        // SAFETY: `raw_san`, when set, points into `self.der` (type invariant).
+        let san = unsafe { byte_slice(c.raw_san, c.raw_san_size) };
+        (!san.is_empty()).then_some(san)
+    }
+
     /// Returns the serial number (the INTEGER contents, big endian).
     pub fn raw_serial(&self) -> &[u8] {
         let c = self.raw();
@@ -326,6 +338,24 @@ mod tests {
             *b ^= xor;
         }
         Ok(v)
+    }
+
+    #[test]
+    fn subject_alternative_name() -> Result {
+        let cert = Certificate::parse(tv::SAN_DER)?;
+        let san = cert.raw_san().ok_or(EINVAL)?;
+        // GeneralNames: a SEQUENCE spanning the whole value ...
+        assert_eq!(san.first(), Some(&0x30));
+        assert_eq!(usize::from(san.get(1).copied().unwrap_or(0)) + 2, san.len());
+        // ... with the otherName 2.23.147 (OID 67 81 13, then [0]) and its value.
+        let has = |needle: &[u8]| san.windows(needle.len()).any(|w| w == needle);
+        assert!(has(&[0x06, 0x03, 0x67, 0x81, 0x13, 0xA0]));
+        assert!(has(b"Vendor=1b36:Device=0010:CC=010802:REV=02"));
+        assert!(has(b"rspdm.example"));
+        // Certificates without the extension have none.
+        assert!(Certificate::parse(tv::ROOT_DER)?.raw_san().is_none());
+        assert!(Certificate::parse(tv::LEAF_DER)?.raw_san().is_none());
+        Ok(())
     }
 
     #[test]

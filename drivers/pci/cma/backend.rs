@@ -230,7 +230,10 @@ impl spdm::ChainPolicy for KernelPolicy<'_> {
                 if cert.is_ca() || !cert.has_digital_signature() {
                     return Err(PolicyError::BadCertificate);
                 }
-                let san = x509san::pcie_san(der)
+                // The kernel's parser finds the subjectAltName extension;
+                // the PCIe name in it is ours to find.
+                let names = cert.raw_san().ok_or(PolicyError::WrongDevice)?;
+                let san = x509san::pcie_san_in_general_names(names)
                     .map_err(|_| PolicyError::BadCertificate)?
                     .ok_or(PolicyError::WrongDevice)?;
                 let id = PcieIdentity::parse(san).map_err(|_| PolicyError::WrongDevice)?;

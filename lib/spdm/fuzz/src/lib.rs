@@ -442,6 +442,13 @@ pub fn fuzz_requester(data: &[u8]) -> Result<(), Error> {
 /// `x509san`: the PCIe SAN DER walk and identity parser on a leaf certificate
 /// as a device sends it.
 pub fn fuzz_x509san(data: &[u8]) -> bool {
+    // The same bytes as a bare GeneralNames, as the kernel's X.509 parser
+    // hands it over.
+    if let Ok(Some(s)) = spdm::x509san::pcie_san_in_general_names(data) {
+        let r = s.as_bytes().as_ptr_range();
+        let d = data.as_ptr_range();
+        assert!(r.start >= d.start && r.end <= d.end);
+    }
     match spdm::x509san::pcie_san(data) {
         Ok(Some(s)) => {
             // The name is a sub-slice of the input.

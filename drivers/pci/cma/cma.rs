@@ -47,6 +47,9 @@ const CHAIN_BUF_SIZE: usize = 0xFFFF;
 /// SPDM transport over a PCI DOE mailbox (CMA data object type).
 struct DoeTransport<'a> {
     mailbox: doe::Mailbox<'a>,
+    /// Exchanges made, and the time spent in them, in microseconds.
+    exchanges: u32,
+    exchange_us: i64,
 }
 
 impl spdm::Transport for DoeTransport<'_> {
@@ -55,19 +58,25 @@ impl spdm::Transport for DoeTransport<'_> {
         request: &[u8],
         response: &mut [u8],
     ) -> Result<usize, spdm::TransportError> {
-        self.mailbox
-            .exchange(doe::VENDOR_PCI_SIG, doe::TYPE_CMA, request, response)
-            .map_err(|e| {
-                if e == ETIMEDOUT {
-                    spdm::TransportError::Timeout
-                } else if e == EIO {
-                    spdm::TransportError::Io
-                } else if e == EINVAL || e == ENODEV {
-                    spdm::TransportError::Unavailable
-                } else {
-                    spdm::TransportError::Other(-e.to_errno())
-                }
-            })
+        let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
+        let result = self
+            .mailbox
+            .exchange(doe::VENDOR_PCI_SIG, doe::TYPE_CMA, request, response);
+        self.exchanges = self.exchanges.saturating_add(1);
+        self.exchange_us = self
+            .exchange_us
+            .saturating_add(start.elapsed().as_micros_ceil());
+        result.map_err(|e| {
+            if e == ETIMEDOUT {
+                spdm::TransportError::Timeout
+            } else if e == EIO {
+                spdm::TransportError::Io
+            } else if e == EINVAL || e == ENODEV {
+                spdm::TransportError::Unavailable
+            } else {
+                spdm::TransportError::Other(-e.to_errno())
+            }
+        })
     }
 
     fn wait(&mut self, micros: u64) {
@@ -216,7 +225,11 @@ impl Cma {
             asym: backend::KERNEL_ASYM,
             ..spdm::Options::CMA
         };
-        let mut transport = DoeTransport { mailbox };
+        let mut transport = DoeTransport {
+            mailbox,
+            exchanges: 0,
+            exchange_us: 0,
+        };
         let mut crypto = KernelCrypto::default();
         let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
         let result = spdm::authenticate(
@@ -232,6 +245,7 @@ impl Cma {
             None,
         );
         let micros = start.elapsed().as_micros_ceil();
+        let (doe_n, doe_us) = (transport.exchanges, transport.exchange_us);
         let versions = Versions(bufs.record.device_versions());
         match &result {
             Ok(a) => dev_info!(
@@ -285,6 +299,12 @@ impl Cma {
                 }
             }
         }
+        dev_dbg!(
+            dev,
+            "CMA timing: {} us in {} DOE exchanges\n",
+            doe_us,
+            doe_n
+        );
         state.authenticated = result.is_ok();
         if let Ok(a) = &result {
             // A device that authenticated before and now settles for less

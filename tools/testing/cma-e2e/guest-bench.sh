@@ -3,7 +3,8 @@
 # Guest side of `make bench-kernel`: provision rspdm.bench=VARIANT's root,
 # authenticate the CMA device rspdm.count=N times (echo re), then print the
 # kernel's own figures: "RSPDM-BENCH: <total us> <signature verify us>" per
-# authentication and "RSPDM-HEAP: <bytes>" for the state kept per device.
+# authentication, "RSPDM-DOE: <us> <exchanges>" for the DOE part of each, and
+# "RSPDM-HEAP: <bytes>" for the state kept per device.
 variant= count=10
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
@@ -27,5 +28,6 @@ while [ $i -lt "$count" ]; do
 done
 [ "$(cat "$dev/authenticated")" = 1 ] || echo "RSPDM-BENCH-ERROR: not authenticated"
 dmesg | sed -n 's/.*CMA: authenticated: .*(\([0-9]*\) us; signature verify \([0-9]*\) us)$/RSPDM-BENCH: \1 \2/p'
+dmesg | sed -n 's/.*CMA timing: \([0-9]*\) us in \([0-9]*\) DOE exchanges$/RSPDM-DOE: \1 \2/p'
 state=$(dmesg | sed -n 's/.*CMA state held: \([0-9]*\) bytes + \([0-9]*\) bytes of chains$/\1 \2/p' | tail -1)
 echo "RSPDM-HEAP: ${node:-?} ${state:-? ?}"

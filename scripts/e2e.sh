@@ -115,6 +115,11 @@ done
 run_case keyctl-ecp256-spdm1.2-rescan "--variant ecp256 --versions 1.2" \
 	"rspdm.boot=not+authenticated rspdm.provision=ecp256 rspdm.via=rescan rspdm.after=CMA:+authenticated:+SPDM+1.2" served
 
+# Concurrency: two "re" writers and a reader at once, then a hot-remove
+# while a re-authentication runs (KASAN, lockdep and kmemleak watch).
+run_case stress-concurrent-re-and-remove "--variant ecp256 --versions 1.3" \
+	"rspdm.boot=not+authenticated rspdm.provision=ecp256 rspdm.after=CMA:+authenticated:+SPDM+1.3 rspdm.stress=1" served
+
 # A device with three populated slots: all three chains are read.
 run_case keyctl-rsa3072-spdm1.2-three-slots "--variant rsa3072 --versions 1.2 --slots 3" \
 	"rspdm.boot=not+authenticated rspdm.provision=rsa3072 rspdm.after=CMA:+authenticated:+SPDM+1.2 rspdm.slots=3" served

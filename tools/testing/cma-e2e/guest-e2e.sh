@@ -13,6 +13,9 @@
 #   rspdm.slots=N            the responder serves the same chain in slots
 #                            0..N-1 (default 1): when authenticated, those
 #                            must read the same, the others empty
+#   rspdm.stress=1           then: concurrent "re" writes and slot reads, and
+#                            a hot-remove while a re-authentication runs;
+#                            after a rescan the device authenticates again
 #   rspdm.keep=TEXT          then: unlinking the root from .cma must fail
 #                            (the keyring is append-only); write "re", the
 #                            CMA line logged contains TEXT
@@ -22,7 +25,7 @@
 # ("RSPDM-SLOT0: ...") for the host to compare with the responder's chain.
 # Prints exactly one line "RSPDM-RESULT: PASS|FAIL NAME [reason]".
 
-case_name=unnamed want_boot= provision= want_after= via=re want_keep= slots=1
+case_name=unnamed want_boot= provision= want_after= via=re want_keep= slots=1 stress=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	rspdm.case=*) case_name=${arg#rspdm.case=} ;;
@@ -31,6 +34,7 @@ for arg in $(cat /proc/cmdline); do
 	rspdm.via=*) via=${arg#rspdm.via=} ;;
 	rspdm.after=*) want_after=$(echo "${arg#rspdm.after=}" | tr '+' ' ') ;;
 	rspdm.slots=*) slots=${arg#rspdm.slots=} ;;
+	rspdm.stress=*) stress=${arg#rspdm.stress=} ;;
 	rspdm.keep=*) want_keep=$(echo "${arg#rspdm.keep=}" | tr '+' ' ') ;;
 	esac
 done
@@ -115,6 +119,38 @@ if [ -n "$provision" ]; then
 	*) fail "after provisioning: want '$want_after', got '$line'" ;;
 	esac
 	check_attr "after $via"
+	if [ -n "$stress" ]; then
+		# Two writers and readers at once: serialised per device.
+		n0=$(cma_lines | grep -c "$bdf: CMA: ")
+		echo re >"$dev/authenticated" &
+		w1=$!
+		cat "$dev/certificates/slot0" >/tmp/s1 &
+		r1=$!
+		echo re >"$dev/authenticated" || fail "concurrent re failed"
+		cat "$dev/authenticated" >/dev/null
+		wait $w1 || fail "concurrent re (background) failed"
+		wait $r1 || fail "reading slot0 during re-authentication failed"
+		n=$(cma_lines | grep -c "$bdf: CMA: ")
+		[ "$n" = $((n0 + 2)) ] || fail "two concurrent re: $((n - n0)) CMA lines, want 2"
+		check_attr "after concurrent re"
+		# Hot-remove while a re-authentication is in flight: removal waits
+		# for it, then the state goes away with the device.
+		echo re >"$dev/authenticated" &
+		w1=$!
+		usleep 100000	# an authentication takes several 100 ms here
+		echo 1 >"$dev/remove" || fail "cannot remove $bdf during re-authentication"
+		wait $w1 || true
+		[ ! -e "$dev" ] || fail "$bdf still present after remove"
+		echo 1 >/sys/bus/pci/rescan || fail "rescan failed"
+		dev=$(find_dev)
+		[ -n "$dev" ] || fail "device gone after rescan"
+		line=$(cma_lines | tail -1)
+		case "$line" in
+		*"$want_after"*) ;;
+		*) fail "after remove and rescan: want '$want_after', got '$line'" ;;
+		esac
+		check_attr "after remove during re-authentication and rescan"
+	fi
 	if [ -n "$want_keep" ]; then
 		if keyctl unlink "$id" %:.cma >/dev/null 2>&1; then
 			fail "keyctl unlink of a .cma root succeeded"

@@ -141,6 +141,10 @@ fault_case fault-root-hash-mismatch "--variant ecp256 --fault wrong-root-hash" e
 	"not+authenticated:+RootHash+does+not+match" served
 fault_case fault-untrusted-root "--variant otherroot" ecp256 \
 	"not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot" served
+# A root with the trusted root's name and key identifier but another key:
+# found by key identifier, refused by the trusted key.
+fault_case fault-spoofed-root "--variant spoofroot" ecp256 \
+	"not+authenticated:+certificate+chain+not+trusted:+BadCertificateSignature" served
 fault_case fault-san-other-device "--variant wrongsan" ecp256 \
 	"not+authenticated:+certificate+chain+not+trusted:+WrongDevice" served
 fault_case fault-leaf-without-pcie-san "--variant noleafsan" noleafsan \

@@ -27,8 +27,11 @@
 # without a subjectAltName) -- these four are issued by ecp256's root and
 # intermediate CA, so trusting ecp256/root.der makes only the leaf bad --
 # and otherroot (an unrelated root CA hierarchy with another name and key,
-# for "untrusted root" tests), and builtin (another independent P-256
-# hierarchy whose root is compiled into the test kernel).
+# for "untrusted root" tests), builtin (another independent P-256
+# hierarchy whose root is compiled into the test kernel), and spoofroot (a
+# root with ecp256's root's name and subjectKeyIdentifier but its own key:
+# a lookup by key identifier finds ecp256's trusted root, whose key must
+# then refuse it).
 #
 # Certificates are signed with SHA-256 (P-256, RSA-2048/3072), SHA-384
 # (P-384, RSA-4096) or SHA-512 (P-521); normal validity is 10 years.
@@ -39,9 +42,9 @@
 set -euo pipefail
 
 OUT=${1:-${RSPDM_CACHE:-$HOME/.cache/rspdm}/certs}
-STAMP_VERSION="rspdm-test-certs v2"
+STAMP_VERSION="rspdm-test-certs v3"
 VARIANTS=(ecp256 ecp384 ecp521 rsa2048 rsa3072 rsa4096
-	expired nodigsig otherroot wrongsan noleafsan builtin)
+	expired nodigsig otherroot wrongsan noleafsan builtin spoofroot)
 FILES=(root.der inter.der leaf.der leaf.key.der chain.der root.pem)
 SAN_GOOD="Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4:SSID=1100"
 SAN_WRONG="Vendor=1b36:Device=0011:CC=010802:REV=02:SSVID=1af4:SSID=1100"
@@ -89,7 +92,7 @@ digest_for() {
 write_ext() {
 	{
 		echo "[ext]"
-		echo "subjectKeyIdentifier = hash"
+		echo "subjectKeyIdentifier = ${4:-hash}"
 		echo "authorityKeyIdentifier = keyid:always"
 		case "$2" in
 		ca)
@@ -120,8 +123,8 @@ make_ca() {
 	genkey "$kt" root.key
 	genkey "$kt" inter.key
 
-	# Root CA: self-signed.
-	write_ext root.ext ca ""
+	# Root CA: self-signed (ROOT_SKI forces its subjectKeyIdentifier).
+	write_ext root.ext ca "" "${ROOT_SKI:-}"
 	openssl req -new -key root.key -subj "/O=rspdm test/CN=$rootcn" \
 		-out root.csr 2>/dev/null
 	openssl x509 -req -in root.csr -signkey root.key -days "$DAYS" \
@@ -203,6 +206,15 @@ make_bad_leaf() {
 	make_leaf "$TMP/$1" ecp256 "$2" "$3" "$4" "$1"
 }
 
+# make_spoofroot NAME: a P-256 hierarchy whose root copies the name and the
+# subjectKeyIdentifier of ecp256's root, with another key.
+make_spoofroot() {
+	local ski
+	ski=$(openssl x509 -in "$TMP/ecp256/w/root.pem" -noout -ext subjectKeyIdentifier |
+		tail -1 | tr -d ' ')
+	ROOT_SKI=$ski make_variant "$1" ecp256 leaf "$SAN_GOOD" 0 "$R"
+}
+
 run_all() {
 	local pids=() p fail=0
 	for job in "$@"; do
@@ -233,7 +245,8 @@ run_all \
 	'make_bad_leaf expired leaf "$SAN_GOOD" 1' \
 	'make_bad_leaf nodigsig leaf-nodigsig "$SAN_GOOD" 0' \
 	'make_bad_leaf wrongsan leaf "$SAN_WRONG" 0' \
-	'make_bad_leaf noleafsan leaf "" 0'
+	'make_bad_leaf noleafsan leaf "" 0' \
+	'make_spoofroot spoofroot'
 
 # Another run may have finished meanwhile: then keep its complete copy.
 if complete; then

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
+#include <keys/asymmetric-type.h>
 #include <linux/cred.h>
 #include <linux/key.h>
 
@@ -23,6 +24,12 @@ __rust_helper void rust_helper_key_ref_put(key_ref_t key_ref)
 __rust_helper struct key *rust_helper_key_get(struct key *key)
 {
 	return key_get(key);
+}
+
+__rust_helper const struct public_key *
+rust_helper_asymmetric_key_public_key(const struct key *key)
+{
+	return asymmetric_key_public_key(key);
 }
 
 __rust_helper const struct cred *rust_helper_current_cred(void)

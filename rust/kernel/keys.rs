@@ -276,6 +276,30 @@ impl Key {
         unsafe { description(self.key) }
     }
 
+    /// Returns the public key in the encoding of
+    /// [`Certificate::public_key`] (uncompressed EC point, PKCS#1
+    /// `RSAPublicKey`); empty if the key has none.
+    ///
+    /// Equal public keys mean that a certificate's self-signature, which
+    /// [`Certificate::parse`] verifies, was made with this key.
+    pub fn public_key(&self) -> &[u8] {
+        // SAFETY: `self.key` is a valid asymmetric key (type invariant); the
+        // type has no update operation, so its payload stays as it is while
+        // we hold a reference.
+        let pk = unsafe { bindings::asymmetric_key_public_key(self.key.as_ptr()) };
+        if pk.is_null() {
+            return &[];
+        }
+        // SAFETY: `pk` is the key's valid `struct public_key`, as above.
+        let (key, len) = unsafe { ((*pk).key, (*pk).keylen) };
+        if key.is_null() || len == 0 {
+            return &[];
+        }
+        // SAFETY: `key` holds `keylen` bytes for as long as the payload, i.e.
+        // as long as `self`; `u32` fits in `usize`.
+        unsafe { core::slice::from_raw_parts(key.cast::<u8>(), len as usize) }
+    }
+
     /// Returns `Ok(())` if the signature of `cert` verifies with this key.
     ///
     /// Returns `EKEYREJECTED` or `EBADMSG` if it does not (or the key type
@@ -338,6 +362,11 @@ mod tests {
         let again = keyring.find_issuer(&root).ok_or(EINVAL)?;
         assert_eq!(again.serial(), issuer.serial());
         assert_eq!(again.clone().verify(&root), Ok(()));
+        // Its public key is the root certificate's, not the leaf's.
+        assert!(!again.public_key().is_empty());
+        assert_eq!(again.public_key(), root.public_key());
+        assert_ne!(again.public_key(), leaf.public_key());
+        assert_ne!(again.public_key(), unrelated.public_key());
 
         // The unrelated certificate has no issuer here, and the root key
         // does not verify it.

@@ -515,6 +515,8 @@ fn bad_certificates_are_not_trusted() {
         ("wrongsan", PolicyError::WrongDevice),
         ("noleafsan", PolicyError::WrongDevice),
         ("otherroot", PolicyError::UntrustedRoot),
+        // Same name and key identifier as ecp256's root, another key.
+        ("spoofroot", PolicyError::UntrustedRoot),
     ];
     for (variant, want) in cases {
         let mut policy = X509Policy::new(vec![root("ecp256")]).expect_san(QEMU_NVME_SAN);

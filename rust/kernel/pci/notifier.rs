@@ -115,7 +115,7 @@ pub trait Listener: Send + Sync + 'static {
     /// added, before drivers are bound to them.  Returns the state to keep
     /// for the device, or `None` to leave it alone.
     ///
-    /// Never called concurrently with itself or with [`Listener::removed`].
+    /// Calls are serialised with each other (not with the other callbacks).
     fn added(&self, dev: &RegisteredDevice<'_>) -> Option<Self::Data>;
 
     /// Called when a device that was taken on is being removed, once its

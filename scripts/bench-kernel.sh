@@ -11,11 +11,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 COUNT=${BENCH_COUNT:-15}
-certs=$CACHE/certs
-bash "$REPO/scripts/gen-test-certs.sh" "$certs" >/dev/null
-initrd=$OUT/initramfs.cpio.gz
-"$REPO/scripts/initramfs.sh" "$initrd" "$certs" >/dev/null
-responder_bin >/dev/null
+guest_assets
+certs=$CERTS initrd=$INITRD
 [ -f "$BUILD/arch/x86/boot/bzImage" ] || die "no kernel: run make kernel"
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) exit 1; print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }

@@ -7,10 +7,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-certs=$CACHE/certs
-bash "$REPO/scripts/gen-test-certs.sh" "$certs" >/dev/null
-initrd=$OUT/initramfs.cpio.gz
-"$REPO/scripts/initramfs.sh" "$initrd" "$certs" >/dev/null
+guest_assets
+certs=$CERTS initrd=$INITRD
 dir=$OUT/demo
 mkdir -p "$dir"
 start_responder "$dir/genuine.log" --cert-dir "$certs" --variant ecp384

@@ -9,11 +9,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 TIMEOUT=${E2E_TIMEOUT:-120}
-certs=$CACHE/certs
-bash "$REPO/scripts/gen-test-certs.sh" "$certs" >/dev/null
-initrd=$OUT/initramfs.cpio.gz
-"$REPO/scripts/initramfs.sh" "$initrd" "$certs" >/dev/null
-responder_bin >/dev/null
+guest_assets
+certs=$CERTS initrd=$INITRD
 
 pass=0 fail=0
 

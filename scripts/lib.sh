@@ -32,6 +32,16 @@ responder_bin() {
 	echo "$REPO/target/release/spdm-responder"
 }
 
+# guest_assets: test certificates, the guest initramfs and the responder
+# binary, built if needed; sets CERTS and INITRD.
+guest_assets() {
+	CERTS=$CACHE/certs
+	bash "$REPO/scripts/gen-test-certs.sh" "$CERTS" >/dev/null
+	INITRD=$OUT/initramfs.cpio.gz
+	"$REPO/scripts/initramfs.sh" "$INITRD" "$CERTS" >/dev/null
+	responder_bin >/dev/null
+}
+
 # Processes to kill on exit (QEMU, responders): always, even on failure.
 RSPDM_PIDS=()
 cleanup_pids() {

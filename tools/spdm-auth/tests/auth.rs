@@ -14,15 +14,17 @@ use spdm_responder::responder::{Config, Fault};
 
 const QEMU_NVME_SAN: &str = "Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4:SSID=1100";
 
-fn run(
-    cfg: Config,
+type Auth = spdm::Authenticated<spdm_auth::crypto::HostKey>;
+
+/// One authentication through `t` with the buffers and record of `b`.
+fn authenticate_with(
+    t: &mut MemTransport,
+    b: &mut Bufs,
     policy: &mut X509Policy,
     opts: &Options<'_>,
-) -> Result<spdm::Authenticated<spdm_auth::crypto::HostKey>, Error> {
-    let mut t = MemTransport::new(cfg);
-    let mut b = Bufs::new();
+) -> Result<Auth, Error> {
     spdm::authenticate(
-        &mut t,
+        t,
         &mut HostCrypto,
         policy,
         opts,
@@ -33,6 +35,26 @@ fn run(
         &mut b.record,
         None,
     )
+}
+
+/// `spdm::read_chain` of `slot` into `b`'s buffers, checked against `b`'s
+/// record.
+fn read_chain_with(t: &mut MemTransport, b: &mut Bufs, a: &Auth, slot: u8) -> Result<usize, Error> {
+    spdm::read_chain(
+        t,
+        &mut HostCrypto,
+        a,
+        &b.record,
+        slot,
+        spdm::Buffers {
+            message: &mut b.message,
+            chain: &mut b.chain,
+        },
+    )
+}
+
+fn run(cfg: Config, policy: &mut X509Policy, opts: &Options<'_>) -> Result<Auth, Error> {
+    authenticate_with(&mut MemTransport::new(cfg), &mut Bufs::new(), policy, opts)
 }
 
 fn version_entry(v: Version) -> u16 {
@@ -78,19 +100,7 @@ fn record_holds_the_evidence() {
     let mut t = MemTransport::new(config("ecp384"));
     let mut b = Bufs::new();
     let mut policy = X509Policy::new(vec![root("ecp384")]);
-    let a = spdm::authenticate(
-        &mut t,
-        &mut HostCrypto,
-        &mut policy,
-        &Options::CMA,
-        spdm::Buffers {
-            message: &mut b.message,
-            chain: &mut b.chain,
-        },
-        &mut b.record,
-        None,
-    )
-    .unwrap();
+    let a = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA).unwrap();
     let r = &b.record;
     assert_eq!(a.version, Version::V1_3);
     assert_eq!(r.slot_mask, 1);
@@ -117,18 +127,7 @@ fn record_keeps_the_chain_read_when_it_is_not_trusted() {
     let mut b = Bufs::new();
     let mut t = MemTransport::new(config("ecp256"));
     let mut policy = X509Policy::new(vec![root("otherroot")]);
-    let r = spdm::authenticate(
-        &mut t,
-        &mut HostCrypto,
-        &mut policy,
-        &Options::CMA,
-        spdm::Buffers {
-            message: &mut b.message,
-            chain: &mut b.chain,
-        },
-        &mut b.record,
-        None,
-    );
+    let r = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA);
     assert!(
         matches!(r, Err(Error::Untrusted(PolicyError::UntrustedRoot))),
         "{:?}",
@@ -143,18 +142,7 @@ fn record_keeps_the_chain_read_when_it_is_not_trusted() {
     let mut cfg = config("ecp256");
     cfg.faults = vec![Fault::TruncateCertificate];
     let mut t = MemTransport::new(cfg);
-    let r = spdm::authenticate(
-        &mut t,
-        &mut HostCrypto,
-        &mut policy,
-        &Options::CMA,
-        spdm::Buffers {
-            message: &mut b.message,
-            chain: &mut b.chain,
-        },
-        &mut b.record,
-        None,
-    );
+    let r = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA);
     assert!(matches!(r, Err(Error::Truncated { .. })), "{:?}", r);
     assert_eq!(b.record.chain_len, 0, "an incomplete chain is not reported");
 }
@@ -174,47 +162,16 @@ fn read_chain_reads_the_other_populated_slots() {
         let mut t = MemTransport::new(cfg);
         let mut b = Bufs::new();
         let mut policy = X509Policy::new(vec![root("ecp256")]);
-        let a = spdm::authenticate(
-            &mut t,
-            &mut HostCrypto,
-            &mut policy,
-            &Options::CMA,
-            spdm::Buffers {
-                message: &mut b.message,
-                chain: &mut b.chain,
-            },
-            &mut b.record,
-            None,
-        )
-        .unwrap_or_else(|e| panic!("{}: {:?}", v, e));
+        let a = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA)
+            .unwrap_or_else(|e| panic!("{}: {:?}", v, e));
         assert_eq!(b.record.slot_mask, 0b111);
         for slot in 1..3u8 {
-            let n = spdm::read_chain(
-                &mut t,
-                &mut HostCrypto,
-                &a,
-                &b.record,
-                slot,
-                spdm::Buffers {
-                    message: &mut b.message,
-                    chain: &mut b.chain,
-                },
-            )
-            .unwrap_or_else(|e| panic!("{} slot {}: {:?}", v, slot, e));
+            let n = read_chain_with(&mut t, &mut b, &a, slot)
+                .unwrap_or_else(|e| panic!("{} slot {}: {:?}", v, slot, e));
             assert_eq!(&b.chain[..n], t.responder.chain(usize::from(slot)).unwrap());
         }
         for slot in [3u8, 7, 8, 255] {
-            let r = spdm::read_chain(
-                &mut t,
-                &mut HostCrypto,
-                &a,
-                &b.record,
-                slot,
-                spdm::Buffers {
-                    message: &mut b.message,
-                    chain: &mut b.chain,
-                },
-            );
+            let r = read_chain_with(&mut t, &mut b, &a, slot);
             assert!(
                 matches!(r, Err(Error::SlotNotPopulated(s)) if s == slot),
                 "{:?}",
@@ -233,33 +190,10 @@ fn read_chain_refuses_a_chain_that_does_not_match_its_digest() {
     let mut t = MemTransport::new(cfg);
     let mut b = Bufs::new();
     let mut policy = X509Policy::new(vec![root("ecp256")]);
-    let a = spdm::authenticate(
-        &mut t,
-        &mut HostCrypto,
-        &mut policy,
-        &Options::CMA,
-        spdm::Buffers {
-            message: &mut b.message,
-            chain: &mut b.chain,
-        },
-        &mut b.record,
-        None,
-    )
-    .unwrap();
+    let a = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA).unwrap();
     // As if DIGESTS had reported another value for slot 1.
-    let mut record = b.record.clone();
-    record.digests[1][0] ^= 1;
-    let r = spdm::read_chain(
-        &mut t,
-        &mut HostCrypto,
-        &a,
-        &record,
-        1,
-        spdm::Buffers {
-            message: &mut b.message,
-            chain: &mut b.chain,
-        },
-    );
+    b.record.digests[1][0] ^= 1;
+    let r = read_chain_with(&mut t, &mut b, &a, 1);
     assert!(matches!(r, Err(Error::DigestMismatch)), "{:?}", r);
 }
 
@@ -574,18 +508,7 @@ fn record_lists_device_versions_even_on_failure() {
     let mut t = MemTransport::new(cfg);
     let mut b = Bufs::new();
     let mut policy = X509Policy::new(vec![root("ecp384")]);
-    let r = spdm::authenticate(
-        &mut t,
-        &mut HostCrypto,
-        &mut policy,
-        &Options::CMA,
-        spdm::Buffers {
-            message: &mut b.message,
-            chain: &mut b.chain,
-        },
-        &mut b.record,
-        None,
-    );
+    let r = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA);
     assert!(r.is_err());
     assert_eq!(
         b.record.device_versions(),

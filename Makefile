@@ -7,7 +7,7 @@
 SHELL := /bin/bash
 SCRIPTS := $(CURDIR)/scripts
 
-.PHONY: all deps kernel test-host kunit e2e check demo initramfs responder certs bench bench-kernel fuzz clean-cache help
+.PHONY: all deps kernel test-host kunit kunit-spdm e2e check demo initramfs responder certs bench bench-kernel fuzz clean-cache help
 
 all: kernel
 
@@ -16,6 +16,7 @@ help:
 	@echo "make kernel     prepare the kernel tree (overlay + patches) and build it"
 	@echo "make test-host  cargo test, clippy, rustfmt for lib/spdm and the responder"
 	@echo "make kunit      KUnit in QEMU (TCG; QEMU_ACCEL=kvm to use KVM)"
+	@echo "make kunit-spdm the SPDM library's KUnit suites in a kernel without PCI_CMA"
 	@echo "make e2e        boot the kernel against the responder emulator"
 	@echo "make check      kernel + test-host + kunit + e2e, one summary line"
 	@echo "make demo       deps + kernel + boot and show what the kernel negotiated"
@@ -35,10 +36,14 @@ test-host:
 kunit: kernel
 	@$(SCRIPTS)/kunit.sh
 
+# The SPDM library's KUnit suites in a kernel without PCI_CMA.
+kunit-spdm:
+	@$(SCRIPTS)/kunit-spdm.sh
+
 e2e: kernel
 	@$(SCRIPTS)/e2e.sh
 
-check: kernel
+check: deps kernel
 	@$(SCRIPTS)/check.sh
 
 demo: deps kernel

@@ -3,7 +3,8 @@
 #
 # Run every test stage (host, KUnit, e2e) and end with one summary line
 # "N passed, N failed[, N skipped]" counting host tests (plus the rustfmt
-# and clippy gates), KUnit cases and e2e cases.
+# and clippy gates), KUnit cases (test kernel, then the SPDM library alone)
+# and e2e cases.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -32,18 +33,24 @@ read -r p f s < <(awk '
 [ "$host_rc" != 0 ] && [ "$f" = 0 ] && f=1	# e.g. a build error
 passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 
-# KUnit: kunit.py's "Testing complete. Ran N tests: passed: P, ..." line.
-kunit_rc=0
-stage kunit "$REPO/scripts/kunit.sh" || kunit_rc=$?
-line=$(grep -a "Testing complete" "$logdir/kunit.log" | tail -1)
-if [ -z "$line" ]; then
-	failed=$((failed + 1))
-else
+# KUnit: kunit.py's "Testing complete. Ran N tests: passed: P, ..." line;
+# first the test kernel, then the SPDM library alone in a kernel without
+# PCI_CMA (its own build directory).
+kunit_stage() { # NAME SCRIPT
+	local name=$1 rc=0 line p f s
+	stage "$name" "$2" || rc=$?
+	line=$(grep -a "Testing complete" "$logdir/$name.log" | tail -1)
+	if [ -z "$line" ]; then
+		failed=$((failed + 1))
+		return
+	fi
 	get() { echo "$line" | grep -oE "$1: [0-9]+" | grep -oE "[0-9]+" || echo 0; }
 	p=$(get passed); f=$(( $(get failed) + $(get crashed) + $(get errors) )); s=$(get skipped)
-	[ "$kunit_rc" != 0 ] && [ "$f" = 0 ] && f=1
+	[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-fi
+}
+kunit_stage kunit "$REPO/scripts/kunit.sh"
+kunit_stage kunit-spdm "$REPO/scripts/kunit-spdm.sh"
 
 # e2e: one PASS/FAIL line per case.
 e2e_rc=0

@@ -7,7 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-logf=$OUT/kunit.log
+logf=${KUNIT_LOG:-$OUT/kunit.log}
 rc=0
 run_qemu "$logf" "${KUNIT_TIMEOUT:-300}" "kunit_shutdown=reboot" || rc=$?
 [ $rc = 124 ] && echo "kunit: QEMU timed out" >&2

@@ -6,9 +6,9 @@ CACHE=${RSPDM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rspdm}
 PRISTINE=$CACHE/pristine	# linux-source-7.3 as shipped, never modified
 STAGE=$CACHE/stage		# pristine + patches + overlay, rebuilt each time
 SRC=$CACHE/src			# the tree we build; only changed files are touched
-BUILD=$CACHE/build		# out-of-tree build directory (O=)
+BUILD=${RSPDM_BUILD:-$CACHE/build}	# out-of-tree build directory (O=)
 KERNEL_TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-7.3.tar.xz}
-KUNITCONFIG=$REPO/config/rspdm.kunitconfig
+KUNITCONFIG=${RSPDM_KUNITCONFIG:-$REPO/config/rspdm.kunitconfig}
 BZIMAGE=$BUILD/arch/x86/boot/bzImage
 OUT=$CACHE/out			# logs, initramfs, run files
 

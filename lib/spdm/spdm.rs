@@ -8,15 +8,10 @@
 //! hostile: each length and offset is checked before use and every failure is
 //! a typed [`Error`].
 //!
-//! The same files build in two places:
-//!
-//! - on the host, as the `spdm` crate (`lib/spdm/Cargo.toml`), for unit tests,
-//!   fuzzing and benchmarks;
-//! - in the kernel, as the `spdm` module of the PCI CMA component
-//!   (`drivers/pci/cma/cma.rs`), where the tests run as KUnit suites.
-//!
-//! Paths inside this module tree are therefore always relative (`super::`),
-//! never `crate::`.
+//! The same files build in two places: in the kernel as the `spdm` crate
+//! (`CONFIG_SPDM`), where the tests run as KUnit suites, and on the host
+//! (`lib/spdm/Cargo.toml`) for unit tests, fuzzing and benchmarks.  Only
+//! `kernel`, the kernel environment, is built in the kernel alone.
 
 #![forbid(unsafe_code)]
 
@@ -26,6 +21,8 @@ pub mod certchain;
 pub mod codes;
 pub mod crypto;
 pub mod error;
+#[cfg(CONFIG_SPDM)]
+pub mod kernel;
 pub mod messages;
 pub mod reader;
 pub mod requester;

@@ -216,6 +216,16 @@ impl Certificate {
         (!san.is_empty()).then_some(san)
     }
 
+    /// Returns the DER `SEQUENCE OF KeyPurposeId` of the extendedKeyUsage
+    /// extension (the contents of its extnValue), if the certificate has
+    /// one.  Like [`Certificate::raw_san`], kept but not interpreted.
+    pub fn raw_eku(&self) -> Option<&[u8]> {
+        let c = self.raw();
+        // SAFETY: `raw_eku`, when set, points into `self.der` (type invariant).
+        let eku = unsafe { byte_slice(c.raw_eku, c.raw_eku_size) };
+        (!eku.is_empty()).then_some(eku)
+    }
+
     /// Returns the serial number (the INTEGER contents, big endian).
     pub fn raw_serial(&self) -> &[u8] {
         let c = self.raw();
@@ -338,6 +348,21 @@ mod tests {
             *b ^= xor;
         }
         Ok(v)
+    }
+
+    #[test]
+    fn extended_key_usage() -> Result {
+        // SEQUENCE { OID 1.3.6.1.4.1.412.274.3 (SPDM responder auth),
+        //            OID 1.3.6.1.5.5.7.3.1 (serverAuth) }
+        const EKU: [u8; 24] = [
+            0x30, 0x16, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0x1c, 0x82, 0x12, 0x03,
+            0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01,
+        ];
+        assert_eq!(Certificate::parse(tv::EKU_DER)?.raw_eku(), Some(&EKU[..]));
+        // Certificates without the extension have none.
+        assert!(Certificate::parse(tv::SAN_DER)?.raw_eku().is_none());
+        assert!(Certificate::parse(tv::LEAF_DER)?.raw_eku().is_none());
+        Ok(())
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! For every PCI device with a DOE mailbox that supports the CMA protocol
 //! (PCI-SIG vendor 0x0001, type 1), authenticate the device as soon as it
 //! is added, before any driver binds to it: SPDM GET_VERSION .. CHALLENGE
-//! with the transport-agnostic core in `lib/spdm/` (the [`spdm`] module),
-//! kernel crypto for hashes and signatures, and the `.cma` keyring for the
-//! trusted roots.  Devices without such a mailbox are left alone.
+//! with the transport-agnostic SPDM library (the [`spdm`] crate, lib/spdm),
+//! its kernel crypto environment ([`spdm::kernel`]) for hashes and
+//! signatures, and the `.cma` keyring for the trusted roots.  Devices without such a mailbox are left alone.
 //!
 //! The outcome is logged with one `pci_info`-level line per device and
 //! published in sysfs: `authenticated` (writing `re` authenticates again)
@@ -29,13 +29,10 @@ use kernel::{
     InPlaceModule, //
 };
 
-#[path = "../../../lib/spdm/spdm.rs"]
-pub mod spdm;
+mod policy;
 
-mod backend;
-
-use backend::{KernelCrypto, KernelPolicy};
-use spdm::x509san::PcieIdentity;
+use policy::KernelPolicy;
+use spdm::{kernel::KernelCrypto, x509san::PcieIdentity};
 
 /// Size of the response buffer: announced to the device as DataTransferSize
 /// and MaxSPDMmsgSize; holds the largest CHALLENGE_AUTH (RSA-4096 with 1 KiB
@@ -83,6 +80,57 @@ impl spdm::Transport for DoeTransport<'_> {
         kernel::time::delay::fsleep(kernel::time::Delta::from_micros(
             i64::try_from(micros).unwrap_or(i64::MAX),
         ));
+    }
+}
+
+/// The kernel crypto backend, timing its signature verifications for the
+/// `dev_dbg` timing line.
+struct TimedCrypto {
+    inner: KernelCrypto,
+    /// Time of the last signature verification, in microseconds.
+    last_verify_us: i64,
+}
+
+impl spdm::Crypto for TimedCrypto {
+    type Hasher = <KernelCrypto as spdm::Crypto>::Hasher;
+    type PublicKey = <KernelCrypto as spdm::Crypto>::PublicKey;
+
+    fn asym_algorithms(&self) -> u32 {
+        self.inner.asym_algorithms()
+    }
+
+    fn hash_algorithms(&self) -> u32 {
+        self.inner.hash_algorithms()
+    }
+
+    fn hasher(&mut self, alg: spdm::HashAlgo) -> Result<Self::Hasher, spdm::CryptoError> {
+        self.inner.hasher(alg)
+    }
+
+    fn public_key(
+        &mut self,
+        leaf_der: &[u8],
+        alg: spdm::AsymAlgo,
+    ) -> Result<Self::PublicKey, spdm::CryptoError> {
+        self.inner.public_key(leaf_der, alg)
+    }
+
+    fn verify(
+        &mut self,
+        key: &Self::PublicKey,
+        alg: spdm::AsymAlgo,
+        hash: spdm::HashAlgo,
+        digest: &[u8],
+        signature: &[u8],
+    ) -> Result<(), spdm::CryptoError> {
+        let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
+        let result = self.inner.verify(key, alg, hash, digest, signature);
+        self.last_verify_us = start.elapsed().as_micros_ceil();
+        result
+    }
+
+    fn random(&mut self, out: &mut [u8]) -> Result<(), spdm::CryptoError> {
+        self.inner.random(out)
     }
 }
 
@@ -222,7 +270,7 @@ impl Cma {
             now: kernel::time::Instant::<kernel::time::RealTime>::now().unix_seconds(),
         };
         let opts = spdm::Options {
-            asym: backend::KERNEL_ASYM,
+            asym: spdm::kernel::KERNEL_ASYM,
             ..spdm::Options::CMA
         };
         let mut transport = DoeTransport {
@@ -230,7 +278,10 @@ impl Cma {
             exchanges: 0,
             exchange_us: 0,
         };
-        let mut crypto = KernelCrypto::default();
+        let mut crypto = TimedCrypto {
+            inner: KernelCrypto,
+            last_verify_us: 0,
+        };
         let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
         let result = spdm::authenticate(
             &mut transport,
@@ -250,14 +301,13 @@ impl Cma {
         match &result {
             Ok(a) => dev_info!(
                 dev,
-                "CMA: authenticated: SPDM {} (device offers {}), {} {}, slot {} ({} us; signature verify {} us)\n",
+                "CMA: authenticated: SPDM {} (device offers {}), {} {}, slot {} ({} us)\n",
                 Show(a.version),
                 versions,
                 Show(a.algorithms.asym),
                 Show(a.algorithms.hash),
                 a.slot,
-                micros,
-                crypto.last_verify_us
+                micros
             ),
             Err(e) => dev_info!(
                 dev,
@@ -301,9 +351,10 @@ impl Cma {
         }
         dev_dbg!(
             dev,
-            "CMA timing: {} us in {} DOE exchanges\n",
+            "CMA timing: {} us in {} DOE exchanges, signature verify {} us\n",
             doe_us,
-            doe_n
+            doe_n,
+            crypto.last_verify_us
         );
         state.authenticated = result.is_ok();
         if let Ok(a) = &result {

@@ -27,7 +27,10 @@ while [ $i -lt "$count" ]; do
 	i=$((i + 1))
 done
 [ "$(cat "$dev/authenticated")" = 1 ] || echo "RSPDM-BENCH-ERROR: not authenticated"
-dmesg | sed -n 's/.*CMA: authenticated: .*(\([0-9]*\) us; signature verify \([0-9]*\) us)$/RSPDM-BENCH: \1 \2/p'
-dmesg | sed -n 's/.*CMA timing: \([0-9]*\) us in \([0-9]*\) DOE exchanges$/RSPDM-DOE: \1 \2/p'
+# One "authenticated" line (pci_info) and one timing line (dev_dbg) per run.
+dmesg | sed -n 's/.*CMA: authenticated: .*(\([0-9]*\) us)$/\1/p' >/tmp/bench-total
+dmesg | sed -n 's/.*CMA timing: .*, signature verify \([0-9]*\) us$/\1/p' >/tmp/bench-verify
+paste -d ' ' /tmp/bench-total /tmp/bench-verify | sed 's/^/RSPDM-BENCH: /'
+dmesg | sed -n 's/.*CMA timing: \([0-9]*\) us in \([0-9]*\) DOE exchanges.*$/RSPDM-DOE: \1 \2/p'
 state=$(dmesg | sed -n 's/.*CMA state held: \([0-9]*\) bytes + \([0-9]*\) bytes of chains$/\1 \2/p' | tail -1)
 echo "RSPDM-HEAP: ${node:-?} ${state:-? ?}"

@@ -107,6 +107,21 @@ pub enum Error {
     Busy,
     /// A buffer provided by the caller is too small for the message.
     BufferTooSmall,
+    /// The device answered ERROR(RequestResynch): the connection must be
+    /// renegotiated ([`Connection::renegotiate`](super::connection::Connection::renegotiate)).
+    ResynchRequested,
+    /// The connection saw a fatal error (protocol, transport or verification
+    /// failure, RequestResynch) and refuses every call but
+    /// [`Connection::renegotiate`](super::connection::Connection::renegotiate).
+    Poisoned,
+    /// A connection call was made out of order (e.g. CHALLENGE before
+    /// GET_DIGESTS).
+    OutOfOrder(&'static str),
+    /// A caller-provided argument is unusable (e.g. a hash of the wrong size).
+    InvalidArgument(&'static str),
+    /// Message A (VCA) does not fit the connection's fixed buffer
+    /// ([`MAX_MESSAGE_A`](super::connection::MAX_MESSAGE_A)).
+    MessageATooLarge,
 }
 
 impl Error {
@@ -117,7 +132,12 @@ impl Error {
             Error::NoCommonVersion | Error::MissingCapability(_) | Error::SlotNotPopulated(_) => {
                 ErrorKind::Unsupported
             }
-            Error::BufferTooSmall | Error::Crypto(_) => ErrorKind::Local,
+            Error::BufferTooSmall
+            | Error::Crypto(_)
+            | Error::Poisoned
+            | Error::OutOfOrder(_)
+            | Error::InvalidArgument(_) => ErrorKind::Local,
+            Error::MessageATooLarge => ErrorKind::Unsupported,
             Error::SignatureInvalid | Error::Untrusted(_) => ErrorKind::NotTrusted,
             Error::Truncated { .. }
             | Error::VersionMismatch { .. }
@@ -133,7 +153,8 @@ impl Error {
             | Error::RequesterContextMismatch
             | Error::ResponseTooLarge
             | Error::ResponseNotReady
-            | Error::Resynch => ErrorKind::DeviceMisbehaved,
+            | Error::Resynch
+            | Error::ResynchRequested => ErrorKind::DeviceMisbehaved,
         }
     }
 }
@@ -202,6 +223,11 @@ impl fmt::Display for Error {
             Error::Resynch => f.write_str("device keeps requesting resynchronisation"),
             Error::Busy => f.write_str("device stayed busy"),
             Error::BufferTooSmall => f.write_str("buffer too small"),
+            Error::ResynchRequested => f.write_str("device requested resynchronisation"),
+            Error::Poisoned => f.write_str("connection unusable after an earlier error"),
+            Error::OutOfOrder(what) => write!(f, "call out of order: {}", what),
+            Error::InvalidArgument(what) => write!(f, "invalid argument: {}", what),
+            Error::MessageATooLarge => f.write_str("VCA messages exceed the message A buffer"),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod algo;
 pub mod auth;
 pub mod certchain;
 pub mod codes;
+pub mod connection;
 pub mod crypto;
 pub mod error;
 #[cfg(CONFIG_SPDM)]
@@ -31,8 +32,9 @@ pub mod version;
 pub mod x509san;
 
 pub use algo::{AsymAlgo, HashAlgo};
-pub use auth::{authenticate, read_chain, AuthRecord, Authenticated, Buffers, Options};
+pub use auth::{authenticate, AuthRecord, Authenticated, Options};
 pub use certchain::CertChain;
+pub use connection::{ChallengeOutcome, Connection, Digests};
 pub use crypto::{ChainPolicy, Crypto, CryptoError, Hasher, PolicyError, TranscriptSink};
 pub use error::{Error, ErrorKind, TransportError};
 pub use requester::{get_version, VersionInfo};

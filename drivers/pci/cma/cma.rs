@@ -15,6 +15,7 @@
 //! `Documentation/ABI/testing/sysfs-devices-spdm`.  The state is kept from
 //! enumeration until the device is removed.
 
+use core::cell::Cell;
 use core::fmt::Write;
 use kernel::{
     fmt,
@@ -41,12 +42,28 @@ const MESSAGE_BUF_SIZE: usize = 4096;
 /// Largest SPDM 1.0-1.3 certificate chain.
 const CHAIN_BUF_SIZE: usize = 0xFFFF;
 
+/// What PCIe CMA asks of SPDM: every version and hash the core implements,
+/// the signature algorithms the kernel verifies, the lowest populated slot,
+/// and a crypto timeout of at most 2^23 us (CTExponent <= 23, PCIe r6.1
+/// CMA; the SPDM core itself only rejects 64 or more).
+const CMA_OPTIONS: spdm::Options<'static> = spdm::Options {
+    max_ct_exponent: 23,
+    asym: spdm::kernel::KERNEL_ASYM,
+    ..spdm::Options::DEFAULT
+};
+
+/// Exchanges made over a [`DoeTransport`], and the time spent in them, in
+/// microseconds; readable while the transport is in use by a connection.
+#[derive(Default)]
+struct DoeStats {
+    exchanges: Cell<u32>,
+    exchange_us: Cell<i64>,
+}
+
 /// SPDM transport over a PCI DOE mailbox (CMA data object type).
 struct DoeTransport<'a> {
     mailbox: doe::Mailbox<'a>,
-    /// Exchanges made, and the time spent in them, in microseconds.
-    exchanges: u32,
-    exchange_us: i64,
+    stats: &'a DoeStats,
 }
 
 impl spdm::Transport for DoeTransport<'_> {
@@ -59,10 +76,14 @@ impl spdm::Transport for DoeTransport<'_> {
         let result = self
             .mailbox
             .exchange(doe::VENDOR_PCI_SIG, doe::TYPE_CMA, request, response);
-        self.exchanges = self.exchanges.saturating_add(1);
-        self.exchange_us = self
-            .exchange_us
-            .saturating_add(start.elapsed().as_micros_ceil());
+        let stats = self.stats;
+        stats.exchanges.set(stats.exchanges.get().saturating_add(1));
+        stats.exchange_us.set(
+            stats
+                .exchange_us
+                .get()
+                .saturating_add(start.elapsed().as_micros_ceil()),
+        );
         result.map_err(|e| {
             if e == ETIMEDOUT {
                 spdm::TransportError::Timeout
@@ -269,34 +290,30 @@ impl Cma {
             identity,
             now: kernel::time::Instant::<kernel::time::RealTime>::now().unix_seconds(),
         };
-        let opts = spdm::Options {
-            asym: spdm::kernel::KERNEL_ASYM,
-            ..spdm::Options::CMA
-        };
+        let stats = DoeStats::default();
         let mut transport = DoeTransport {
             mailbox,
-            exchanges: 0,
-            exchange_us: 0,
+            stats: &stats,
         };
         let mut crypto = TimedCrypto {
             inner: KernelCrypto,
             last_verify_us: 0,
         };
         let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
-        let result = spdm::authenticate(
+        let mut conn = spdm::Connection::new_with_record(
             &mut transport,
             &mut crypto,
-            &mut policy,
-            &opts,
-            spdm::Buffers {
-                message: &mut bufs.message,
-                chain: &mut bufs.chain,
-            },
+            &CMA_OPTIONS,
+            &mut bufs.message,
             &mut bufs.record,
-            None,
         );
+        let result = match conn.as_mut() {
+            Ok(c) => spdm::authenticate(c, &mut policy, &mut bufs.chain, &mut bufs.record, None),
+            Err(e) => Err(*e),
+        };
         let micros = start.elapsed().as_micros_ceil();
-        let (doe_n, doe_us) = (transport.exchanges, transport.exchange_us);
+        let (doe_n, doe_us) = (stats.exchanges.get(), stats.exchange_us.get());
+        let verify_us = conn.as_mut().map_or(0, |c| c.crypto().last_verify_us);
         let versions = Versions(bufs.record.device_versions());
         match &result {
             Ok(a) => dev_info!(
@@ -323,22 +340,13 @@ impl Cma {
             let read = bufs.chain.get(..record.chain_len).unwrap_or(&[]);
             keep_chain(dev, state, record.chain_slot, read);
         }
-        // Then the other populated slots' chains, checked against DIGESTS.
-        if let Ok(a) = &result {
+        // Then the other populated slots' chains, checked against DIGESTS,
+        // on the same connection.
+        if let (Ok(a), Ok(conn)) = (&result, conn.as_mut()) {
             for slot in
                 (0..SLOTS as u8).filter(|s| *s != a.slot && record.slot_mask & (1 << s) != 0)
             {
-                match spdm::read_chain(
-                    &mut transport,
-                    &mut crypto,
-                    a,
-                    record,
-                    slot,
-                    spdm::Buffers {
-                        message: &mut bufs.message,
-                        chain: &mut bufs.chain,
-                    },
-                ) {
+                match conn.read_chain(slot, &mut bufs.chain) {
                     Ok(n) => keep_chain(dev, state, slot, bufs.chain.get(..n).unwrap_or(&[])),
                     Err(e) => dev_info!(
                         dev,
@@ -354,7 +362,7 @@ impl Cma {
             "CMA timing: {} us in {} DOE exchanges, signature verify {} us\n",
             doe_us,
             doe_n,
-            crypto.last_verify_us
+            verify_us
         );
         state.authenticated = result.is_ok();
         if let Ok(a) = &result {

@@ -965,7 +965,14 @@ mod flow {
     use super::*;
     use spdm::auth::{ALL_ASYM, ALL_HASH};
     use spdm::crypto::{AcceptAnyChain, Crypto, CryptoError, Hasher};
-    use spdm::{authenticate, AuthRecord, Buffers, Options};
+    use spdm::{authenticate, AuthRecord, Connection, Options};
+
+    /// Every version, algorithm and hash, with PCIe CMA's CTExponent
+    /// limit (23) as the recorded flows were made with.
+    const CMA: Options<'static> = Options {
+        max_ct_exponent: 23,
+        ..Options::DEFAULT
+    };
 
     /// Complete response sequences recorded from the responder emulator
     /// (the `requester` fuzz seeds, see lib/spdm/fuzz/tests/gen_corpus.rs):
@@ -1101,18 +1108,13 @@ mod flow {
             next: 0,
             calls: 0,
         };
-        let r = authenticate(
-            &mut t,
-            &mut FakeCrypto,
-            &mut AcceptAnyChain,
-            &Options::CMA,
-            Buffers {
-                message: &mut message,
-                chain: &mut chain,
-            },
-            &mut record,
-            None,
-        );
+        let mut crypto = FakeCrypto;
+        let mut conn =
+            Connection::new_with_record(&mut t, &mut crypto, &CMA, &mut message, &mut record);
+        let r = match conn.as_mut() {
+            Ok(c) => authenticate(c, &mut AcceptAnyChain, &mut chain, &mut record, None),
+            Err(e) => Err(*e),
+        };
         let r = r.map(|a| {
             assert!(a.chain_len <= CHAIN);
             assert!(a.slot < 8 && record.slot_mask & (1 << a.slot) != 0);

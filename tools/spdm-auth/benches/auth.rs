@@ -18,6 +18,13 @@ use std::process::Command;
 use criterion::{criterion_group, criterion_main, Criterion};
 use der::Decode;
 use spdm::{AsymAlgo, HashAlgo, Options};
+
+/// The options measured: every version, algorithm and hash, with PCIe
+/// CMA's CTExponent limit (23), as the kernel uses them.
+const CMA: Options<'static> = Options {
+    max_ct_exponent: 23,
+    ..Options::DEFAULT
+};
 use spdm_auth::crypto::{hash, key_from_spki, public_key_of, verify_digest, HostCrypto, HostKey};
 use spdm_auth::policy::X509Policy;
 use spdm_responder::responder::{Config, Responder};
@@ -129,15 +136,12 @@ fn record(cfg: Config, root: &[u8]) -> Recorded {
     let mut chain = vec![0u8; 0xFFFF];
     let mut rec = Box::<spdm::AuthRecord>::default();
     let mut sink = Sink(vec![]);
+    let mut crypto = DetCrypto(HostCrypto);
+    let mut conn = spdm::Connection::new(&mut t, &mut crypto, &CMA, &mut msg).expect("VCA");
     let a = spdm::authenticate(
-        &mut t,
-        &mut DetCrypto(HostCrypto),
+        &mut conn,
         &mut X509Policy::new(vec![root.to_vec()]),
-        &Options::CMA,
-        spdm::Buffers {
-            message: &mut msg,
-            chain: &mut chain,
-        },
+        &mut chain,
         &mut rec,
         Some(&mut sink),
     )
@@ -256,19 +260,8 @@ fn bench(c: &mut Criterion) {
                     responses: &r.responses,
                     next: 0,
                 };
-                spdm::authenticate(
-                    &mut t,
-                    &mut crypto,
-                    &mut policy,
-                    &Options::CMA,
-                    spdm::Buffers {
-                        message: &mut msg,
-                        chain: &mut chain,
-                    },
-                    &mut rec,
-                    None,
-                )
-                .unwrap()
+                let mut conn = spdm::Connection::new(&mut t, &mut crypto, &CMA, &mut msg).unwrap();
+                spdm::authenticate(&mut conn, &mut policy, &mut chain, &mut rec, None).unwrap()
             })
         });
         c.bench_function(&format!("floor/{}", variant), |b| {

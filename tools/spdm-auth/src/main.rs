@@ -175,35 +175,31 @@ fn main() -> ExitCode {
     let mut ok = 0u32;
     let start = Instant::now();
     for i in 0..args.count {
-        let bufs = spdm::Buffers {
-            message: &mut message,
-            chain: &mut chain,
-        };
-        let r = if args.trust.is_empty() {
-            spdm::authenticate(
-                &mut t,
-                &mut crypto,
-                &mut spdm::crypto::AcceptAnyChain,
-                &opts,
-                bufs,
-                &mut record,
-                None,
-            )
-        } else {
-            let mut policy = X509Policy::new(args.trust.clone());
-            if let Some(s) = &args.san {
-                policy = policy.expect_san(s);
+        // A new SPDM connection (VCA) every time, as the kernel does.
+        let r = spdm::Connection::new_with_record(
+            &mut t,
+            &mut crypto,
+            &opts,
+            &mut message,
+            &mut record,
+        )
+        .and_then(|mut conn| {
+            if args.trust.is_empty() {
+                spdm::authenticate(
+                    &mut conn,
+                    &mut spdm::crypto::AcceptAnyChain,
+                    &mut chain,
+                    &mut record,
+                    None,
+                )
+            } else {
+                let mut policy = X509Policy::new(args.trust.clone());
+                if let Some(s) = &args.san {
+                    policy = policy.expect_san(s);
+                }
+                spdm::authenticate(&mut conn, &mut policy, &mut chain, &mut record, None)
             }
-            spdm::authenticate(
-                &mut t,
-                &mut crypto,
-                &mut policy,
-                &opts,
-                bufs,
-                &mut record,
-                None,
-            )
-        };
+        });
         match r {
             Ok(a) => {
                 ok += 1;

@@ -16,41 +16,15 @@ const QEMU_NVME_SAN: &str = "Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4
 
 type Auth = spdm::Authenticated<spdm_auth::crypto::HostKey>;
 
-/// One authentication through `t` with the buffers and record of `b`.
+/// One authentication through `t` with the buffers and record of `b`: a
+/// new connection, then `spdm::authenticate`.
 fn authenticate_with(
     t: &mut MemTransport,
     b: &mut Bufs,
     policy: &mut X509Policy,
     opts: &Options<'_>,
 ) -> Result<Auth, Error> {
-    spdm::authenticate(
-        t,
-        &mut HostCrypto,
-        policy,
-        opts,
-        spdm::Buffers {
-            message: &mut b.message,
-            chain: &mut b.chain,
-        },
-        &mut b.record,
-        None,
-    )
-}
-
-/// `spdm::read_chain` of `slot` into `b`'s buffers, checked against `b`'s
-/// record.
-fn read_chain_with(t: &mut MemTransport, b: &mut Bufs, a: &Auth, slot: u8) -> Result<usize, Error> {
-    spdm::read_chain(
-        t,
-        &mut HostCrypto,
-        a,
-        &b.record,
-        slot,
-        spdm::Buffers {
-            message: &mut b.message,
-            chain: &mut b.chain,
-        },
-    )
+    authenticate_once(t, b, policy, opts)
 }
 
 fn run(cfg: Config, policy: &mut X509Policy, opts: &Options<'_>) -> Result<Auth, Error> {
@@ -81,7 +55,7 @@ fn every_version_algorithm_and_hash_authenticates() {
                     cfg.asym = asym.bit();
                     cfg.hash = hash.bit();
                     let mut policy = X509Policy::new(vec![root(variant)]).expect_san(QEMU_NVME_SAN);
-                    let a = run(cfg, &mut policy, &Options::CMA)
+                    let a = run(cfg, &mut policy, &CMA)
                         .unwrap_or_else(|e| panic!("{} {} {} {}: {:?}", v, variant, asym, hash, e));
                     assert_eq!(a.version, v);
                     assert_eq!(a.algorithms.asym, *asym);
@@ -100,7 +74,7 @@ fn record_holds_the_evidence() {
     let mut t = MemTransport::new(config("ecp384"));
     let mut b = Bufs::new();
     let mut policy = X509Policy::new(vec![root("ecp384")]);
-    let a = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA).unwrap();
+    let a = authenticate_with(&mut t, &mut b, &mut policy, &CMA).unwrap();
     let r = &b.record;
     assert_eq!(a.version, Version::V1_3);
     assert_eq!(r.slot_mask, 1);
@@ -127,7 +101,7 @@ fn record_keeps_the_chain_read_when_it_is_not_trusted() {
     let mut b = Bufs::new();
     let mut t = MemTransport::new(config("ecp256"));
     let mut policy = X509Policy::new(vec![root("otherroot")]);
-    let r = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA);
+    let r = authenticate_with(&mut t, &mut b, &mut policy, &CMA);
     assert!(
         matches!(r, Err(Error::Untrusted(PolicyError::UntrustedRoot))),
         "{:?}",
@@ -142,7 +116,7 @@ fn record_keeps_the_chain_read_when_it_is_not_trusted() {
     let mut cfg = config("ecp256");
     cfg.faults = vec![Fault::TruncateCertificate];
     let mut t = MemTransport::new(cfg);
-    let r = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA);
+    let r = authenticate_with(&mut t, &mut b, &mut policy, &CMA);
     assert!(matches!(r, Err(Error::Truncated { .. })), "{:?}", r);
     assert_eq!(b.record.chain_len, 0, "an incomplete chain is not reported");
 }
@@ -162,16 +136,29 @@ fn read_chain_reads_the_other_populated_slots() {
         let mut t = MemTransport::new(cfg);
         let mut b = Bufs::new();
         let mut policy = X509Policy::new(vec![root("ecp256")]);
-        let a = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA)
+        let mut crypto = HostCrypto;
+        let mut conn = spdm::Connection::new_with_record(
+            &mut t,
+            &mut crypto,
+            &CMA,
+            &mut b.message,
+            &mut b.record,
+        )
+        .unwrap();
+        spdm::authenticate(&mut conn, &mut policy, &mut b.chain, &mut b.record, None)
             .unwrap_or_else(|e| panic!("{}: {:?}", v, e));
         assert_eq!(b.record.slot_mask, 0b111);
         for slot in 1..3u8 {
-            let n = read_chain_with(&mut t, &mut b, &a, slot)
+            let n = conn
+                .read_chain(slot, &mut b.chain)
                 .unwrap_or_else(|e| panic!("{} slot {}: {:?}", v, slot, e));
-            assert_eq!(&b.chain[..n], t.responder.chain(usize::from(slot)).unwrap());
+            assert_eq!(
+                &b.chain[..n],
+                conn.transport().responder.chain(usize::from(slot)).unwrap()
+            );
         }
         for slot in [3u8, 7, 8, 255] {
-            let r = read_chain_with(&mut t, &mut b, &a, slot);
+            let r = conn.read_chain(slot, &mut b.chain);
             assert!(
                 matches!(r, Err(Error::SlotNotPopulated(s)) if s == slot),
                 "{:?}",
@@ -188,12 +175,28 @@ fn read_chain_refuses_a_chain_that_does_not_match_its_digest() {
     let first = cfg.slots[0].clone();
     cfg.slots = vec![first; 2];
     let mut t = MemTransport::new(cfg);
+    // As if DIGESTS had reported another value for slot 1 (the second
+    // DIGESTS: the first one is signed in CHALLENGE_AUTH).
+    let mut digests_seen = 0;
+    t.rewrite = Some(Box::new(move |rsp| {
+        if rsp[1] == 0x01 {
+            digests_seen += 1;
+            if digests_seen == 2 {
+                let hsize = (rsp.len() - 4) / 2;
+                rsp[4 + hsize] ^= 1;
+            }
+        }
+    }));
     let mut b = Bufs::new();
     let mut policy = X509Policy::new(vec![root("ecp256")]);
-    let a = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA).unwrap();
-    // As if DIGESTS had reported another value for slot 1.
-    b.record.digests[1][0] ^= 1;
-    let r = read_chain_with(&mut t, &mut b, &a, 1);
+    let mut crypto = HostCrypto;
+    let mut conn =
+        spdm::Connection::new_with_record(&mut t, &mut crypto, &CMA, &mut b.message, &mut b.record)
+            .unwrap();
+    spdm::authenticate(&mut conn, &mut policy, &mut b.chain, &mut b.record, None).unwrap();
+    let d = conn.get_digests().unwrap();
+    assert_ne!(d.get(1), Some(&b.record.digests[1][..b.record.hash_size]));
+    let r = conn.read_chain(1, &mut b.chain);
     assert!(matches!(r, Err(Error::DigestMismatch)), "{:?}", r);
 }
 
@@ -213,15 +216,12 @@ fn transcript_sink_matches_the_signed_hash() {
         let mut b = Bufs::new();
         let mut rec = Recorder(vec![]);
         let mut policy = X509Policy::new(vec![root("ecp256")]);
+        let mut crypto = HostCrypto;
+        let mut conn = spdm::Connection::new(&mut t, &mut crypto, &CMA, &mut b.message).unwrap();
         let a = spdm::authenticate(
-            &mut t,
-            &mut HostCrypto,
+            &mut conn,
             &mut policy,
-            &Options::CMA,
-            spdm::Buffers {
-                message: &mut b.message,
-                chain: &mut b.chain,
-            },
+            &mut b.chain,
             &mut b.record,
             Some(&mut rec),
         )
@@ -242,14 +242,14 @@ fn chooses_requested_slot_and_rejects_empty_slot() {
     cfg.slots.push(s);
     let opts = Options {
         slot: Some(2),
-        ..Options::CMA
+        ..CMA
     };
     let mut policy = X509Policy::new(vec![root("ecp256")]);
     let a = run(cfg.clone(), &mut policy, &opts).unwrap();
     assert_eq!(a.slot, 2);
     let opts = Options {
         slot: Some(5),
-        ..Options::CMA
+        ..CMA
     };
     assert_eq!(
         run(cfg, &mut policy, &opts).err(),
@@ -264,19 +264,9 @@ fn small_message_buffer_reads_chain_in_portions() {
     let mut chain = vec![0u8; 0xFFFF];
     let mut record = Box::<spdm::AuthRecord>::default();
     let mut policy = X509Policy::new(vec![root("rsa4096")]);
-    let a = spdm::authenticate(
-        &mut t,
-        &mut HostCrypto,
-        &mut policy,
-        &Options::CMA,
-        spdm::Buffers {
-            message: &mut message,
-            chain: &mut chain,
-        },
-        &mut record,
-        None,
-    )
-    .unwrap();
+    let mut crypto = HostCrypto;
+    let mut conn = spdm::Connection::new(&mut t, &mut crypto, &CMA, &mut message).unwrap();
+    let a = spdm::authenticate(&mut conn, &mut policy, &mut chain, &mut record, None).unwrap();
     assert!(a.chain_len > 3000);
     assert!(
         t.exchanges > 4 + a.chain_len / 700,
@@ -291,12 +281,12 @@ fn ct_exponent_limit_is_enforced() {
     cfg.ct_exponent = 24;
     let mut policy = X509Policy::new(vec![root("ecp256")]);
     assert_eq!(
-        run(cfg.clone(), &mut policy, &Options::CMA).err(),
+        run(cfg.clone(), &mut policy, &CMA).err(),
         Some(Error::CtExponentTooLarge(24))
     );
     let opts = Options {
         max_ct_exponent: 30,
-        ..Options::CMA
+        ..CMA
     };
     assert!(run(cfg, &mut policy, &opts).is_ok());
 }
@@ -355,7 +345,7 @@ fn check_fault(name: &str) {
             cfg.versions = vec![version_entry(v)];
             cfg.faults = vec![f];
             let mut policy = X509Policy::new(vec![root(variant)]);
-            let r = run(cfg, &mut policy, &Options::CMA);
+            let r = run(cfg, &mut policy, &CMA);
             // RequesterContext does not exist before 1.3.
             if name == "wrong-requester-context" && v < Version::V1_3 {
                 assert!(r.is_ok());
@@ -454,14 +444,14 @@ fn bad_certificates_are_not_trusted() {
     ];
     for (variant, want) in cases {
         let mut policy = X509Policy::new(vec![root("ecp256")]).expect_san(QEMU_NVME_SAN);
-        let e = run(config(variant), &mut policy, &Options::CMA).err();
+        let e = run(config(variant), &mut policy, &CMA).err();
         assert_eq!(e, Some(Error::Untrusted(want)), "{}", variant);
         assert_eq!(e.map(|e| e.kind()), Some(ErrorKind::NotTrusted));
     }
     // Same device, root not provisioned.
     let mut policy = X509Policy::new(vec![root("ecp384")]);
     assert_eq!(
-        run(config("ecp256"), &mut policy, &Options::CMA).err(),
+        run(config("ecp256"), &mut policy, &CMA).err(),
         Some(Error::Untrusted(PolicyError::UntrustedRoot))
     );
 }
@@ -473,7 +463,7 @@ fn wrong_leaf_key_for_algorithm_is_rejected() {
     cfg.asym = AsymAlgo::EcdsaP256.bit() | AsymAlgo::EcdsaP384.bit();
     let opts = Options {
         asym: AsymAlgo::EcdsaP256.bit(),
-        ..Options::CMA
+        ..CMA
     };
     let mut policy = X509Policy::new(vec![root("ecp384")]);
     let e = run(cfg, &mut policy, &opts).err();
@@ -508,7 +498,7 @@ fn record_lists_device_versions_even_on_failure() {
     let mut t = MemTransport::new(cfg);
     let mut b = Bufs::new();
     let mut policy = X509Policy::new(vec![root("ecp384")]);
-    let r = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA);
+    let r = authenticate_with(&mut t, &mut b, &mut policy, &CMA);
     assert!(r.is_err());
     assert_eq!(
         b.record.device_versions(),

@@ -10,8 +10,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::*;
-use spdm::Options;
-use spdm_auth::crypto::HostCrypto;
 use spdm_auth::policy::X509Policy;
 use spdm_auth::socket::SocketTransport;
 use spdm_responder::responder::{Config, Responder};
@@ -37,19 +35,7 @@ fn socket_transport_authenticates() {
     let mut b = Bufs::new();
     let mut policy = X509Policy::new(vec![root("ecp384")]);
     for _ in 0..3 {
-        let a = spdm::authenticate(
-            &mut t,
-            &mut HostCrypto,
-            &mut policy,
-            &Options::CMA,
-            spdm::Buffers {
-                message: &mut b.message,
-                chain: &mut b.chain,
-            },
-            &mut b.record,
-            None,
-        )
-        .unwrap();
+        let a = authenticate_once(&mut t, &mut b, &mut policy, &CMA).unwrap();
         assert_eq!(a.algorithms.asym, spdm::AsymAlgo::EcdsaP384);
     }
     t.shutdown();
@@ -65,19 +51,7 @@ fn socket_silent_device_times_out() {
         SocketTransport::connect(&format!("127.0.0.1:{}", port), Duration::from_millis(300))
             .unwrap();
     let mut b = Bufs::new();
-    let e = spdm::authenticate(
-        &mut t,
-        &mut HostCrypto,
-        &mut spdm::crypto::AcceptAnyChain,
-        &Options::CMA,
-        spdm::Buffers {
-            message: &mut b.message,
-            chain: &mut b.chain,
-        },
-        &mut b.record,
-        None,
-    )
-    .err();
+    let e = authenticate_once(&mut t, &mut b, &mut spdm::crypto::AcceptAnyChain, &CMA).err();
     assert_eq!(
         e,
         Some(spdm::Error::Transport(spdm::TransportError::Timeout))

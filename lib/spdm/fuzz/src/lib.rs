@@ -22,7 +22,14 @@ use spdm::error::{Error, TransportError};
 use spdm::messages::{self, Algorithms};
 use spdm::transport::Transport;
 use spdm::version::{parse_version, Version, VERSION_FIXED_SIZE};
-use spdm::{authenticate, AuthRecord, Buffers, Options};
+use spdm::{authenticate, AuthRecord, Connection, Options};
+
+/// The options of the `requester` target: every version, algorithm and
+/// hash, with PCIe CMA's CTExponent limit (23) as the kernel uses them.
+pub const CMA: Options<'static> = Options {
+    max_ct_exponent: 23,
+    ..Options::DEFAULT
+};
 
 /// Whether `inner` lies within `outer` (pointer ranges).  An empty `inner`
 /// is accepted anywhere: parsers may return a static empty slice.
@@ -393,22 +400,21 @@ pub fn fuzz_requester(data: &[u8]) -> Result<(), Error> {
     let mut chain = vec![0u8; CHAIN_BUFFER];
     let mut record = AuthRecord::new();
     let mut t = ChunkTransport::new(data);
-    let r = authenticate(
-        &mut t,
-        &mut FakeCrypto,
-        &mut AcceptAnyChain,
-        &Options::CMA,
-        Buffers {
-            message: &mut message,
-            chain: &mut chain,
-        },
-        &mut record,
-        None,
-    );
+    let mut crypto = FakeCrypto;
+    let mut conn =
+        Connection::new_with_record(&mut t, &mut crypto, &CMA, &mut message, &mut record);
+    let r = match conn.as_mut() {
+        Ok(c) => authenticate(c, &mut AcceptAnyChain, &mut chain, &mut record, None),
+        Err(e) => Err(*e),
+    };
     // Every exchange consumes at least the 2-byte length prefix, except the
     // timeouts that end the flow: the loop is bounded by the input.
-    assert!(t.exchanges <= data.len() / 2 + 1);
+    let exchanges = |c: &Result<Connection<'_, ChunkTransport<'_>, FakeCrypto>, Error>| {
+        c.as_ref().map(|c| c.transport().exchanges).unwrap_or(0)
+    };
+    assert!(exchanges(&conn) <= data.len() / 2 + 1);
     let a = r?;
+    let mut conn = conn?;
     assert!(a.chain_len <= CHAIN_BUFFER);
     assert!(a.slot < 8);
     assert!(record.slot_mask & (1 << a.slot) != 0);
@@ -419,23 +425,13 @@ pub fn fuzz_requester(data: &[u8]) -> Result<(), Error> {
     // As the kernel does next: the chains of the other populated slots,
     // from the rest of the input.
     for slot in (0..8u8).filter(|s| *s != a.slot && record.slot_mask & (1 << s) != 0) {
-        let before = t.exchanges;
-        if let Ok(n) = spdm::read_chain(
-            &mut t,
-            &mut FakeCrypto,
-            &a,
-            &record,
-            slot,
-            Buffers {
-                message: &mut message,
-                chain: &mut chain,
-            },
-        ) {
+        let before = conn.transport().exchanges;
+        if let Ok(n) = conn.read_chain(slot, &mut chain) {
             assert!(n <= CHAIN_BUFFER && n > 0);
-            assert!(t.exchanges > before);
+            assert!(conn.transport().exchanges > before);
         }
     }
-    assert!(t.exchanges <= data.len() / 2 + 1);
+    assert!(conn.transport().exchanges <= data.len() / 2 + 1);
     Ok(())
 }
 

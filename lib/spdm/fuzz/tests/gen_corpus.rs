@@ -23,7 +23,7 @@ use spdm::crypto::AcceptAnyChain;
 use spdm::error::TransportError;
 use spdm::transport::Transport;
 use spdm::version::Version;
-use spdm::{authenticate, AuthRecord, Buffers, Options};
+use spdm::{authenticate, AuthRecord, Connection};
 use spdm_fuzz::{version_byte, FakeCrypto, FakeHasher};
 use spdm_responder::responder::{Config, Responder};
 
@@ -353,18 +353,12 @@ fn record(dir: &Path, variant: &str, versions: &[u16], hash: u32, dts: u32) -> V
     let mut message = vec![0u8; spdm_fuzz::MESSAGE_BUFFER];
     let mut chain = vec![0u8; spdm_fuzz::CHAIN_BUFFER];
     let mut rec = AuthRecord::new();
-    let r = authenticate(
-        &mut t,
-        &mut FakeCrypto,
-        &mut AcceptAnyChain,
-        &Options::CMA,
-        Buffers {
-            message: &mut message,
-            chain: &mut chain,
-        },
-        &mut rec,
-        None,
-    );
+    let mut crypto = FakeCrypto;
+    let r =
+        Connection::new_with_record(&mut t, &mut crypto, &spdm_fuzz::CMA, &mut message, &mut rec)
+            .and_then(|mut c| {
+                authenticate(&mut c, &mut AcceptAnyChain, &mut chain, &mut rec, None)
+            });
     assert!(r.is_ok(), "{variant}: {r:?}");
     t.chunks
 }

@@ -37,11 +37,25 @@ pub fn config(variant: &str) -> Config {
     Config::from_cert_dir(certs_dir(), variant).expect("responder config")
 }
 
+/// The options of these tests: every version, algorithm and hash, with
+/// PCIe CMA's CTExponent limit (23) that the assertions rely on.
+pub const CMA: spdm::Options<'static> = spdm::Options {
+    max_ct_exponent: 23,
+    ..spdm::Options::DEFAULT
+};
+
+/// Rewrites a response (see [`MemTransport::rewrite`]).
+pub type Rewrite = Box<dyn FnMut(&mut Vec<u8>)>;
+
 /// A transport that hands requests to an in-process responder and pads
 /// responses to a dword, as a DOE mailbox does.
 pub struct MemTransport {
     pub responder: Responder,
     pub exchanges: usize,
+    /// Every request and its unpadded response, in order.
+    pub log: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Rewrites each response before it is padded (a device that lies).
+    pub rewrite: Option<Rewrite>,
 }
 
 impl MemTransport {
@@ -49,7 +63,14 @@ impl MemTransport {
         MemTransport {
             responder: Responder::new(config),
             exchanges: 0,
+            log: Vec::new(),
+            rewrite: None,
         }
+    }
+
+    /// Request codes sent so far.
+    pub fn request_codes(&self) -> Vec<u8> {
+        self.log.iter().map(|(q, _)| q[1]).collect()
     }
 }
 
@@ -60,10 +81,14 @@ impl spdm::Transport for MemTransport {
         response: &mut [u8],
     ) -> Result<usize, spdm::TransportError> {
         self.exchanges += 1;
-        let rsp = self
+        let mut rsp = self
             .responder
             .handle(request)
             .ok_or(spdm::TransportError::Timeout)?;
+        if let Some(f) = self.rewrite.as_mut() {
+            f(&mut rsp);
+        }
+        self.log.push((request.to_vec(), rsp.clone()));
         let padded = rsp.len().div_ceil(4) * 4;
         let out = response
             .get_mut(..padded)
@@ -95,4 +120,18 @@ impl Bufs {
             record: Box::default(),
         }
     }
+}
+
+/// One authentication through `t` with the buffers and record of `b`: a
+/// new connection (VCA), then `spdm::authenticate` with host crypto.
+pub fn authenticate_once<T: spdm::Transport, P: spdm::ChainPolicy>(
+    t: &mut T,
+    b: &mut Bufs,
+    policy: &mut P,
+    opts: &spdm::Options<'_>,
+) -> Result<spdm::Authenticated<spdm_auth::crypto::HostKey>, spdm::Error> {
+    let mut crypto = spdm_auth::crypto::HostCrypto;
+    let mut conn =
+        spdm::Connection::new_with_record(t, &mut crypto, opts, &mut b.message, &mut b.record)?;
+    spdm::authenticate(&mut conn, policy, &mut b.chain, &mut b.record, None)
 }

@@ -1,0 +1,1093 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! An SPDM connection (DSP0274 1.0-1.3): VCA once, then GET_DIGESTS,
+//! GET_CERTIFICATE and CHALLENGE as separate calls, each feeding the
+//! transcripts they belong to.
+//!
+//! In the spirit of libspdm's `init_connection`, `get_digest`,
+//! `get_certificate` and `challenge`.  A [`Connection`] borrows the
+//! transport, the crypto backend and the message buffer for its lifetime
+//! and keeps what VCA negotiated plus message A as bytes, so that every
+//! transcript that starts from message A (M1/M2 today; L1/L2 and TH later)
+//! is hashed once the hash algorithm is known.  Nothing allocates.
+//!
+//! Transcript rules (see `Documentation/rspdm/connection-api.rst`):
+//!
+//! - message A = GET_VERSION, VERSION, GET_CAPABILITIES, CAPABILITIES,
+//!   NEGOTIATE_ALGORITHMS, ALGORITHMS (each exactly as long as its content,
+//!   transport padding excluded);
+//! - message B = the GET_DIGESTS/DIGESTS and GET_CERTIFICATE/CERTIFICATE
+//!   exchanges since VCA or since the last CHALLENGE;
+//! - message C = CHALLENGE and CHALLENGE_AUTH without its signature;
+//! - M1/M2 = A || B || C.  After a CHALLENGE, successful or not, B restarts
+//!   empty; a GET_VERSION ([`Connection::renegotiate`]) resets everything.
+
+use super::algo::HashAlgo;
+use super::auth::{
+    AuthRecord, Options, ALL_ASYM, ALL_HASH, MAX_CHAIN_SIZE, MAX_RECORDED_VERSIONS,
+    MIN_MESSAGE_BUFFER, RESYNCH_RESTARTS,
+};
+use super::certchain::parse_chain;
+use super::codes;
+use super::crypto::{Crypto, CryptoError, Hasher, TranscriptSink};
+use super::error::Error;
+use super::messages::{
+    self, Algorithms, Capabilities, RequesterCaps, NONCE_SIZE, REQUESTER_CONTEXT_SIZE,
+};
+use super::requester::exchange;
+use super::transport::Transport;
+use super::version::{self, Version};
+
+/// Capacity of the message A buffer inside a [`Connection`].
+///
+/// VCA as this requester sends it is 68 bytes of requests; a VERSION with
+/// 255 entries is 516 bytes, so only an ALGORITHMS response with large
+/// algorithm structure tables can exceed it ([`Error::MessageATooLarge`]).
+pub const MAX_MESSAGE_A: usize = 1024;
+/// Largest signature (RSA-4096).
+pub const MAX_SIGNATURE_SIZE: usize = 512;
+/// Size of the request buffer (the largest request sent is 48 bytes).
+const REQUEST_SIZE: usize = 64;
+
+/// The transcript sink of the internal calls: receives B and C as hashed.
+pub(super) type Sink<'s, 'd> = Option<&'s mut (dyn TranscriptSink + 'd)>;
+
+/// The digests a device reported in DIGESTS (owned copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digests {
+    /// Populated slots (bit n = slot n).
+    pub slot_mask: u8,
+    /// Size of each digest (the negotiated hash's).
+    pub hash_size: usize,
+    /// Digest of the chain in each populated slot (first `hash_size` bytes
+    /// valid; zero for unpopulated slots).
+    pub digests: [[u8; HashAlgo::MAX_SIZE]; 8],
+}
+
+impl Digests {
+    /// No slot populated.
+    pub const fn empty(hash_size: usize) -> Self {
+        Digests {
+            slot_mask: 0,
+            hash_size,
+            digests: [[0; HashAlgo::MAX_SIZE]; 8],
+        }
+    }
+
+    /// The digest of the chain in `slot`, if populated.
+    pub fn get(&self, slot: u8) -> Option<&[u8]> {
+        if slot >= 8 || self.slot_mask & (1 << slot) == 0 {
+            return None;
+        }
+        self.digests.get(usize::from(slot))?.get(..self.hash_size)
+    }
+
+    /// The lowest populated slot.
+    pub fn lowest_slot(&self) -> Option<u8> {
+        if self.slot_mask == 0 {
+            None
+        } else {
+            // At most 7.
+            Some(self.slot_mask.trailing_zeros() as u8)
+        }
+    }
+}
+
+/// What a successful CHALLENGE established: the evidence of M1/M2.
+#[derive(Debug, Clone)]
+pub struct ChallengeOutcome {
+    /// Slot challenged.
+    pub slot: u8,
+    /// Nonce sent in CHALLENGE.
+    pub requester_nonce: [u8; NONCE_SIZE],
+    /// Nonce received in CHALLENGE_AUTH.
+    pub responder_nonce: [u8; NONCE_SIZE],
+    /// RequesterContext sent in CHALLENGE (1.3+; zero before).
+    pub requester_context: [u8; REQUESTER_CONTEXT_SIZE],
+    /// Hash of M1/M2 (first `hash_size` bytes valid).
+    pub transcript_hash: [u8; HashAlgo::MAX_SIZE],
+    /// Size of the transcript hash.
+    pub hash_size: usize,
+    /// The signature (first `signature_len` bytes valid).
+    pub signature: [u8; MAX_SIGNATURE_SIZE],
+    /// Signature size.
+    pub signature_len: usize,
+}
+
+impl ChallengeOutcome {
+    /// An empty outcome.
+    pub const fn new() -> Self {
+        ChallengeOutcome {
+            slot: 0,
+            requester_nonce: [0; NONCE_SIZE],
+            responder_nonce: [0; NONCE_SIZE],
+            requester_context: [0; REQUESTER_CONTEXT_SIZE],
+            transcript_hash: [0; HashAlgo::MAX_SIZE],
+            hash_size: 0,
+            signature: [0; MAX_SIGNATURE_SIZE],
+            signature_len: 0,
+        }
+    }
+
+    /// The hash of M1/M2.
+    pub fn transcript_hash(&self) -> &[u8] {
+        self.transcript_hash
+            .get(..self.hash_size)
+            .unwrap_or_default()
+    }
+
+    /// The signature over M1/M2.
+    pub fn signature(&self) -> &[u8] {
+        self.signature.get(..self.signature_len).unwrap_or_default()
+    }
+}
+
+impl Default for ChallengeOutcome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Whether a connection accepts calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// VCA done, no fatal error since.
+    Ready,
+    /// VCA not done or failed, or a call saw a fatal error: only
+    /// [`Connection::renegotiate`] is accepted.
+    Poisoned,
+}
+
+/// The transcripts of a connection.
+struct Transcripts<H> {
+    /// Message A, as bytes.
+    a: [u8; MAX_MESSAGE_A],
+    /// Bytes used in `a`.
+    a_len: usize,
+    /// Running hash of A || B (|| C), started at the first message of B
+    /// or C; `None` while B is empty.
+    m1: Option<H>,
+}
+
+impl<H: Hasher> Transcripts<H> {
+    fn message_a(&self) -> &[u8] {
+        self.a.get(..self.a_len).unwrap_or_default()
+    }
+
+    fn push_a(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let end = self
+            .a_len
+            .checked_add(bytes.len())
+            .ok_or(Error::MessageATooLarge)?;
+        self.a
+            .get_mut(self.a_len..end)
+            .ok_or(Error::MessageATooLarge)?
+            .copy_from_slice(bytes);
+        self.a_len = end;
+        Ok(())
+    }
+
+    /// Appends `bytes` to M1/M2 (B or C), starting it from message A.
+    fn add_m1<C: Crypto<Hasher = H>>(
+        &mut self,
+        crypto: &mut C,
+        alg: HashAlgo,
+        sink: &mut Sink<'_, '_>,
+        bytes: &[u8],
+    ) -> Result<(), Error> {
+        let h = match &mut self.m1 {
+            Some(h) => h,
+            none => {
+                let mut h = crypto.hasher(alg).map_err(Error::Crypto)?;
+                h.update(self.a.get(..self.a_len).unwrap_or_default());
+                none.insert(h)
+            }
+        };
+        h.update(bytes);
+        if let Some(s) = sink.as_deref_mut() {
+            s.record(bytes);
+        }
+        Ok(())
+    }
+
+    fn m1_digest(&self, out: &mut [u8]) -> Result<usize, Error> {
+        self.m1
+            .as_ref()
+            .ok_or(Error::OutOfOrder("empty transcript"))?
+            .digest(out)
+            .map_err(Error::Crypto)
+    }
+}
+
+/// Hashes the concatenation of `parts` with `alg` into `out`.
+pub(super) fn hash_parts<C: Crypto>(
+    crypto: &mut C,
+    alg: HashAlgo,
+    parts: &[&[u8]],
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let mut h = crypto.hasher(alg).map_err(Error::Crypto)?;
+    for p in parts {
+        h.update(p);
+    }
+    h.digest(out).map_err(Error::Crypto)
+}
+
+/// Sends `req`, receives into `msg`, returns the response slice.
+fn transact<'m, T: Transport>(t: &mut T, req: &[u8], msg: &'m mut [u8]) -> Result<&'m [u8], Error> {
+    let n = exchange(t, req, msg)?;
+    msg.get(..n).ok_or(Error::ResponseTooLarge)
+}
+
+/// An SPDM connection to one device, established by VCA
+/// ([`Connection::new`]).
+///
+/// Order rules, checked at run time: [`Connection::challenge`] and
+/// [`Connection::read_chain`] need the digests of this connection
+/// ([`Connection::get_digests`] since the last VCA) and a populated slot;
+/// a call that fails after it started exchanging messages (protocol,
+/// transport or verification failure, ERROR(RequestResynch)) poisons the
+/// connection: every later call but [`Connection::renegotiate`] fails with
+/// [`Error::Poisoned`].  Argument errors detected before any exchange
+/// ([`Error::SlotNotPopulated`], [`Error::OutOfOrder`],
+/// [`Error::InvalidArgument`]) do not poison it.
+pub struct Connection<'a, T: Transport, C: Crypto> {
+    transport: &'a mut T,
+    crypto: &'a mut C,
+    message: &'a mut [u8],
+    opts: Options<'a>,
+    state: State,
+    version: Version,
+    capabilities: Capabilities,
+    algorithms: Algorithms,
+    device_versions: [Version; MAX_RECORDED_VERSIONS],
+    device_version_count: usize,
+    digests: Option<Digests>,
+    tx: Transcripts<C::Hasher>,
+}
+
+impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
+    /// Connects: GET_VERSION, GET_CAPABILITIES and NEGOTIATE_ALGORITHMS
+    /// (message A), offering `opts` intersected with what `crypto`
+    /// implements.
+    ///
+    /// `message` receives every response; its size is announced as
+    /// DataTransferSize and MaxSPDMmsgSize and bounds CERTIFICATE portions
+    /// (at least [`MIN_MESSAGE_BUFFER`]).  Fails unless the device has
+    /// CERT_CAP and CHAL_CAP and a CTExponent of at most
+    /// `opts.max_ct_exponent`.  ERROR(RequestResynch) during VCA restarts it
+    /// (at most [`RESYNCH_RESTARTS`] times, then [`Error::Resynch`]).
+    pub fn new(
+        transport: &'a mut T,
+        crypto: &'a mut C,
+        opts: &Options<'a>,
+        message: &'a mut [u8],
+    ) -> Result<Self, Error> {
+        let mut c = Self::unconnected(transport, crypto, opts, message)?;
+        c.renegotiate()?;
+        Ok(c)
+    }
+
+    /// [`Connection::new`], also resetting `record` for a new
+    /// authentication (`chain_len` 0) and copying the device's version
+    /// list into it, even when VCA fails after VERSION.
+    pub fn new_with_record(
+        transport: &'a mut T,
+        crypto: &'a mut C,
+        opts: &Options<'a>,
+        message: &'a mut [u8],
+        record: &mut AuthRecord,
+    ) -> Result<Self, Error> {
+        let mut c = Self::unconnected(transport, crypto, opts, message)?;
+        record.chain_len = 0;
+        let r = c.renegotiate();
+        record.set_device_versions(c.device_versions());
+        r.map(|()| c)
+    }
+
+    fn unconnected(
+        transport: &'a mut T,
+        crypto: &'a mut C,
+        opts: &Options<'a>,
+        message: &'a mut [u8],
+    ) -> Result<Self, Error> {
+        if message.len() < MIN_MESSAGE_BUFFER {
+            return Err(Error::BufferTooSmall);
+        }
+        Ok(Connection {
+            transport,
+            crypto,
+            message,
+            opts: *opts,
+            state: State::Poisoned,
+            version: Version::V1_0,
+            capabilities: Capabilities {
+                ct_exponent: 0,
+                flags: 0,
+                data_transfer_size: 0,
+                max_spdm_msg_size: 0,
+            },
+            algorithms: Algorithms {
+                asym: super::algo::AsymAlgo::EcdsaP256,
+                hash: HashAlgo::Sha256,
+                measurement_spec: 0,
+                measurement_hash: 0,
+                other_params: 0,
+            },
+            device_versions: [Version::V1_0; MAX_RECORDED_VERSIONS],
+            device_version_count: 0,
+            digests: None,
+            tx: Transcripts {
+                a: [0; MAX_MESSAGE_A],
+                a_len: 0,
+                m1: None,
+            },
+        })
+    }
+
+    /// Negotiated SPDM version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The device's capabilities (CAPABILITIES).
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    /// The negotiated algorithms (ALGORITHMS).
+    pub fn algorithms(&self) -> &Algorithms {
+        &self.algorithms
+    }
+
+    /// The versions the device listed in VERSION (at most
+    /// [`MAX_RECORDED_VERSIONS`]).
+    pub fn device_versions(&self) -> &[Version] {
+        self.device_versions
+            .get(..self.device_version_count)
+            .unwrap_or_default()
+    }
+
+    /// The options the connection was created with.
+    pub fn options(&self) -> &Options<'a> {
+        &self.opts
+    }
+
+    /// The digests of the last GET_DIGESTS since VCA, if any.
+    pub fn digests(&self) -> Option<&Digests> {
+        self.digests.as_ref()
+    }
+
+    /// Message A (VCA) as sent and received, transport padding excluded.
+    ///
+    /// Every transcript that starts from message A is built from these
+    /// bytes once the hash algorithm is known: M1/M2 (CHALLENGE, here) and
+    /// the planned ones, L1/L2 for GET_MEASUREMENTS (A || measurement
+    /// exchanges in 1.2+, without A in 1.0/1.1) and TH for
+    /// KEY_EXCHANGE/FINISH (A || hash of the chain || session messages).
+    /// A new method adds its own running hash, started from these bytes,
+    /// next to M1/M2's.
+    pub fn message_a(&self) -> &[u8] {
+        self.tx.message_a()
+    }
+
+    /// Whether message B is empty (nothing since VCA or the last CHALLENGE).
+    pub fn message_b_is_empty(&self) -> bool {
+        self.tx.m1.is_none()
+    }
+
+    /// Whether the connection refuses calls until [`Connection::renegotiate`].
+    pub fn is_poisoned(&self) -> bool {
+        self.state == State::Poisoned
+    }
+
+    /// The transport (read-only: every message must go through the
+    /// connection to keep the transcripts right).
+    pub fn transport(&self) -> &T {
+        self.transport
+    }
+
+    /// The crypto backend.
+    pub fn crypto(&mut self) -> &mut C {
+        self.crypto
+    }
+
+    /// Hashes `data` with the negotiated hash into `out`; returns the size.
+    pub fn hash(&mut self, data: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+        hash_parts(self.crypto, self.algorithms.hash, &[data], out)
+    }
+
+    /// Redoes VCA (GET_VERSION resets the device's connection state) and
+    /// resets the transcripts and digests, e.g. after
+    /// [`Error::ResynchRequested`] or [`Error::Poisoned`].  ERROR
+    /// (RequestResynch) during VCA restarts it at most
+    /// [`RESYNCH_RESTARTS`] times.
+    pub fn renegotiate(&mut self) -> Result<(), Error> {
+        let mut restarts = 0;
+        loop {
+            match self.vca() {
+                Err(Error::ErrorResponse {
+                    code: codes::ERR_REQUEST_RESYNCH,
+                    ..
+                }) => {
+                    restarts += 1;
+                    if restarts > RESYNCH_RESTARTS {
+                        return Err(Error::Resynch);
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn vca(&mut self) -> Result<(), Error> {
+        self.state = State::Poisoned;
+        self.digests = None;
+        self.tx.a_len = 0;
+        self.tx.m1 = None;
+        self.device_version_count = 0;
+        let asym_offer = self.opts.asym & self.crypto.asym_algorithms() & ALL_ASYM;
+        let hash_offer = self.opts.hash & self.crypto.hash_algorithms() & ALL_HASH;
+        if asym_offer == 0 || hash_offer == 0 {
+            return Err(Error::Crypto(CryptoError::Unsupported));
+        }
+        let mut req = [0u8; REQUEST_SIZE];
+
+        let n = version::encode_get_version(&mut req)?;
+        let rsp = transact(&mut *self.transport, &req[..n], &mut *self.message)?;
+        let versions = version::parse_version(rsp)?;
+        for (slot, e) in self.device_versions.iter_mut().zip(versions.iter()) {
+            *slot = e.version();
+            self.device_version_count += 1;
+        }
+        let v = versions.negotiate(self.opts.versions)?;
+        self.tx.push_a(&req[..n])?;
+        self.tx.push_a(
+            rsp.get(..version::VERSION_FIXED_SIZE + 2 * versions.len())
+                .unwrap_or(rsp),
+        )?;
+
+        let dts = u32::try_from(self.message.len()).unwrap_or(u32::MAX);
+        let rcaps = RequesterCaps {
+            ct_exponent: 0,
+            flags: 0,
+            data_transfer_size: dts,
+            max_spdm_msg_size: dts,
+        };
+        let n = messages::encode_get_capabilities(v, &rcaps, &mut req)?;
+        let rsp = transact(&mut *self.transport, &req[..n], &mut *self.message)?;
+        let (caps, len) = messages::parse_capabilities(v, rsp)?;
+        self.tx.push_a(&req[..n])?;
+        self.tx.push_a(rsp.get(..len).unwrap_or(rsp))?;
+        if caps.flags & messages::CAP_CERT == 0 {
+            return Err(Error::MissingCapability("CERT_CAP"));
+        }
+        if caps.flags & messages::CAP_CHAL == 0 {
+            return Err(Error::MissingCapability("CHAL_CAP"));
+        }
+        if caps.ct_exponent > self.opts.max_ct_exponent {
+            return Err(Error::CtExponentTooLarge(caps.ct_exponent));
+        }
+
+        let n = messages::encode_negotiate_algorithms(v, asym_offer, hash_offer, &mut req)?;
+        let rsp = transact(&mut *self.transport, &req[..n], &mut *self.message)?;
+        let (algs, len) = messages::parse_algorithms(v, rsp, asym_offer, hash_offer)?;
+        self.tx.push_a(&req[..n])?;
+        self.tx.push_a(rsp.get(..len).unwrap_or(rsp))?;
+
+        self.version = v;
+        self.capabilities = caps;
+        self.algorithms = algs;
+        self.state = State::Ready;
+        Ok(())
+    }
+
+    fn usable(&self) -> Result<(), Error> {
+        match self.state {
+            State::Ready => Ok(()),
+            State::Poisoned => Err(Error::Poisoned),
+        }
+    }
+
+    /// Poisons the connection on a failure of a call that exchanged
+    /// messages; reports ERROR(RequestResynch) as [`Error::ResynchRequested`].
+    fn settle<R>(&mut self, r: Result<R, Error>) -> Result<R, Error> {
+        r.map_err(|e| {
+            self.state = State::Poisoned;
+            match e {
+                Error::ErrorResponse {
+                    code: codes::ERR_REQUEST_RESYNCH,
+                    ..
+                } => Error::ResynchRequested,
+                e => e,
+            }
+        })
+    }
+
+    /// GET_DIGESTS: the populated slots and the digest of each slot's
+    /// chain, kept by the connection for [`Connection::challenge`] and
+    /// [`Connection::read_chain`].  Part of message B.
+    pub fn get_digests(&mut self) -> Result<Digests, Error> {
+        self.get_digests_with(&mut None)
+    }
+
+    pub(super) fn get_digests_with(&mut self, sink: &mut Sink<'_, '_>) -> Result<Digests, Error> {
+        self.usable()?;
+        let r = self.digests_inner(sink);
+        self.settle(r)
+    }
+
+    fn digests_inner(&mut self, sink: &mut Sink<'_, '_>) -> Result<Digests, Error> {
+        let alg = self.algorithms.hash;
+        let hsize = alg.size();
+        let mut req = [0u8; REQUEST_SIZE];
+        let n = messages::encode_get_digests(self.version, &mut req)?;
+        let rsp = transact(&mut *self.transport, &req[..n], &mut *self.message)?;
+        let (parsed, len) = messages::parse_digests(self.version, rsp, alg)?;
+        let mut out = Digests::empty(hsize);
+        out.slot_mask = parsed.slot_mask;
+        for (slot, dst) in (0..8u8).zip(out.digests.iter_mut()) {
+            if let Some(d) = parsed.get(slot) {
+                dst.get_mut(..hsize)
+                    .ok_or(Error::BufferTooSmall)?
+                    .copy_from_slice(d);
+            }
+        }
+        self.tx.add_m1(&mut *self.crypto, alg, sink, &req[..n])?;
+        self.tx
+            .add_m1(&mut *self.crypto, alg, sink, rsp.get(..len).unwrap_or(rsp))?;
+        self.digests = Some(out);
+        Ok(out)
+    }
+
+    /// GET_CERTIFICATE of `slot`, in portions of at most what both sides
+    /// can carry (the message buffer, and DataTransferSize in 1.2+), into
+    /// `chain`.  Returns the chain's length.  Part of message B.
+    ///
+    /// Checks the container's size only: the digest check, the container
+    /// parse and the trust decision are the caller's
+    /// ([`Connection::read_chain`], [`authenticate`](super::auth::authenticate)).
+    pub fn get_certificate(&mut self, slot: u8, chain: &mut [u8]) -> Result<usize, Error> {
+        self.get_certificate_with(slot, chain, &mut None)
+    }
+
+    pub(super) fn get_certificate_with(
+        &mut self,
+        slot: u8,
+        chain: &mut [u8],
+        sink: &mut Sink<'_, '_>,
+    ) -> Result<usize, Error> {
+        self.usable()?;
+        let unpopulated = match &self.digests {
+            Some(d) => d.get(slot).is_none(),
+            None => slot >= 8,
+        };
+        if unpopulated {
+            return Err(Error::SlotNotPopulated(slot));
+        }
+        let r = self.certificate_inner(slot, chain, sink);
+        self.settle(r)
+    }
+
+    fn certificate_inner(
+        &mut self,
+        slot: u8,
+        chain: &mut [u8],
+        sink: &mut Sink<'_, '_>,
+    ) -> Result<usize, Error> {
+        let v = self.version;
+        let alg = self.algorithms.hash;
+        let mut req = [0u8; REQUEST_SIZE];
+        let mut max_portion = self
+            .message
+            .len()
+            .checked_sub(messages::CERTIFICATE_HEADER_SIZE)
+            .ok_or(Error::BufferTooSmall)?;
+        if v >= Version::V1_2 {
+            let dev = usize::try_from(self.capabilities.data_transfer_size).unwrap_or(usize::MAX);
+            max_portion = max_portion.min(dev.saturating_sub(messages::CERTIFICATE_HEADER_SIZE));
+        }
+        let max_portion = max_portion.min(MAX_CHAIN_SIZE);
+        if max_portion == 0 {
+            return Err(Error::BufferTooSmall);
+        }
+        let mut offset = 0usize;
+        let mut total: Option<usize> = None;
+        loop {
+            let want = match total {
+                Some(t) => t.saturating_sub(offset).min(max_portion),
+                None => max_portion,
+            };
+            // Both are at most MAX_CHAIN_SIZE (0xFFFF).
+            let (off16, want16) = (offset as u16, want as u16);
+            let n = messages::encode_get_certificate(v, slot, off16, want16, &mut req)?;
+            let rsp = transact(&mut *self.transport, &req[..n], &mut *self.message)?;
+            let (cert, len) = messages::parse_certificate(v, rsp, slot, want16)?;
+            let remainder = usize::from(cert.remainder);
+            let end = offset + cert.portion.len();
+            match total {
+                None => {
+                    let t = end + remainder;
+                    if t > MAX_CHAIN_SIZE || t > chain.len() {
+                        return Err(Error::ResponseTooLarge);
+                    }
+                    total = Some(t);
+                }
+                Some(t) if end + remainder != t => {
+                    return Err(Error::InvalidField(
+                        "CERTIFICATE RemainderLength inconsistent",
+                    ));
+                }
+                Some(_) => {}
+            }
+            chain
+                .get_mut(offset..end)
+                .ok_or(Error::ResponseTooLarge)?
+                .copy_from_slice(cert.portion);
+            self.tx.add_m1(&mut *self.crypto, alg, sink, &req[..n])?;
+            self.tx
+                .add_m1(&mut *self.crypto, alg, sink, rsp.get(..len).unwrap_or(rsp))?;
+            offset = end;
+            if remainder == 0 {
+                return Ok(offset);
+            }
+        }
+    }
+
+    /// Reads the certificate chain of a populated `slot` into `chain`
+    /// ([`Connection::get_certificate`]) and checks it against the digest
+    /// DIGESTS reported for it and for a well-formed container.  Returns
+    /// its length.
+    ///
+    /// The chain is not judged by a policy: for the other slots of a device
+    /// authenticated with [`authenticate`](super::auth::authenticate).
+    /// A digest or container mismatch does not poison the connection.
+    pub fn read_chain(&mut self, slot: u8, chain: &mut [u8]) -> Result<usize, Error> {
+        self.usable()?;
+        let digests = self.digests.as_ref().ok_or(Error::OutOfOrder(
+            "certificate chain read before GET_DIGESTS",
+        ))?;
+        if digests.get(slot).is_none() {
+            return Err(Error::SlotNotPopulated(slot));
+        }
+        let len = self.get_certificate(slot, chain)?;
+        let bytes = chain.get(..len).ok_or(Error::ResponseTooLarge)?;
+        let alg = self.algorithms.hash;
+        let mut digest = [0u8; HashAlgo::MAX_SIZE];
+        hash_parts(self.crypto, alg, &[bytes], &mut digest)?;
+        let expected = self.digests.as_ref().and_then(|d| d.get(slot));
+        if expected != digest.get(..alg.size()) {
+            return Err(Error::DigestMismatch);
+        }
+        parse_chain(bytes, alg.size())?;
+        Ok(len)
+    }
+
+    /// CHALLENGE of `slot` with a fresh nonce (and RequesterContext in
+    /// 1.3) from the crypto backend; checks CHALLENGE_AUTH's CertChainHash
+    /// against `expected_chain_hash` (the hash of the chain the caller
+    /// trusts: read in this connection or cached), the RequesterContext
+    /// echo and the signature over M1/M2 with `key` (1.2+: over the
+    /// combined prefix, "responder-challenge_auth signing" and the
+    /// transcript hash).  B restarts empty afterwards, success or not.
+    ///
+    /// Needs the digests of this connection ([`Error::OutOfOrder`]) and a
+    /// populated slot; GET_CERTIFICATE is optional, so a device can be
+    /// re-authenticated with a cached chain hash and leaf key.
+    pub fn challenge(
+        &mut self,
+        slot: u8,
+        expected_chain_hash: &[u8],
+        key: &C::PublicKey,
+    ) -> Result<ChallengeOutcome, Error> {
+        let mut out = ChallengeOutcome::new();
+        self.challenge_with(slot, expected_chain_hash, key, &mut out, &mut None)?;
+        Ok(out)
+    }
+
+    /// [`Connection::challenge`] into `out`; the nonces are in `out` as soon
+    /// as they are sent, the rest on success only.
+    pub(super) fn challenge_with(
+        &mut self,
+        slot: u8,
+        expected_chain_hash: &[u8],
+        key: &C::PublicKey,
+        out: &mut ChallengeOutcome,
+        sink: &mut Sink<'_, '_>,
+    ) -> Result<(), Error> {
+        self.usable()?;
+        let digests = self
+            .digests
+            .as_ref()
+            .ok_or(Error::OutOfOrder("CHALLENGE before GET_DIGESTS"))?;
+        if digests.get(slot).is_none() {
+            return Err(Error::SlotNotPopulated(slot));
+        }
+        let slot_mask = digests.slot_mask;
+        if expected_chain_hash.len() != self.algorithms.hash.size() {
+            return Err(Error::InvalidArgument(
+                "chain hash size is not the negotiated hash's",
+            ));
+        }
+        let r = self.challenge_inner(slot, slot_mask, expected_chain_hash, key, out, sink);
+        // B restarts empty after every CHALLENGE.
+        self.tx.m1 = None;
+        self.settle(r)
+    }
+
+    fn challenge_inner(
+        &mut self,
+        slot: u8,
+        slot_mask: u8,
+        expected_chain_hash: &[u8],
+        key: &C::PublicKey,
+        out: &mut ChallengeOutcome,
+        sink: &mut Sink<'_, '_>,
+    ) -> Result<(), Error> {
+        let v = self.version;
+        let algs = self.algorithms;
+        let hsize = algs.hash.size();
+        out.slot = slot;
+        self.crypto
+            .random(&mut out.requester_nonce)
+            .map_err(Error::Crypto)?;
+        if v >= Version::V1_3 {
+            self.crypto
+                .random(&mut out.requester_context)
+                .map_err(Error::Crypto)?;
+        } else {
+            out.requester_context = [0; REQUESTER_CONTEXT_SIZE];
+        }
+        let mut req = [0u8; REQUEST_SIZE];
+        let n = messages::encode_challenge(
+            v,
+            slot,
+            &out.requester_nonce,
+            &out.requester_context,
+            &mut req,
+        )?;
+        let rsp = transact(&mut *self.transport, &req[..n], &mut *self.message)?;
+        let (auth, _len) = messages::parse_challenge_auth(v, rsp, slot, slot_mask, &algs)?;
+        if auth.cert_chain_hash != expected_chain_hash {
+            return Err(Error::CertChainHashMismatch);
+        }
+        if v >= Version::V1_3 && auth.requester_context != out.requester_context {
+            return Err(Error::RequesterContextMismatch);
+        }
+        self.tx
+            .add_m1(&mut *self.crypto, algs.hash, sink, &req[..n])?;
+        self.tx.add_m1(
+            &mut *self.crypto,
+            algs.hash,
+            sink,
+            rsp.get(..auth.sig_offset).ok_or(Error::ResponseTooLarge)?,
+        )?;
+        let mut m1 = [0u8; HashAlgo::MAX_SIZE];
+        self.tx.m1_digest(&mut m1)?;
+        let m1 = m1.get(..hsize).ok_or(Error::BufferTooSmall)?;
+
+        let mut digest = [0u8; HashAlgo::MAX_SIZE];
+        let signed: &[u8] = if v >= Version::V1_2 {
+            let context = messages::challenge_auth_signing_context(v);
+            hash_parts(&mut *self.crypto, algs.hash, &[&context, m1], &mut digest)?;
+            digest.get(..hsize).ok_or(Error::BufferTooSmall)?
+        } else {
+            m1
+        };
+        self.crypto
+            .verify(key, algs.asym, algs.hash, signed, auth.signature)
+            .map_err(|e| match e {
+                CryptoError::BadSignature => Error::SignatureInvalid,
+                e => Error::Crypto(e),
+            })?;
+
+        out.responder_nonce = <[u8; NONCE_SIZE]>::try_from(auth.nonce)
+            .map_err(|_| Error::InvalidField("CHALLENGE_AUTH Nonce size"))?;
+        out.transcript_hash
+            .get_mut(..hsize)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(m1);
+        out.hash_size = hsize;
+        let sig = auth.signature;
+        out.signature
+            .get_mut(..sig.len())
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(sig);
+        out.signature_len = sig.len();
+        Ok(())
+    }
+}
+
+#[cfg(any(test, CONFIG_SPDM_KUNIT_TEST))]
+#[cfg_attr(not(test), ::kernel::prelude::kunit_tests(spdm_connection))]
+mod tests {
+    use super::super::algo::AsymAlgo;
+    use super::super::error::TransportError;
+    use super::*;
+
+    /// A scripted device: answers each request with the next canned
+    /// response, padded with zeros to a dword as DOE does.
+    struct Script<'s> {
+        responses: &'s [&'s [u8]],
+        next: usize,
+    }
+
+    impl Transport for Script<'_> {
+        fn exchange(&mut self, _req: &[u8], rsp: &mut [u8]) -> Result<usize, TransportError> {
+            let r = self
+                .responses
+                .get(self.next)
+                .ok_or(TransportError::Timeout)?;
+            self.next += 1;
+            let padded = r.len().div_ceil(4) * 4;
+            let out = rsp.get_mut(..padded).ok_or(TransportError::Overflow)?;
+            out.fill(0);
+            out[..r.len()].copy_from_slice(r);
+            Ok(padded)
+        }
+    }
+
+    /// A hash that is the byte count and a sum: enough to tell transcripts
+    /// apart, no crypto needed.
+    struct SumHasher(u64, u64);
+
+    impl Hasher for SumHasher {
+        fn update(&mut self, data: &[u8]) {
+            for b in data {
+                self.0 += 1;
+                self.1 = self.1.wrapping_mul(31).wrapping_add(u64::from(*b));
+            }
+        }
+
+        fn digest(&self, out: &mut [u8]) -> Result<usize, CryptoError> {
+            let out = out.get_mut(..32).ok_or(CryptoError::Other(1))?;
+            out.fill(0);
+            out[..8].copy_from_slice(&self.0.to_le_bytes());
+            out[8..16].copy_from_slice(&self.1.to_le_bytes());
+            Ok(32)
+        }
+    }
+
+    struct FakeCrypto;
+
+    impl Crypto for FakeCrypto {
+        type Hasher = SumHasher;
+        type PublicKey = ();
+
+        fn asym_algorithms(&self) -> u32 {
+            ALL_ASYM
+        }
+
+        fn hash_algorithms(&self) -> u32 {
+            HashAlgo::Sha256.bit()
+        }
+
+        fn hasher(&mut self, _alg: HashAlgo) -> Result<SumHasher, CryptoError> {
+            Ok(SumHasher(0, 0))
+        }
+
+        fn public_key(&mut self, _leaf: &[u8], _alg: AsymAlgo) -> Result<(), CryptoError> {
+            Ok(())
+        }
+
+        fn verify(
+            &mut self,
+            _key: &(),
+            _alg: AsymAlgo,
+            _hash: HashAlgo,
+            _digest: &[u8],
+            _sig: &[u8],
+        ) -> Result<(), CryptoError> {
+            Ok(())
+        }
+
+        fn random(&mut self, out: &mut [u8]) -> Result<(), CryptoError> {
+            out.fill(0x5A);
+            Ok(())
+        }
+    }
+
+    /// SPDM 1.1 VCA: VERSION (1.1), CAPABILITIES (CERT, CHAL), ALGORITHMS
+    /// (ECDSA P-256, SHA-256).
+    const VERSION: &[u8] = &[0x10, 0x04, 0, 0, 0, 1, 0x00, 0x11];
+    const CAPABILITIES: &[u8] = &[0x11, 0x61, 0, 0, 0, 10, 0, 0, 0x06, 0, 0, 0];
+    const ALGORITHMS: &[u8] = &[
+        0x11, 0x63, 0, 0, 36, 0, 0x01, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    /// DIGESTS: slot 0 populated, SHA-256.
+    const DIGESTS: &[u8] = &[
+        0x11, 0x01, 0, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+        21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+    ];
+    const RESYNCH: &[u8] = &[0x11, 0x7F, 0x43, 0];
+
+    fn options() -> Options<'static> {
+        Options::DEFAULT
+    }
+
+    #[test]
+    fn spdm_connection_message_a_is_vca_bytes() -> Result<(), Error> {
+        let mut t = Script {
+            responses: &[VERSION, CAPABILITIES, ALGORITHMS],
+            next: 0,
+        };
+        let mut crypto = FakeCrypto;
+        let mut msg = [0u8; 256];
+        let c = Connection::new(&mut t, &mut crypto, &options(), &mut msg)?;
+        assert_eq!(c.version(), Version::V1_1);
+        assert_eq!(c.algorithms().hash, HashAlgo::Sha256);
+        assert_eq!(c.device_versions(), &[Version::V1_1]);
+        assert!(c.message_b_is_empty());
+        // GET_VERSION, VERSION (no padding), GET_CAPABILITIES, CAPABILITIES,
+        // NEGOTIATE_ALGORITHMS, ALGORITHMS.
+        let a = c.message_a();
+        assert_eq!(a.len(), 4 + 8 + 12 + 12 + 32 + 36);
+        assert_eq!(&a[..4], &[0x10, 0x84, 0, 0]);
+        assert_eq!(&a[4..12], VERSION);
+        assert_eq!(&a[12..16], &[0x11, 0xE1, 0, 0]);
+        assert_eq!(&a[24..36], CAPABILITIES);
+        assert_eq!(&a[36..40], &[0x11, 0xE3, 0, 0]);
+        assert_eq!(&a[68..], ALGORITHMS);
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_connection_message_a_overflow_is_typed() {
+        // ALGORITHMS with 16 algorithm structure tables of 64 bytes each.
+        let mut algs = [0u8; 36 + 16 * 64];
+        algs[..36].copy_from_slice(ALGORITHMS);
+        algs[2] = 16;
+        let len = algs.len() as u16;
+        algs[4..6].copy_from_slice(&len.to_le_bytes());
+        for t in algs[36..].chunks_mut(64) {
+            t[0] = 2;
+            t[1] = 0x2F;
+        }
+        let responses: [&[u8]; 3] = [VERSION, CAPABILITIES, &algs];
+        let mut t = Script {
+            responses: &responses,
+            next: 0,
+        };
+        let mut crypto = FakeCrypto;
+        let mut msg = [0u8; 2048];
+        let r = Connection::new(&mut t, &mut crypto, &options(), &mut msg);
+        assert_eq!(r.err(), Some(Error::MessageATooLarge));
+        assert_eq!(
+            Error::MessageATooLarge.kind(),
+            super::super::ErrorKind::Unsupported
+        );
+    }
+
+    #[test]
+    fn spdm_connection_rejects_out_of_order_calls() -> Result<(), Error> {
+        let mut t = Script {
+            responses: &[VERSION, CAPABILITIES, ALGORITHMS, DIGESTS],
+            next: 0,
+        };
+        let mut crypto = FakeCrypto;
+        let mut msg = [0u8; 256];
+        let mut chain = [0u8; 64];
+        let mut c = Connection::new(&mut t, &mut crypto, &options(), &mut msg)?;
+        let hash = [0u8; 32];
+        assert!(matches!(
+            c.challenge(0, &hash, &()).err(),
+            Some(Error::OutOfOrder(_))
+        ));
+        assert!(matches!(
+            c.read_chain(0, &mut chain).err(),
+            Some(Error::OutOfOrder(_))
+        ));
+        assert_eq!(
+            c.get_certificate(8, &mut chain).err(),
+            Some(Error::SlotNotPopulated(8))
+        );
+        // None of these poisoned the connection or sent anything.
+        assert!(!c.is_poisoned());
+        let d = c.get_digests()?;
+        assert_eq!(d.slot_mask, 1);
+        assert_eq!(d.get(0), Some(&DIGESTS[4..]));
+        assert_eq!(d.get(1), None);
+        assert!(!c.message_b_is_empty());
+        assert_eq!(
+            c.challenge(1, &hash, &()).err(),
+            Some(Error::SlotNotPopulated(1))
+        );
+        assert_eq!(
+            c.get_certificate(3, &mut chain).err(),
+            Some(Error::SlotNotPopulated(3))
+        );
+        assert!(matches!(
+            c.challenge(0, &hash[..16], &()).err(),
+            Some(Error::InvalidArgument(_))
+        ));
+        assert!(!c.is_poisoned());
+        assert_eq!(c.transport().next, 4);
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_connection_poisoned_until_renegotiated() -> Result<(), Error> {
+        let garbage: &[u8] = &[0x11, 0x02, 0, 0];
+        let responses: [&[u8]; 8] = [
+            VERSION,
+            CAPABILITIES,
+            ALGORITHMS,
+            garbage,
+            VERSION,
+            CAPABILITIES,
+            ALGORITHMS,
+            DIGESTS,
+        ];
+        let mut t = Script {
+            responses: &responses,
+            next: 0,
+        };
+        let mut crypto = FakeCrypto;
+        let mut msg = [0u8; 256];
+        let mut c = Connection::new(&mut t, &mut crypto, &options(), &mut msg)?;
+        assert!(matches!(
+            c.get_digests().err(),
+            Some(Error::UnexpectedResponse { .. })
+        ));
+        assert!(c.is_poisoned());
+        assert_eq!(c.get_digests().err(), Some(Error::Poisoned));
+        assert_eq!(c.challenge(0, &[0; 32], &()).err(), Some(Error::Poisoned));
+        assert_eq!(c.transport().next, 4);
+        c.renegotiate()?;
+        assert!(!c.is_poisoned());
+        assert!(c.message_b_is_empty());
+        assert!(c.digests().is_none());
+        assert_eq!(c.get_digests()?.slot_mask, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_connection_resynch_is_typed() -> Result<(), Error> {
+        let mut t = Script {
+            responses: &[VERSION, CAPABILITIES, ALGORITHMS, RESYNCH],
+            next: 0,
+        };
+        let mut crypto = FakeCrypto;
+        let mut msg = [0u8; 256];
+        let mut c = Connection::new(&mut t, &mut crypto, &options(), &mut msg)?;
+        assert_eq!(c.get_digests().err(), Some(Error::ResynchRequested));
+        assert_eq!(c.get_digests().err(), Some(Error::Poisoned));
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_connection_vca_resynch_restarts_bounded() {
+        // RequestResynch to every GET_CAPABILITIES: VCA restarts twice.
+        let responses: [&[u8]; 6] = [VERSION, RESYNCH, VERSION, RESYNCH, VERSION, RESYNCH];
+        let mut t = Script {
+            responses: &responses,
+            next: 0,
+        };
+        let mut crypto = FakeCrypto;
+        let mut msg = [0u8; 256];
+        let r = Connection::new(&mut t, &mut crypto, &options(), &mut msg);
+        assert_eq!(r.err(), Some(Error::Resynch));
+        assert_eq!(t.next, 6);
+    }
+}

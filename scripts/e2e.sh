@@ -97,6 +97,14 @@ run_case builtin-root-versions-1.1-1.3 "--variant builtin --versions 1.1,1.3" \
 run_case no-common-version "--variant builtin --versions 1.4" \
 	"rspdm.boot=CMA:+not+authenticated:+no+common+SPDM+version+(device+offers+SPDM+1.4)" empty
 
+# A chain that starts below the root (no root certificate in it): anchored
+# by the built-in root's key, RootHash checked against the built-in root's
+# certificate; with a wrong RootHash, refused.
+run_case builtin-root-chain-below-root "--variant builtin --chain-from-intermediate" \
+	"rspdm.boot=CMA:+authenticated:+SPDM+1.3" served
+run_case fault-root-hash-mismatch-below-root "--variant builtin --chain-from-intermediate --fault wrong-root-hash" \
+	"rspdm.boot=CMA:+not+authenticated:+RootHash+does+not+match" served
+
 # No root provisioned: not authenticated, but the chain is there to inspect.
 run_case no-root-chain-readable "--variant ecp256" \
 	"rspdm.boot=CMA:+not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot" served
@@ -107,6 +115,13 @@ for c in "ecp256 1.1" "ecp384 1.2" "rsa3072 1.3" "ecp256 1.3" "ecp384 1.1" "rsa3
 	run_case "keyctl-$1-spdm$2" "--variant $1 --versions $2" \
 		"rspdm.boot=not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot rspdm.provision=$1 rspdm.after=CMA:+authenticated:+SPDM+$2" served
 done
+# A leaf whose extendedKeyUsage names SPDM responder authentication, and a
+# chain below a root known only by its key (keyctl): RootHash cannot be
+# recomputed from a key, the chain is anchored by the key's signature.
+run_case keyctl-leaf-eku-responder-auth "--variant goodeku --versions 1.3" \
+	"rspdm.boot=not+authenticated rspdm.provision=ecp256 rspdm.after=CMA:+authenticated:+SPDM+1.3" served
+run_case keyctl-chain-below-root "--variant ecp256 --versions 1.2 --chain-from-intermediate" \
+	"rspdm.boot=not+authenticated rspdm.provision=ecp256 rspdm.after=CMA:+authenticated:+SPDM+1.2" served
 # The same through hot-plug: remove the device and rescan the bus; the
 # state of the removed device is freed and the new one authenticated.
 run_case keyctl-ecp256-spdm1.2-rescan "--variant ecp256 --versions 1.2" \
@@ -139,9 +154,22 @@ fault_case fault-root-hash-mismatch "--variant ecp256 --fault wrong-root-hash" e
 fault_case fault-untrusted-root "--variant otherroot" ecp256 \
 	"not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot" served
 # A root with the trusted root's name and key identifier but another key:
-# found by key identifier, refused by the trusted key.
+# found by key identifier, refused because the trust is in the key itself.
 fault_case fault-spoofed-root "--variant spoofroot" ecp256 \
-	"not+authenticated:+certificate+chain+not+trusted:+BadCertificateSignature" served
+	"not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot" served
+# Chain rules (Documentation/rspdm/chain-validation.rst), each variant
+# issued under ecp256's root: an intermediate without keyCertSign, an
+# issuer name that is not its signer's subject (signed by the right key),
+# a leaf whose extendedKeyUsage excludes SPDM responder authentication, a
+# leaf without keyUsage.
+fault_case fault-intermediate-without-keycertsign "--variant nokcs" ecp256 \
+	"not+authenticated:+certificate+chain+not+trusted:+BadCertificate" served
+fault_case fault-issuer-name-mismatch "--variant badissuer" ecp256 \
+	"not+authenticated:+certificate+chain+not+trusted:+IssuerMismatch" served
+fault_case fault-leaf-eku-excludes-responder "--variant badeku" ecp256 \
+	"not+authenticated:+certificate+chain+not+trusted:+BadCertificate" served
+fault_case fault-leaf-without-keyusage "--variant noku" ecp256 \
+	"not+authenticated:+certificate+chain+not+trusted:+BadCertificate" served
 fault_case fault-san-other-device "--variant wrongsan" ecp256 \
 	"not+authenticated:+certificate+chain+not+trusted:+WrongDevice" served
 fault_case fault-leaf-without-pcie-san "--variant noleafsan" noleafsan \

@@ -33,6 +33,17 @@
 # a lookup by key identifier finds ecp256's trusted root, whose key must
 # then refuse it).
 #
+# Chain-validation variants, also P-256 under ecp256's root CA (so that
+# trusting ecp256/root.der covers them): nokcs (an intermediate with
+# keyUsage but without keyCertSign, signed by ecp256's root), badissuer (an
+# intermediate correctly signed by ecp256's root key whose issuer name is
+# not the root's subject), badeku (a leaf whose extendedKeyUsage lists
+# SPDM requester authentication 1.3.6.1.4.1.412.274.4 and serverAuth but
+# not responder authentication), goodeku (a leaf whose extendedKeyUsage
+# includes SPDM responder authentication 1.3.6.1.4.1.412.274.3: must
+# authenticate) and noku (a leaf without keyUsage: rejected, an absent
+# keyUsage counts as no usage).
+#
 # Certificates are signed with SHA-256 (P-256, RSA-2048/3072), SHA-384
 # (P-384, RSA-4096) or SHA-512 (P-521); normal validity is 10 years.
 #
@@ -42,9 +53,10 @@
 set -euo pipefail
 
 OUT=${1:-${RSPDM_CACHE:-$HOME/.cache/rspdm}/certs}
-STAMP_VERSION="rspdm-test-certs v3"
+STAMP_VERSION="rspdm-test-certs v4"
 VARIANTS=(ecp256 ecp384 ecp521 rsa2048 rsa3072 rsa4096
-	expired nodigsig otherroot wrongsan noleafsan builtin spoofroot)
+	expired nodigsig otherroot wrongsan noleafsan builtin spoofroot
+	nokcs badissuer badeku goodeku noku)
 FILES=(root.der inter.der leaf.der leaf.key.der chain.der root.pem)
 SAN_GOOD="Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4:SSID=1100"
 SAN_WRONG="Vendor=1b36:Device=0011:CC=010802:REV=02:SSVID=1af4:SSID=1100"
@@ -88,7 +100,8 @@ digest_for() {
 	esac
 }
 
-# write_ext FILE KIND SAN: KIND ca|leaf|leaf-nodigsig; SAN "" for none.
+# write_ext FILE KIND SAN [SKI]: KIND ca|ca-nokcs|leaf|leaf-nodigsig|
+# leaf-noku|leaf-badeku|leaf-goodeku; SAN "" for none.
 write_ext() {
 	{
 		echo "[ext]"
@@ -103,9 +116,26 @@ write_ext() {
 			echo "basicConstraints = CA:FALSE"
 			echo "keyUsage = critical, digitalSignature"
 			;;
+		ca-nokcs)
+			echo "basicConstraints = critical, CA:TRUE"
+			echo "keyUsage = critical, digitalSignature, cRLSign"
+			;;
 		leaf-nodigsig)
 			echo "basicConstraints = CA:FALSE"
 			echo "keyUsage = critical, keyEncipherment"
+			;;
+		leaf-noku)
+			echo "basicConstraints = CA:FALSE"
+			;;
+		leaf-badeku)
+			echo "basicConstraints = CA:FALSE"
+			echo "keyUsage = critical, digitalSignature"
+			echo "extendedKeyUsage = 1.3.6.1.4.1.412.274.4, serverAuth"
+			;;
+		leaf-goodeku)
+			echo "basicConstraints = CA:FALSE"
+			echo "keyUsage = critical, digitalSignature"
+			echo "extendedKeyUsage = serverAuth, 1.3.6.1.4.1.412.274.3"
 			;;
 		esac
 		if [ -n "$3" ]; then
@@ -206,6 +236,36 @@ make_bad_leaf() {
 	make_leaf "$TMP/$1" ecp256 "$2" "$3" "$4" "$1"
 }
 
+# make_bad_inter NAME INTERKIND ISSUERCN: ecp256's root CA, a new P-256
+# intermediate CA of kind INTERKIND (see write_ext) signed by that root's
+# key, and a good leaf under it.  With ISSUERCN, the intermediate's issuer
+# name is "/O=rspdm test/CN=ISSUERCN" instead of the root's subject (signed
+# through a throwaway certificate of the root key with that subject).
+make_bad_inter() {
+	local d=$TMP/$1 ca=root.pem
+	mkdir -p "$d/w"
+	cp "$TMP"/ecp256/w/root.* "$d/w/"
+	cd "$d/w"
+	genkey ecp256 inter.key
+	if [ -n "${3:-}" ]; then
+		write_ext fake.ext ca ""
+		openssl req -new -key root.key -subj "/O=rspdm test/CN=$3" \
+			-out fake.csr 2>/dev/null
+		openssl x509 -req -in fake.csr -signkey root.key -days "$DAYS" \
+			-sha256 -extfile fake.ext -extensions ext -set_serial 9 \
+			-out fake.pem 2>/dev/null
+		ca=fake.pem
+	fi
+	write_ext inter.ext "$2" ""
+	openssl req -new -key inter.key \
+		-subj "/O=rspdm test/CN=$R intermediate ($1)" \
+		-out inter.csr 2>/dev/null
+	openssl x509 -req -in inter.csr -CA "$ca" -CAkey root.key \
+		-days "$DAYS" -sha256 -extfile inter.ext -extensions ext \
+		-set_serial 2 -out inter.pem 2>/dev/null
+	make_leaf "$d" ecp256 leaf "$SAN_GOOD" 0 "$1"
+}
+
 # make_spoofroot NAME: a P-256 hierarchy whose root copies the name and the
 # subjectKeyIdentifier of ecp256's root, with another key.
 make_spoofroot() {
@@ -246,7 +306,12 @@ run_all \
 	'make_bad_leaf nodigsig leaf-nodigsig "$SAN_GOOD" 0' \
 	'make_bad_leaf wrongsan leaf "$SAN_WRONG" 0' \
 	'make_bad_leaf noleafsan leaf "" 0' \
-	'make_spoofroot spoofroot'
+	'make_spoofroot spoofroot' \
+	'make_bad_inter nokcs ca-nokcs ""' \
+	'make_bad_inter badissuer ca "$R (not the issuer)"' \
+	'make_bad_leaf badeku leaf-badeku "$SAN_GOOD" 0' \
+	'make_bad_leaf goodeku leaf-goodeku "$SAN_GOOD" 0' \
+	'make_bad_leaf noku leaf-noku "$SAN_GOOD" 0'
 
 # Another run may have finished meanwhile: then keep its complete copy.
 if complete; then

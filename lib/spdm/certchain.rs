@@ -73,6 +73,58 @@ pub fn der_element(der: &[u8]) -> Result<(&[u8], &[u8]), Error> {
     Ok(der.split_at(total))
 }
 
+/// Splits one DER TLV of any (low-number) tag off the front of `der`:
+/// returns (tag, value, rest).
+///
+/// Strict DER: definite lengths only, minimally encoded (long form only
+/// for lengths of 0x80 and more, no leading zero length octet), at most 4
+/// length octets; high tag numbers (low 5 bits all set) are refused.  The
+/// value must fit in `der`.  Every failure is
+/// [`Error::BadCertChain`]`("malformed certificate DER")`.
+pub fn der_tlv(der: &[u8]) -> Result<(u8, &[u8], &[u8]), Error> {
+    const BAD: Error = Error::BadCertChain("malformed certificate DER");
+    let [tag, l0, rest @ ..] = der else {
+        return Err(BAD);
+    };
+    if tag & 0x1F == 0x1F {
+        return Err(BAD);
+    }
+    let (len, rest) = match *l0 {
+        0..=0x7F => (usize::from(*l0), rest),
+        0x81..=0x84 => {
+            let n = usize::from(l0 & 0x7F);
+            if rest.len() < n {
+                return Err(BAD);
+            }
+            let (bytes, rest) = rest.split_at(n);
+            if bytes.first() == Some(&0) {
+                return Err(BAD); // non-minimal
+            }
+            let len = bytes.iter().fold(0usize, |a, b| (a << 8) | usize::from(*b));
+            if len < 0x80 {
+                return Err(BAD); // non-minimal
+            }
+            (len, rest)
+        }
+        _ => return Err(BAD),
+    };
+    if len > rest.len() {
+        return Err(BAD);
+    }
+    let (value, rest) = rest.split_at(len);
+    Ok((*tag, value, rest))
+}
+
+/// Returns (value, rest) of the DER TLV at the front of `der` if its tag is
+/// `tag`; see [`der_tlv`].
+pub fn der_expect(der: &[u8], tag: u8) -> Result<(&[u8], &[u8]), Error> {
+    let (t, v, rest) = der_tlv(der)?;
+    if t != tag {
+        return Err(Error::BadCertChain("malformed certificate DER"));
+    }
+    Ok((v, rest))
+}
+
 /// Parses the chain container `raw` (as read with GET_CERTIFICATE) for a
 /// hash of `hash_size` bytes.
 pub fn parse_chain(raw: &[u8], hash_size: usize) -> Result<CertChain<'_>, Error> {
@@ -207,6 +259,29 @@ mod tests {
         assert!(der_element(&[0x30, 0x82, 0x00, 0x90]).is_err());
         // Element longer than the data.
         assert!(der_element(&[0x30, 0x05, 1, 2]).is_err());
+    }
+
+    #[test]
+    fn spdm_der_tlv_strict() -> Result<(), Error> {
+        assert_eq!(
+            der_tlv(&[0x06, 0x01, 0x2A, 0xFF])?,
+            (0x06, &[0x2A][..], &[0xFF][..])
+        );
+        assert_eq!(der_expect(&[0x04, 0x00], 0x04)?, (&[][..], &[][..]));
+        assert!(der_expect(&[0x04, 0x00], 0x06).is_err());
+        // High tag number, indefinite length, non-minimal long forms,
+        // more than 4 length octets, value past the end.
+        assert!(der_tlv(&[0x1F, 0x01, 0x00]).is_err());
+        assert!(der_tlv(&[0x30, 0x80, 0x00, 0x00]).is_err());
+        assert!(der_tlv(&[0x04, 0x81, 0x05, 1, 2, 3, 4, 5]).is_err());
+        assert!(der_tlv(&[0x04, 0x82, 0x00, 0x80]).is_err());
+        assert!(der_tlv(&[0x04, 0x85, 0, 0, 0, 0, 1, 0]).is_err());
+        assert!(der_tlv(&[0x04, 0x02, 0x00]).is_err());
+        assert!(der_tlv(&[0x04]).is_err());
+        let mut long = [0u8; 3 + 0x80];
+        long[..3].copy_from_slice(&[0x04, 0x81, 0x80]);
+        assert_eq!(der_tlv(&long)?.1.len(), 0x80);
+        Ok(())
     }
 
     #[test]

@@ -89,9 +89,15 @@ pub enum PolicyError {
     BadCertificateSignature,
     /// A certificate is outside its validity period.
     Expired,
-    /// A certificate cannot be parsed or violates the profile (CA bits,
-    /// key usage, ...).
+    /// A certificate cannot be parsed or violates the profile: a CA below
+    /// the leaf without basicConstraints CA:TRUE or keyUsage keyCertSign, a
+    /// leaf that is a CA, lacks keyUsage digitalSignature or has an
+    /// extendedKeyUsage without SPDM responder authentication, a malformed
+    /// extension (see [`x509chain`](super::x509chain)).
     BadCertificate,
+    /// The issuer name of a certificate is not (byte for byte) the subject
+    /// name of the certificate above it in the chain.
+    IssuerMismatch,
     /// The leaf does not identify this device (e.g. PCIe SAN mismatch).
     WrongDevice,
     /// The first certificate is a root (self-signed) whose hash is not the

@@ -29,7 +29,7 @@ pub mod reader;
 pub mod requester;
 pub mod transport;
 pub mod version;
-pub mod x509san;
+pub mod x509chain;
 
 pub use algo::{AsymAlgo, HashAlgo};
 pub use auth::{authenticate, AuthRecord, Authenticated, Options};
@@ -40,3 +40,6 @@ pub use error::{Error, ErrorKind, TransportError};
 pub use requester::{get_version, VersionInfo};
 pub use transport::Transport;
 pub use version::{Version, VersionEntry, VersionList};
+pub use x509chain::{
+    AcceptAnyIdentity, LeafIdentity, TrustAnchor, TrustAnchors, X509Certificate, X509ChainPolicy,
+};

@@ -7,7 +7,8 @@
 //! is added, before any driver binds to it: SPDM GET_VERSION .. CHALLENGE
 //! with the transport-agnostic SPDM library (the [`spdm`] crate, lib/spdm),
 //! its kernel crypto environment ([`spdm::kernel`]) for hashes and
-//! signatures, and the `.cma` keyring for the trusted roots.  Devices without such a mailbox are left alone.
+//! signatures, and the `.cma` keyring for the trusted roots.  Devices
+//! without such a mailbox are left alone.
 //!
 //! The outcome is logged with one `pci_info`-level line per device and
 //! published in sysfs: `authenticated` (writing `re` authenticates again)
@@ -30,10 +31,10 @@ use kernel::{
     InPlaceModule, //
 };
 
-mod policy;
+mod pcie_san;
 
-use policy::KernelPolicy;
-use spdm::{kernel::KernelCrypto, x509san::PcieIdentity};
+use pcie_san::{CmaIdentity, PcieIdentity};
+use spdm::kernel::{KernelChainPolicy, KernelCrypto, KeyringAnchors};
 
 /// Size of the response buffer: announced to the device as DataTransferSize
 /// and MaxSPDMmsgSize; holds the largest CHALLENGE_AUTH (RSA-4096 with 1 KiB
@@ -285,11 +286,17 @@ impl Cma {
             revision: pci.revision_id(),
             subsystem: Some((pci.subsystem_vendor_id(), pci.subsystem_device_id())),
         };
-        let mut policy = KernelPolicy {
-            keyring: &self.keyring,
-            identity,
-            now: kernel::time::Instant::<kernel::time::RealTime>::now().unix_seconds(),
-        };
+        // The chain must lead to a key in .cma (RootHash is checked against
+        // the built-in roots' certificates where the chain starts below the
+        // root), be valid now and name this device in its PCIe SAN.
+        let mut policy = KernelChainPolicy::new(
+            KeyringAnchors {
+                keyring: &self.keyring,
+                roots: BUILTIN_CERTS,
+            },
+            CmaIdentity { device: identity },
+            kernel::time::Instant::<kernel::time::RealTime>::now().unix_seconds(),
+        );
         let stats = DoeStats::default();
         let mut transport = DoeTransport {
             mailbox,

@@ -14,7 +14,7 @@ use kernel::{
 
 use crate::{AsymAlgo, CryptoError, HashAlgo};
 
-fn kernel_hash(alg: HashAlgo) -> HashAlgorithm {
+pub(super) fn kernel_hash(alg: HashAlgo) -> HashAlgorithm {
     match alg {
         HashAlgo::Sha256 => HashAlgorithm::Sha256,
         HashAlgo::Sha384 => HashAlgorithm::Sha384,

@@ -7,11 +7,24 @@
 //! storage transports later) shares them:
 //!
 //! - [`KernelCrypto`]: [`Crypto`](crate::Crypto) with the lib/crypto SHA-2
-//!   functions and `crypto_sig` signature verification.
+//!   functions and `crypto_sig` signature verification;
+//! - the chain validation's certificate
+//!   ([`X509Certificate`](crate::x509chain::X509Certificate)) for
+//!   `kernel::x509::Certificate`, the kernel's X.509 parser, and its trust
+//!   anchors in a keyring ([`KeyringAnchors`]); with them
+//!   [`KernelChainPolicy`] is the kernel's chain policy.
 //!
 //! Built only in the kernel (`CONFIG_SPDM`); the protocol code around it
 //! uses `core` only and builds on the host too.
 
 mod crypto;
+mod x509;
 
 pub use crypto::{KernelCrypto, KernelHasher, LeafKey, KERNEL_ASYM};
+pub use x509::{KeyringAnchor, KeyringAnchors};
+
+/// The kernel's chain policy: certificates parsed by the kernel's X.509
+/// parser, trusted keys in a keyring, and the user's device-identity rule
+/// `I` (see [`crate::x509chain`] for the rules).
+pub type KernelChainPolicy<'a, I> =
+    crate::x509chain::X509ChainPolicy<::kernel::x509::Certificate, KeyringAnchors<'a>, I>;

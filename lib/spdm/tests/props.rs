@@ -1163,124 +1163,16 @@ mod flow {
 }
 
 // ---------------------------------------------------------------------------
-// x509san: the PCIe CMA SAN of a leaf certificate
+// x509chain: the extendedKeyUsage parser
 // ---------------------------------------------------------------------------
 
-mod san {
+mod eku {
     use super::*;
-    use spdm::x509san::{pcie_san, PcieIdentity};
-
-    /// `cert_chain` fuzz seeds: [hash size] + a real test certificate chain
-    /// (root, intermediate, leaf with the PCIe SAN) from gen-test-certs.sh.
-    const CHAINS: [&[u8]; 2] = [
-        include_bytes!("../fuzz/corpus/cert_chain/ecp256-real"),
-        include_bytes!("../fuzz/corpus/cert_chain/ecp384-real"),
-    ];
-    const SAN: &str = "Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4:SSID=1100";
-
-    fn leaf(seed: &[u8]) -> Vec<u8> {
-        let chain = parse_chain(&seed[1..], usize::from(seed[0])).expect("seed chain parses");
-        chain.leaf().to_vec()
-    }
-
-    fn check_san(cert: &[u8]) -> Result<Option<usize>, Error> {
-        let s = pcie_san(cert)?;
-        if let Some(s) = s {
-            assert!(within(cert, s.as_bytes()));
-            let _ = PcieIdentity::parse(s);
-        }
-        Ok(s.map(str::len))
-    }
-
-    #[test]
-    fn real_leaves_name_the_device() {
-        for seed in CHAINS {
-            let leaf = leaf(seed);
-            assert_eq!(pcie_san(&leaf), Ok(Some(SAN)));
-            // The root and intermediate have no SAN.
-            let chain = parse_chain(&seed[1..], usize::from(seed[0])).unwrap();
-            assert_eq!(pcie_san(chain.first()), Ok(None));
-        }
-    }
-
-    proptest! {
-        #![proptest_config(config(1000))]
-
-        #[test]
-        fn san_arbitrary(cert in bytes(200)) {
-            let _ = check_san(&cert);
-        }
-
-        #[test]
-        fn san_sequence_then_arbitrary(inner in bytes(200)) {
-            // Outer and TBS SEQUENCE headers right, arbitrary content.
-            let mut tbs = vec![0x30];
-            tbs.extend_from_slice(&der_len(inner.len()));
-            tbs.extend_from_slice(&inner);
-            let mut cert = vec![0x30];
-            cert.extend_from_slice(&der_len(tbs.len()));
-            cert.extend_from_slice(&tbs);
-            let _ = check_san(&cert);
-        }
-
-        #[test]
-        fn san_real_leaf_mutated(seed in 0..CHAINS.len(), muts in mutations()) {
-            let leaf = leaf(CHAINS[seed]);
-            let _ = check_san(&mutate(leaf, &muts));
-        }
-
-        #[test]
-        fn san_real_leaf_truncated(seed in 0..CHAINS.len(), cut in any::<usize>()) {
-            let leaf = leaf(CHAINS[seed]);
-            let n = cut % leaf.len();
-            prop_assert!(check_san(&leaf[..n]).is_err());
-        }
-
-        #[test]
-        fn identity_arbitrary(s in "\\PC{0,80}") {
-            let _ = PcieIdentity::parse(&s);
-        }
-
-        #[test]
-        fn identity_fields_arbitrary(
-            fields in vec(
-                (
-                    prop::sample::select(vec!["Vendor", "Device", "CC", "REV", "SSVID", "SSID", "X", ""]),
-                    "[0-9a-fA-FxX+ -]{0,8}",
-                ),
-                0..8,
-            ),
-        ) {
-            let s: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let _ = PcieIdentity::parse(&s.join(":"));
-        }
-
-        #[test]
-        fn identity_roundtrip(
-            vendor in any::<u16>(),
-            device in any::<u16>(),
-            class in 0..0x100_0000u32,
-            revision in any::<u8>(),
-            subsystem in prop::option::of((any::<u16>(), any::<u16>())),
-            upper in any::<bool>(),
-        ) {
-            let mut s = if upper {
-                format!("Vendor={vendor:04X}:Device={device:04X}:CC={class:06X}:REV={revision:02X}")
-            } else {
-                format!("Vendor={vendor:04x}:Device={device:04x}:CC={class:06x}:REV={revision:02x}")
-            };
-            if let Some((a, b)) = subsystem {
-                s += &format!(":SSVID={a:04x}:SSID={b:04X}");
-            }
-            let id = PcieIdentity::parse(&s);
-            prop_assert_eq!(
-                id,
-                Ok(PcieIdentity { vendor, device, class, revision, subsystem })
-            );
-            let id = id.unwrap();
-            prop_assert!(id.matches(&id));
-        }
-    }
+    use spdm::crypto::PolicyError;
+    use spdm::x509chain::{
+        eku_allows_responder_auth, parse_eku, OID_ANY_EXTENDED_KEY_USAGE, OID_SPDM_REQUESTER_AUTH,
+        OID_SPDM_RESPONDER_AUTH,
+    };
 
     fn der_len(n: usize) -> Vec<u8> {
         match n {
@@ -1288,5 +1180,112 @@ mod san {
             0x80..=0xFF => vec![0x81, n as u8],
             _ => vec![0x82, (n >> 8) as u8, n as u8],
         }
+    }
+
+    /// Base-128 encoding of one subidentifier.
+    fn subid(mut v: u32, out: &mut Vec<u8>) {
+        let mut tmp = vec![(v & 0x7F) as u8];
+        v >>= 7;
+        while v != 0 {
+            tmp.push(0x80 | (v & 0x7F) as u8);
+            v >>= 7;
+        }
+        out.extend(tmp.iter().rev());
+    }
+
+    /// A well-formed OID value: the SPDM and anyExtendedKeyUsage ones or
+    /// random arcs.
+    fn oid() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(OID_SPDM_RESPONDER_AUTH.to_vec()),
+            Just(OID_SPDM_REQUESTER_AUTH.to_vec()),
+            Just(OID_ANY_EXTENDED_KEY_USAGE.to_vec()),
+            vec(any::<u32>(), 1..6).prop_map(|arcs| {
+                let mut o = Vec::new();
+                for a in arcs {
+                    subid(a, &mut o);
+                }
+                o
+            }),
+        ]
+    }
+
+    fn encode(oids: &[Vec<u8>]) -> Vec<u8> {
+        let mut content = Vec::new();
+        for o in oids {
+            content.push(0x06);
+            content.extend_from_slice(&der_len(o.len()));
+            content.extend_from_slice(o);
+        }
+        let mut out = vec![0x30];
+        out.extend_from_slice(&der_len(content.len()));
+        out.extend_from_slice(&content);
+        out
+    }
+
+    fn parse(eku: &[u8]) -> Result<Vec<&[u8]>, PolicyError> {
+        let mut oids = Vec::new();
+        parse_eku(eku, |o| oids.push(o))?;
+        for o in &oids {
+            assert!(within(eku, o));
+            assert!(!o.is_empty());
+        }
+        Ok(oids)
+    }
+
+    proptest! {
+        #![proptest_config(config(2000))]
+
+        #[test]
+        fn eku_arbitrary(eku in bytes(64)) {
+            let r = parse(&eku);
+            prop_assert_eq!(r.is_ok(), eku_allows_responder_auth(&eku).is_ok());
+        }
+
+        #[test]
+        fn eku_sequence_then_arbitrary(inner in bytes(64)) {
+            let mut eku = vec![0x30];
+            eku.extend_from_slice(&der_len(inner.len()));
+            eku.extend_from_slice(&inner);
+            let _ = parse(&eku);
+        }
+
+        #[test]
+        fn eku_roundtrip(oids in vec(oid(), 1..8)) {
+            let eku = encode(&oids);
+            let got = parse(&eku);
+            prop_assert_eq!(got.clone().ok(), Some(oids.iter().map(Vec::as_slice).collect()));
+            let allowed = oids.iter().any(|o| {
+                o.as_slice() == OID_SPDM_RESPONDER_AUTH || o.as_slice() == OID_ANY_EXTENDED_KEY_USAGE
+            });
+            prop_assert_eq!(eku_allows_responder_auth(&eku), Ok(allowed));
+            // Every truncation, and anything appended, is refused.
+            for n in 0..eku.len() {
+                prop_assert_eq!(parse(&eku[..n]), Err(PolicyError::BadCertificate));
+            }
+            let mut longer = eku.clone();
+            longer.push(0);
+            prop_assert!(parse(&longer).is_err());
+        }
+
+        #[test]
+        fn eku_mutated(oids in vec(oid(), 1..8), muts in mutations()) {
+            let eku = mutate(encode(&oids), &muts);
+            let _ = parse(&eku);
+        }
+    }
+
+    #[test]
+    fn eku_refuses_empty_and_bad_oids() {
+        assert_eq!(parse(&[0x30, 0x00]), Err(PolicyError::BadCertificate));
+        assert_eq!(
+            parse(&encode(&[vec![0x80, 0x01]])),
+            Err(PolicyError::BadCertificate)
+        );
+        assert_eq!(
+            parse(&encode(&[vec![0x2B, 0x81]])),
+            Err(PolicyError::BadCertificate)
+        );
+        assert_eq!(parse(&encode(&[vec![]])), Err(PolicyError::BadCertificate));
     }
 }

@@ -1,27 +1,255 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! An X.509 [`spdm::ChainPolicy`] for host tools and tests.
+//! The host's [`spdm::ChainPolicy`]: the shared chain validation of
+//! `lib/spdm/x509chain.rs` ([`spdm::x509chain::validate_chain`]) over
+//! `x509-cert` certificates ([`HostCert`]) and trusted root certificates
+//! ([`HostRoots`]), with RustCrypto signature checks.
+//!
+//! [`X509Policy`] is that policy with an optional exact PCIe SAN
+//! requirement ([`ExpectSan`]); the rules themselves (anchoring by key,
+//! RootHash, name chaining, CA and key usage, extendedKeyUsage, validity)
+//! are not here but in the shared code, identical to the kernel's.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use der::asn1::ObjectIdentifier;
 use der::Decode;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use spdm::certchain::der_element;
+use spdm::x509chain::{LeafIdentity, TrustAnchor, TrustAnchors, X509Certificate, X509ChainPolicy};
 use spdm::{AsymAlgo, CertChain, HashAlgo, PolicyError};
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectAltName};
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 use x509_cert::Certificate;
 
-use crate::crypto::{key_from_spki, HostKey};
-
-/// Validates chains against a set of trusted root certificates.
-pub struct X509Policy {
-    roots: Vec<Vec<u8>>,
-    now: u64,
-    expected_san: Option<String>,
-}
+use crate::crypto::{key_from_spki, to_der, HostKey};
 
 /// OID of the PCIe CMA Subject Alternative Name otherName.
 pub const OID_PCIE_SAN: &str = "2.23.147";
+
+const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
+const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+const OID_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
+
+/// A certificate parsed with `x509-cert`: the host's
+/// [`X509Certificate`].
+///
+/// Names are the whole DER `Name` SEQUENCE (the kernel uses its contents:
+/// each side compares only with itself); the public key is the contents of
+/// the subjectPublicKey BIT STRING, as the kernel's.  An absent keyUsage
+/// sets neither usage bit, as the kernel's parser does.
+pub struct HostCert {
+    der: Vec<u8>,
+    cert: Certificate,
+    subject: Vec<u8>,
+    issuer: Vec<u8>,
+    public_key: Vec<u8>,
+    ca: bool,
+    digital_signature: bool,
+    key_cert_sign: bool,
+    eku: Option<Vec<u8>>,
+    san: Option<Vec<u8>>,
+    valid_from: i64,
+    valid_to: i64,
+}
+
+fn unix(t: &x509_cert::time::Time) -> i64 {
+    i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+}
+
+impl HostCert {
+    /// The DER certificate.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The parsed certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.cert
+    }
+}
+
+impl X509Certificate for HostCert {
+    fn parse(der: &[u8]) -> Result<Self, PolicyError> {
+        let bad = |_| PolicyError::BadCertificate;
+        let cert = Certificate::from_der(der).map_err(bad)?;
+        let tbs = &cert.tbs_certificate;
+        let subject = to_der(&tbs.subject).ok_or(PolicyError::BadCertificate)?;
+        let issuer = to_der(&tbs.issuer).ok_or(PolicyError::BadCertificate)?;
+        let public_key = tbs
+            .subject_public_key_info
+            .subject_public_key
+            .raw_bytes()
+            .to_vec();
+        let (mut ca, mut digital_signature, mut key_cert_sign) = (false, false, false);
+        let (mut eku, mut san) = (None, None);
+        for ext in tbs.extensions.iter().flatten() {
+            let value = ext.extn_value.as_bytes();
+            if ext.extn_id == OID_BASIC_CONSTRAINTS {
+                ca = BasicConstraints::from_der(value).map_err(bad)?.ca;
+            } else if ext.extn_id == OID_KEY_USAGE {
+                let ku = KeyUsage::from_der(value).map_err(bad)?;
+                digital_signature = ku.0.contains(KeyUsages::DigitalSignature);
+                key_cert_sign = ku.0.contains(KeyUsages::KeyCertSign);
+            } else if ext.extn_id == OID_EXT_KEY_USAGE {
+                // Left raw: the shared code parses it (strictly).
+                eku = Some(value.to_vec());
+            } else if ext.extn_id == OID_SUBJECT_ALT_NAME {
+                san = Some(value.to_vec());
+            }
+        }
+        let valid_from = unix(&tbs.validity.not_before);
+        let valid_to = unix(&tbs.validity.not_after);
+        Ok(HostCert {
+            der: der.to_vec(),
+            cert,
+            subject,
+            issuer,
+            public_key,
+            ca,
+            digital_signature,
+            key_cert_sign,
+            eku,
+            san,
+            valid_from,
+            valid_to,
+        })
+    }
+
+    fn raw_subject(&self) -> &[u8] {
+        &self.subject
+    }
+
+    fn raw_issuer(&self) -> &[u8] {
+        &self.issuer
+    }
+
+    fn public_key(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    fn is_ca(&self) -> bool {
+        self.ca
+    }
+
+    fn has_digital_signature(&self) -> bool {
+        self.digital_signature
+    }
+
+    fn has_key_cert_sign(&self) -> bool {
+        self.key_cert_sign
+    }
+
+    fn raw_eku(&self) -> Option<&[u8]> {
+        self.eku.as_deref()
+    }
+
+    fn valid_from(&self) -> i64 {
+        self.valid_from
+    }
+
+    fn valid_to(&self) -> i64 {
+        self.valid_to
+    }
+
+    fn raw_san(&self) -> Option<&[u8]> {
+        self.san.as_deref()
+    }
+
+    fn verify_signed_by(&self, issuer: &Self) -> Result<(), PolicyError> {
+        let key = key_from_spki(&issuer.cert.tbs_certificate.subject_public_key_info, None)
+            .map_err(|_| PolicyError::BadCertificateSignature)?;
+        if verify_cert_signature(&self.cert, &self.der, &key) {
+            Ok(())
+        } else {
+            Err(PolicyError::BadCertificateSignature)
+        }
+    }
+}
+
+/// Trusted root certificates: the host's [`TrustAnchors`].
+///
+/// The anchor of a chain is a root's KEY: for a self-signed first
+/// certificate the root whose public key equals the certificate's; for a
+/// first certificate below the root, a root whose key verifies its
+/// signature (or, failing that, one whose subject is its issuer, so that a
+/// forged signature is reported as such).  Every root's certificate is
+/// known, so RootHash is always checked for a chain starting below the
+/// root.
+pub struct HostRoots(Vec<HostCert>);
+
+impl HostRoots {
+    /// Parses the DER root certificates `roots`; those that do not parse
+    /// are ignored.
+    pub fn new(roots: &[Vec<u8>]) -> Self {
+        HostRoots(
+            roots
+                .iter()
+                .filter_map(|r| HostCert::parse(r).ok())
+                .collect(),
+        )
+    }
+}
+
+impl TrustAnchor<HostCert> for &HostCert {
+    fn public_key(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    fn verify(&self, cert: &HostCert) -> Result<(), PolicyError> {
+        cert.verify_signed_by(self)
+    }
+
+    fn root_hash(&self, hash: HashAlgo, out: &mut [u8]) -> Result<Option<usize>, PolicyError> {
+        let digest = crate::crypto::hash(hash, &self.der);
+        out.get_mut(..digest.len())
+            .ok_or(PolicyError::Other(1))?
+            .copy_from_slice(&digest);
+        Ok(Some(digest.len()))
+    }
+}
+
+impl TrustAnchors<HostCert> for HostRoots {
+    type Anchor<'a> = &'a HostCert;
+
+    fn find(&self, first: &HostCert) -> Option<&HostCert> {
+        if first.is_self_signed() {
+            return self.0.iter().find(|r| r.public_key == first.public_key);
+        }
+        self.0
+            .iter()
+            .find(|r| first.verify_signed_by(r).is_ok())
+            .or_else(|| self.0.iter().find(|r| r.subject == first.issuer))
+    }
+}
+
+/// The host's identity rule: optionally, the leaf's PCIe SAN (otherName
+/// 2.23.147, found with `pcie_cma::pcie_san_in_general_names`) must be
+/// exactly this string.  `ExpectSan(None)` accepts every leaf.
+#[derive(Debug, Clone, Default)]
+pub struct ExpectSan(pub Option<String>);
+
+impl LeafIdentity for ExpectSan {
+    fn check(&self, subject_alt_name: Option<&[u8]>) -> Result<(), PolicyError> {
+        let Some(want) = &self.0 else {
+            return Ok(());
+        };
+        let names = subject_alt_name.ok_or(PolicyError::WrongDevice)?;
+        let got =
+            pcie_cma::pcie_san_in_general_names(names).map_err(|_| PolicyError::BadCertificate)?;
+        if got == Some(want.as_str()) {
+            Ok(())
+        } else {
+            Err(PolicyError::WrongDevice)
+        }
+    }
+}
+
+/// Validates chains against a set of trusted root certificates with the
+/// shared rules of `lib/spdm/x509chain.rs`.
+pub struct X509Policy {
+    inner: X509ChainPolicy<HostCert, HostRoots, ExpectSan>,
+}
 
 impl X509Policy {
     /// Trusts the DER root certificates `roots`, checking validity at the
@@ -32,21 +260,23 @@ impl X509Policy {
             .map(|d| d.as_secs())
             .unwrap_or(0);
         X509Policy {
-            roots,
-            now,
-            expected_san: None,
+            inner: X509ChainPolicy::new(
+                HostRoots::new(&roots),
+                ExpectSan(None),
+                i64::try_from(now).unwrap_or(i64::MAX),
+            ),
         }
     }
 
     /// Requires the leaf's PCIe SAN (otherName 2.23.147) to equal `san`.
     pub fn expect_san(mut self, san: &str) -> Self {
-        self.expected_san = Some(san.to_string());
+        self.inner.identity = ExpectSan(Some(san.to_string()));
         self
     }
 
     /// Checks validity at `unix_seconds` instead of now.
     pub fn at_time(mut self, unix_seconds: u64) -> Self {
-        self.now = unix_seconds;
+        self.inner.now = i64::try_from(unix_seconds).unwrap_or(i64::MAX);
         self
     }
 }
@@ -97,132 +327,15 @@ fn verify_cert_signature(cert: &Certificate, cert_der: &[u8], issuer_key: &HostK
     }
 }
 
-fn extension<'a, T: der::Decode<'a>>(cert: &'a Certificate, oid: &str) -> Option<T> {
-    cert.tbs_certificate
-        .extensions
-        .as_ref()?
-        .iter()
-        .find(|e| e.extn_id.to_string() == oid)
-        .and_then(|e| T::from_der(e.extn_value.as_bytes()).ok())
-}
-
-/// The PCIe SAN string of a certificate, if any.
-pub fn pcie_san(cert: &Certificate) -> Option<String> {
-    let san: SubjectAltName = extension(cert, "2.5.29.17")?;
-    san.0.iter().find_map(|n| match n {
-        x509_cert::ext::pkix::name::GeneralName::OtherName(o)
-            if o.type_id.to_string() == OID_PCIE_SAN =>
-        {
-            // value is [0] EXPLICIT UTF8String in the certificate; `x509-cert`
-            // hands over the inner value.
-            o.value
-                .decode_as::<der::asn1::Utf8StringRef<'_>>()
-                .map(|s| s.as_str().to_string())
-                .ok()
-                .or_else(|| String::from_utf8(o.value.value().to_vec()).ok())
-        }
-        _ => None,
-    })
-}
-
-fn validity(cert: &Certificate) -> (u64, u64) {
-    let v = &cert.tbs_certificate.validity;
-    (
-        v.not_before.to_unix_duration().as_secs(),
-        v.not_after.to_unix_duration().as_secs(),
-    )
-}
-
 impl spdm::ChainPolicy for X509Policy {
     fn check(
         &mut self,
-        _slot: u8,
+        slot: u8,
         chain: &CertChain<'_>,
         first_is_root: bool,
-        _asym: AsymAlgo,
+        asym: AsymAlgo,
         hash: HashAlgo,
     ) -> Result<(), PolicyError> {
-        let ders: Vec<&[u8]> = chain.certs().collect();
-        let certs: Vec<Certificate> = ders
-            .iter()
-            .map(|d| Certificate::from_der(d).map_err(|_| PolicyError::BadCertificate))
-            .collect::<Result<_, _>>()?;
-        let (Some(first), Some(first_der)) = (certs.first(), ders.first()) else {
-            return Err(PolicyError::BadCertificate);
-        };
-        let self_issued = first.tbs_certificate.subject == first.tbs_certificate.issuer;
-        if self_issued {
-            if !first_is_root {
-                return Err(PolicyError::RootHashMismatch);
-            }
-            if !self.roots.iter().any(|r| r.as_slice() == *first_der) {
-                return Err(PolicyError::UntrustedRoot);
-            }
-        } else {
-            // The chain starts below the root: find the trusted root that
-            // issued it and check it is the one RootHash names.
-            let mut anchored = false;
-            for r in &self.roots {
-                let Ok(root) = Certificate::from_der(r) else {
-                    continue;
-                };
-                if root.tbs_certificate.subject != first.tbs_certificate.issuer {
-                    continue;
-                }
-                if crate::crypto::hash(hash, r) != chain.root_hash() {
-                    return Err(PolicyError::RootHashMismatch);
-                }
-                let key = key_from_spki(&root.tbs_certificate.subject_public_key_info, None)
-                    .map_err(|_| PolicyError::BadCertificate)?;
-                if !verify_cert_signature(first, first_der, &key) {
-                    return Err(PolicyError::BadCertificateSignature);
-                }
-                anchored = true;
-                break;
-            }
-            if !anchored {
-                return Err(PolicyError::UntrustedRoot);
-            }
-        }
-        let n = certs.len();
-        for (i, (cert, der)) in certs.iter().zip(&ders).enumerate() {
-            // A self-issued first certificate is trusted by identity (it is
-            // byte-equal to a trusted root); verifying its self-signature
-            // adds nothing.  Every later certificate is checked against its
-            // predecessor; a non-root first one was checked above.
-            let issuer = if i == 0 { None } else { certs.get(i - 1) };
-            if let Some(issuer) = issuer {
-                if cert.tbs_certificate.issuer != issuer.tbs_certificate.subject {
-                    return Err(PolicyError::BadCertificate);
-                }
-                let key = key_from_spki(&issuer.tbs_certificate.subject_public_key_info, None)
-                    .map_err(|_| PolicyError::BadCertificate)?;
-                if !verify_cert_signature(cert, der, &key) {
-                    return Err(PolicyError::BadCertificateSignature);
-                }
-            }
-            let (nb, na) = validity(cert);
-            if self.now < nb || self.now > na {
-                return Err(PolicyError::Expired);
-            }
-            let ca = extension::<BasicConstraints>(cert, "2.5.29.19").is_some_and(|b| b.ca);
-            let is_leaf = i + 1 == n;
-            if ca == is_leaf {
-                return Err(PolicyError::BadCertificate);
-            }
-            if is_leaf {
-                if let Some(ku) = extension::<KeyUsage>(cert, "2.5.29.15") {
-                    if !ku.0.contains(KeyUsages::DigitalSignature) {
-                        return Err(PolicyError::BadCertificate);
-                    }
-                }
-                if let Some(want) = &self.expected_san {
-                    if pcie_san(cert).as_deref() != Some(want.as_str()) {
-                        return Err(PolicyError::WrongDevice);
-                    }
-                }
-            }
-        }
-        Ok(())
+        self.inner.check(slot, chain, first_is_root, asym, hash)
     }
 }

@@ -7,9 +7,10 @@
 mod common;
 
 use common::*;
+use spdm::x509chain::{X509Certificate, X509ChainPolicy};
 use spdm::{AsymAlgo, Error, ErrorKind, HashAlgo, Options, PolicyError, Version};
 use spdm_auth::crypto::HostCrypto;
-use spdm_auth::policy::X509Policy;
+use spdm_auth::policy::{HostCert, HostRoots, X509Policy};
 use spdm_responder::responder::{Config, Fault};
 
 const QEMU_NVME_SAN: &str = "Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4:SSID=1100";
@@ -441,6 +442,15 @@ fn bad_certificates_are_not_trusted() {
         ("otherroot", PolicyError::UntrustedRoot),
         // Same name and key identifier as ecp256's root, another key.
         ("spoofroot", PolicyError::UntrustedRoot),
+        // Intermediate CA without keyCertSign.
+        ("nokcs", PolicyError::BadCertificate),
+        // Intermediate signed by the root's key under another issuer name.
+        ("badissuer", PolicyError::IssuerMismatch),
+        // Leaf extendedKeyUsage without SPDM responder authentication.
+        ("badeku", PolicyError::BadCertificate),
+        // Leaf without keyUsage: no digitalSignature (the host used to
+        // accept it; the kernel never did).
+        ("noku", PolicyError::BadCertificate),
     ];
     for (variant, want) in cases {
         let mut policy = X509Policy::new(vec![root("ecp256")]).expect_san(QEMU_NVME_SAN);
@@ -473,22 +483,21 @@ fn wrong_leaf_key_for_algorithm_is_rejected() {
 #[test]
 fn core_san_parser_reads_openssl_certificates() {
     let leaf = |v: &str| std::fs::read(certs_dir().join(v).join("leaf.der")).unwrap();
-    let nvme = spdm::x509san::PcieIdentity::parse(QEMU_NVME_SAN).unwrap();
+    let nvme = pcie_cma::PcieIdentity::parse(QEMU_NVME_SAN).unwrap();
     for v in [
         "ecp256", "ecp384", "ecp521", "rsa2048", "rsa3072", "rsa4096",
     ] {
         let cert = leaf(v);
-        let san = spdm::x509san::pcie_san(&cert).unwrap();
+        let san = pcie_cma::pcie_san(&cert).unwrap();
         assert_eq!(san, Some(QEMU_NVME_SAN), "{}", v);
     }
-    assert_eq!(spdm::x509san::pcie_san(&leaf("noleafsan")).unwrap(), None);
+    assert_eq!(pcie_cma::pcie_san(&leaf("noleafsan")).unwrap(), None);
     let wrong = leaf("wrongsan");
-    let id = spdm::x509san::PcieIdentity::parse(spdm::x509san::pcie_san(&wrong).unwrap().unwrap())
-        .unwrap();
+    let id = pcie_cma::PcieIdentity::parse(pcie_cma::pcie_san(&wrong).unwrap().unwrap()).unwrap();
     assert!(!id.matches(&nvme));
     // Root and intermediate have no PCIe SAN.
     let root = std::fs::read(certs_dir().join("ecp256/root.der")).unwrap();
-    assert_eq!(spdm::x509san::pcie_san(&root).unwrap(), None);
+    assert_eq!(pcie_cma::pcie_san(&root).unwrap(), None);
 }
 
 #[test]
@@ -504,4 +513,155 @@ fn record_lists_device_versions_even_on_failure() {
         b.record.device_versions(),
         &[Version::V1_0, Version::V1_2, Version::V1_3]
     );
+}
+
+/// A leaf whose extendedKeyUsage includes SPDM responder authentication
+/// (next to serverAuth) authenticates.
+#[test]
+fn leaf_with_responder_eku_authenticates() {
+    let mut policy = X509Policy::new(vec![root("ecp256")]).expect_san(QEMU_NVME_SAN);
+    run(config("goodeku"), &mut policy, &Options::CMA).unwrap();
+}
+
+/// badissuer's intermediate really is signed by the root's key: only its
+/// issuer name is wrong.
+#[test]
+fn badissuer_intermediate_is_signed_by_the_root_key() {
+    let read = |f: &str| std::fs::read(certs_dir().join("badissuer").join(f)).unwrap();
+    let root = HostCert::parse(&read("root.der")).unwrap();
+    let inter = HostCert::parse(&read("inter.der")).unwrap();
+    assert_eq!(inter.verify_signed_by(&root), Ok(()));
+    assert_ne!(inter.raw_issuer(), root.raw_subject());
+}
+
+fn from_intermediate(variant: &str) -> Config {
+    let mut cfg = config(variant);
+    cfg.chain_from_intermediate = true;
+    cfg
+}
+
+/// A chain that starts below the root (without the root certificate, with
+/// RootHash still the root's hash) authenticates, for every key type and
+/// hash; the anchor is the trusted root whose key signed the first
+/// certificate.
+#[test]
+fn chain_below_the_root_authenticates() {
+    for variant in ["ecp256", "ecp384", "ecp521", "rsa2048", "goodeku"] {
+        for hash in HashAlgo::ALL {
+            let mut cfg = from_intermediate(variant);
+            cfg.hash = hash.bit();
+            let anchor = if variant == "goodeku" {
+                "ecp256"
+            } else {
+                variant
+            };
+            let mut t = MemTransport::new(cfg);
+            let mut b = Bufs::new();
+            let mut policy =
+                X509Policy::new(vec![root("otherroot"), root(anchor)]).expect_san(QEMU_NVME_SAN);
+            let a = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA)
+                .unwrap_or_else(|e| panic!("{} {}: {:?}", variant, hash, e));
+            // The chain read is inter || leaf.
+            let inter = std::fs::read(certs_dir().join(variant).join("inter.der")).unwrap();
+            let start = 4 + hash.size();
+            assert_eq!(&b.chain[start..start + inter.len()], &inter[..]);
+            assert_eq!(
+                a.chain_len,
+                start + inter.len() + {
+                    std::fs::read(certs_dir().join(variant).join("leaf.der"))
+                        .unwrap()
+                        .len()
+                }
+            );
+        }
+    }
+}
+
+/// Below the root, RootHash must be the hash of the anchoring root's
+/// certificate (the host knows every root's certificate).
+#[test]
+fn chain_below_the_root_with_wrong_root_hash_is_refused() {
+    for variant in ["ecp256", "rsa3072"] {
+        let mut cfg = from_intermediate(variant);
+        cfg.faults = vec![Fault::WrongRootHash];
+        let mut policy = X509Policy::new(vec![root(variant)]);
+        assert_eq!(
+            run(cfg, &mut policy, &Options::CMA).err(),
+            Some(Error::RootHashMismatch),
+            "{}",
+            variant
+        );
+    }
+}
+
+/// Below the root, the policy's checks still apply: untrusted root, a key
+/// that does not verify, the bad variants.
+#[test]
+fn chain_below_the_root_is_still_validated() {
+    // No trusted root of that name or key.
+    let mut policy = X509Policy::new(vec![root("otherroot")]);
+    assert_eq!(
+        run(from_intermediate("ecp256"), &mut policy, &Options::CMA).err(),
+        Some(Error::Untrusted(PolicyError::UntrustedRoot))
+    );
+    // spoofroot's root has ecp256's root's name: found by name, its key
+    // does not verify ecp256's intermediate.
+    let mut policy = X509Policy::new(vec![root("spoofroot")]);
+    assert_eq!(
+        run(from_intermediate("ecp256"), &mut policy, &Options::CMA).err(),
+        Some(Error::Untrusted(PolicyError::BadCertificateSignature))
+    );
+    for (variant, want) in [
+        ("nokcs", PolicyError::BadCertificate),
+        ("badeku", PolicyError::BadCertificate),
+        ("noku", PolicyError::BadCertificate),
+        ("expired", PolicyError::Expired),
+        ("wrongsan", PolicyError::WrongDevice),
+    ] {
+        let mut policy = X509Policy::new(vec![root("ecp256")]).expect_san(QEMU_NVME_SAN);
+        assert_eq!(
+            run(from_intermediate(variant), &mut policy, &Options::CMA).err(),
+            Some(Error::Untrusted(want)),
+            "{}",
+            variant
+        );
+    }
+}
+
+/// The kernel's configuration in miniature: the shared policy with the CMA
+/// identity hook of drivers/pci/cma/pcie_san.rs, here over the host's
+/// certificate and anchor types.
+#[test]
+fn cma_identity_hook_with_the_shared_policy() {
+    let nvme = pcie_cma::PcieIdentity::parse(QEMU_NVME_SAN).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for (variant, want) in [
+        ("ecp256", Ok(())),
+        ("goodeku", Ok(())),
+        ("wrongsan", Err(PolicyError::WrongDevice)),
+        ("noleafsan", Err(PolicyError::WrongDevice)),
+        ("noku", Err(PolicyError::BadCertificate)),
+    ] {
+        let mut policy: X509ChainPolicy<HostCert, _, _> = X509ChainPolicy::new(
+            HostRoots::new(&[root("ecp256")]),
+            pcie_cma::CmaIdentity { device: nvme },
+            now,
+        );
+        let r = spdm::authenticate(
+            &mut MemTransport::new(config(variant)),
+            &mut HostCrypto,
+            &mut policy,
+            &Options::CMA,
+            spdm::Buffers {
+                message: &mut Bufs::new().message,
+                chain: &mut Bufs::new().chain,
+            },
+            &mut Bufs::new().record,
+            None,
+        );
+        assert_eq!(r.map(|_| ()), want.map_err(Error::Untrusted), "{}", variant);
+    }
 }

@@ -435,23 +435,24 @@ pub fn fuzz_requester(data: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// `x509san`: the PCIe SAN DER walk and identity parser on a leaf certificate
+/// `x509san`: the PCIe SAN DER walk and identity parser
+/// (`drivers/pci/cma/pcie_san.rs`, crate `pcie-cma`) on a leaf certificate
 /// as a device sends it.
 pub fn fuzz_x509san(data: &[u8]) -> bool {
     // The same bytes as a bare GeneralNames, as the kernel's X.509 parser
     // hands it over.
-    if let Ok(Some(s)) = spdm::x509san::pcie_san_in_general_names(data) {
+    if let Ok(Some(s)) = pcie_cma::pcie_san_in_general_names(data) {
         let r = s.as_bytes().as_ptr_range();
         let d = data.as_ptr_range();
         assert!(r.start >= d.start && r.end <= d.end);
     }
-    match spdm::x509san::pcie_san(data) {
+    match pcie_cma::pcie_san(data) {
         Ok(Some(s)) => {
             // The name is a sub-slice of the input.
             let r = s.as_bytes().as_ptr_range();
             let d = data.as_ptr_range();
             assert!(r.start >= d.start && r.end <= d.end);
-            if let Ok(id) = spdm::x509san::PcieIdentity::parse(s) {
+            if let Ok(id) = pcie_cma::PcieIdentity::parse(s) {
                 assert!(id.matches(&id));
                 assert!(id.class <= 0xFF_FFFF);
             }
@@ -460,4 +461,22 @@ pub fn fuzz_x509san(data: &[u8]) -> bool {
         Ok(None) => true,
         Err(_) => false,
     }
+}
+
+/// `eku`: the strict extendedKeyUsage parser of the chain validation
+/// (`spdm::x509chain::parse_eku`) on an extension value as a device's leaf
+/// certificate carries it.  Returns whether it parsed.
+pub fn fuzz_eku(data: &[u8]) -> bool {
+    let mut count = 0usize;
+    let parsed = spdm::x509chain::parse_eku(data, |oid| {
+        // Every OID is a non-empty sub-slice of the input.
+        assert!(!oid.is_empty() && within(data, oid));
+        count += 1;
+    });
+    let allowed = spdm::x509chain::eku_allows_responder_auth(data);
+    assert_eq!(parsed.is_ok(), allowed.is_ok());
+    if parsed.is_ok() {
+        assert!(count >= 1 && count <= data.len() / 3);
+    }
+    parsed.is_ok()
 }

@@ -28,7 +28,7 @@ type Harness = fn(&[u8]) -> bool;
 
 #[test]
 fn parser_seeds_replay() {
-    let targets: [(&str, Harness); 8] = [
+    let targets: [(&str, Harness); 9] = [
         ("version", spdm_fuzz::fuzz_version),
         ("capabilities", spdm_fuzz::fuzz_capabilities),
         ("algorithms", spdm_fuzz::fuzz_algorithms),
@@ -37,6 +37,7 @@ fn parser_seeds_replay() {
         ("challenge_auth", spdm_fuzz::fuzz_challenge_auth),
         ("cert_chain", spdm_fuzz::fuzz_cert_chain),
         ("x509san", spdm_fuzz::fuzz_x509san),
+        ("eku", spdm_fuzz::fuzz_eku),
     ];
     for (target, f) in targets {
         for (name, data) in seeds(target) {

@@ -27,6 +27,9 @@ usage: spdm-responder [options]
   --data-transfer-size N  DataTransferSize and MaxSPDMmsgSize (default 4096)
   --fault NAME        inject a fault (repeatable); see --list-faults
   --list-faults       list the faults and exit
+  --chain-from-intermediate  serve the chains without the root certificate
+                      (starting with the intermediate; RootHash stays the root's
+                      hash; combines with --fault wrong-root-hash)
   --chain-out PATH    write slot 0's SPDM certificate chain, as served, to PATH
                       whenever algorithms are negotiated
   --once              exit after the first connection ends
@@ -56,6 +59,7 @@ fn parse_args() -> Result<Args, String> {
     let mut verbose = false;
     let mut silent_close = None;
     let mut chain_out = None;
+    let mut chain_from_intermediate = false;
     let mut versions = None;
     let mut cert_dir: Option<PathBuf> = None;
     let mut variant = "ecp384".to_string();
@@ -108,6 +112,7 @@ fn parse_args() -> Result<Args, String> {
                 }
                 std::process::exit(0);
             }
+            "--chain-from-intermediate" => chain_from_intermediate = true,
             "--chain-out" => chain_out = Some(PathBuf::from(value("--chain-out")?)),
             "--once" => once = true,
             "--silent-close-ms" => {
@@ -151,6 +156,12 @@ fn parse_args() -> Result<Args, String> {
         config.slots = vec![first; n];
     }
     config.chain_out = chain_out;
+    if chain_from_intermediate {
+        if cert_dir.is_none() {
+            return Err("--chain-from-intermediate needs --cert-dir".into());
+        }
+        config.chain_from_intermediate = true;
+    }
     if let Some(ct) = ct_exponent {
         config.ct_exponent = ct;
     }

@@ -120,6 +120,11 @@ pub struct Config {
     pub max_spdm_msg_size: u32,
     /// Faults to inject.
     pub faults: Vec<Fault>,
+    /// Serve every chain without its first (root) certificate, starting
+    /// with the certificate the root issued; RootHash stays the hash of
+    /// the root certificate (DSP0274 allows a chain to start below the
+    /// root).  Combines with [`Fault::WrongRootHash`].
+    pub chain_from_intermediate: bool,
     /// Where to write the SPDM certificate chain of slot 0 (header, root
     /// hash, certificates) each time algorithms are negotiated, so tests
     /// can compare what the requester read with what was served.
@@ -137,6 +142,7 @@ impl Default for Config {
             data_transfer_size: 4096,
             max_spdm_msg_size: 4096,
             faults: Vec::new(),
+            chain_from_intermediate: false,
             chain_out: None,
         }
     }
@@ -632,6 +638,12 @@ impl Responder {
             if self.config.has(Fault::WrongRootHash) {
                 flip_bit(&mut root_hash, 0);
             }
+            // Below the root: drop the root certificate, keep its hash.
+            let body = if self.config.chain_from_intermediate && root_len < body.len() {
+                &body[root_len..]
+            } else {
+                &body[..]
+            };
             let total = 4 + h.len() + body.len();
             let shown = if self.config.has(Fault::ChainLengthTooLarge) {
                 total + 16
@@ -920,6 +932,42 @@ mod tests {
         assert!(parse_versions("1.16").is_err());
         assert!(parse_versions("x.y").is_err());
         assert_eq!(format_version(0x1310), "1.3");
+    }
+
+    #[test]
+    fn chain_from_intermediate_drops_the_root_but_not_its_hash() {
+        // Two tiny "certificates": a root and a leaf.
+        let body = vec![0x30, 0x01, 0xAA, 0x30, 0x01, 0xBB];
+        let key = SigningKey::EcP256(p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap());
+        for (from_inter, fault) in [(false, false), (true, false), (true, true)] {
+            let mut r = Responder::new(Config {
+                slots: vec![Slot {
+                    chain_body: body.clone(),
+                    key: key.clone(),
+                }],
+                chain_from_intermediate: from_inter,
+                faults: if fault {
+                    vec![Fault::WrongRootHash]
+                } else {
+                    vec![]
+                },
+                ..Config::default()
+            });
+            r.hash = Some(HashAlgo::Sha256);
+            r.build_chains();
+            let chain = r.chain(0).unwrap();
+            let mut root_hash = HashAlgo::Sha256.digest(&body[..3]);
+            if fault {
+                flip_bit(&mut root_hash, 0);
+            }
+            assert_eq!(&chain[4..36], &root_hash[..]);
+            let served = if from_inter { &body[3..] } else { &body[..] };
+            assert_eq!(&chain[36..], served);
+            assert_eq!(
+                usize::from(u16::from_le_bytes([chain[0], chain[1]])),
+                chain.len()
+            );
+        }
     }
 
     #[test]

@@ -2,14 +2,28 @@
 
 //! The PCIe CMA identity in a leaf certificate: the Subject Alternative Name
 //! `otherName` with type-id 2.23.147 (PCIe r6.1 sec 6.31.3), a UTF8String
-//! `Vendor=vvvv:Device=dddd:CC=cccccc:REV=rr[:SSVID=ssss:SSID=ssss]`.
+//! `Vendor=vvvv:Device=dddd:CC=cccccc:REV=rr[:SSVID=ssss:SSID=ssss]`, and
+//! [`CmaIdentity`], the CMA device-identity rule for the SPDM chain
+//! validation ([`spdm::x509chain::LeafIdentity`]).
 //!
 //! A strict, allocation-free DER walk of just what is needed to find that
-//! name: Certificate -> TBSCertificate -> extensions -> subjectAltName.
-//! Everything else in the certificate is left to the X.509 parser of the
-//! environment (the kernel's, RustCrypto's).
+//! name: Certificate -> TBSCertificate -> extensions -> subjectAltName, with
+//! the DER helpers of the SPDM core.  Everything else in the certificate is
+//! left to the X.509 parser of the environment (the kernel's, RustCrypto's).
+//!
+//! This file is PCIe specific and lives with the CMA component; it depends
+//! on `core` and the `spdm` crate only (in the kernel `CONFIG_SPDM`, on the
+//! host `lib/spdm`), so the same file also builds as the host crate
+//! `pcie-cma` (`tools/pcie-cma/lib.rs`).  Its tests run on the host
+//! (`cargo test -p pcie-cma`) and in the kernel as the KUnit suite
+//! `cma_pcie_san` (`CONFIG_PCI_CMA_KUNIT_TEST`).
 
-use super::error::Error;
+#![forbid(unsafe_code)]
+
+use spdm::certchain::{der_expect as expect, der_tlv as tlv};
+use spdm::error::Error;
+use spdm::x509chain::LeafIdentity;
+use spdm::PolicyError;
 
 /// DER encoding of the OID 2.5.29.17 (id-ce-subjectAltName).
 const OID_SAN: &[u8] = &[0x55, 0x1D, 0x11];
@@ -17,49 +31,6 @@ const OID_SAN: &[u8] = &[0x55, 0x1D, 0x11];
 const OID_PCIE: &[u8] = &[0x67, 0x81, 0x13];
 
 const BAD: Error = Error::BadCertChain("malformed certificate DER");
-
-/// Splits one DER TLV off `der`: returns (tag, value, rest).
-fn tlv(der: &[u8]) -> Result<(u8, &[u8], &[u8]), Error> {
-    let [tag, l0, rest @ ..] = der else {
-        return Err(BAD);
-    };
-    if tag & 0x1F == 0x1F {
-        return Err(BAD); // high tag numbers never occur here
-    }
-    let (len, rest) = match *l0 {
-        0..=0x7F => (usize::from(*l0), rest),
-        0x81..=0x84 => {
-            let n = usize::from(l0 & 0x7F);
-            if rest.len() < n {
-                return Err(BAD);
-            }
-            let (bytes, rest) = rest.split_at(n);
-            if bytes.first() == Some(&0) {
-                return Err(BAD); // non-minimal
-            }
-            let len = bytes.iter().fold(0usize, |a, b| (a << 8) | usize::from(*b));
-            if len < 0x80 {
-                return Err(BAD); // non-minimal
-            }
-            (len, rest)
-        }
-        _ => return Err(BAD),
-    };
-    if len > rest.len() {
-        return Err(BAD);
-    }
-    let (value, rest) = rest.split_at(len);
-    Ok((*tag, value, rest))
-}
-
-/// Returns the value of `der` if it is a single element with `tag`.
-fn expect(der: &[u8], tag: u8) -> Result<(&[u8], &[u8]), Error> {
-    let (t, v, rest) = tlv(der)?;
-    if t != tag {
-        return Err(BAD);
-    }
-    Ok((v, rest))
-}
 
 /// Finds the PCIe CMA SAN string of a DER certificate, if it has one.
 pub fn pcie_san(cert: &[u8]) -> Result<Option<&str>, Error> {
@@ -197,8 +168,39 @@ impl PcieIdentity {
     }
 }
 
-#[cfg(any(test, CONFIG_SPDM_KUNIT_TEST))]
-#[cfg_attr(not(test), ::kernel::prelude::kunit_tests(spdm_x509san))]
+/// The CMA device-identity rule: the leaf certificate must carry the PCIe
+/// CMA otherName ([`pcie_san_in_general_names`]) and the name must match
+/// the device ([`PcieIdentity::matches`]).
+///
+/// The kernel constructs one per authentication from the function's config
+/// space IDs and passes it to `spdm::x509chain::X509ChainPolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CmaIdentity {
+    /// The IDs of the PCIe function being authenticated.
+    pub device: PcieIdentity,
+}
+
+impl LeafIdentity for CmaIdentity {
+    /// [`PolicyError::WrongDevice`] if the leaf has no subjectAltName, no
+    /// PCIe name in it, a PCIe name that does not parse or names another
+    /// device; [`PolicyError::BadCertificate`] if the `GeneralNames` DER is
+    /// malformed.
+    fn check(&self, subject_alt_name: Option<&[u8]>) -> Result<(), PolicyError> {
+        let names = subject_alt_name.ok_or(PolicyError::WrongDevice)?;
+        let name = pcie_san_in_general_names(names)
+            .map_err(|_| PolicyError::BadCertificate)?
+            .ok_or(PolicyError::WrongDevice)?;
+        let id = PcieIdentity::parse(name).map_err(|_| PolicyError::WrongDevice)?;
+        if id.matches(&self.device) {
+            Ok(())
+        } else {
+            Err(PolicyError::WrongDevice)
+        }
+    }
+}
+
+#[cfg(any(test, CONFIG_PCI_CMA_KUNIT_TEST))]
+#[cfg_attr(not(test), ::kernel::prelude::kunit_tests(cma_pcie_san))]
 mod tests {
     use super::*;
 
@@ -296,6 +298,48 @@ mod tests {
         m[2 + 0x48..].copy_from_slice(&[0x82, 0x05]);
         assert!(pcie_san_in_general_names(&m).is_err());
         Ok(())
+    }
+
+    #[test]
+    fn spdm_pcie_san_cma_identity() {
+        let names = &CERT[NAMES_AT..];
+        let id = CmaIdentity { device: NVME };
+        assert_eq!(id.check(Some(names)), Ok(()));
+        assert_eq!(id.check(None), Err(PolicyError::WrongDevice));
+        // Another function: device ID, revision, subsystem.
+        for device in [
+            PcieIdentity {
+                device: 0x11,
+                ..NVME
+            },
+            PcieIdentity {
+                revision: 3,
+                ..NVME
+            },
+            PcieIdentity {
+                subsystem: None,
+                ..NVME
+            },
+        ] {
+            assert_eq!(
+                CmaIdentity { device }.check(Some(names)),
+                Err(PolicyError::WrongDevice)
+            );
+        }
+        // No PCIe name; malformed GeneralNames.
+        assert_eq!(
+            id.check(Some(&[0x30, 0x04, 0x82, 0x02, b'a', b'b'])),
+            Err(PolicyError::WrongDevice)
+        );
+        assert_eq!(
+            id.check(Some(&names[..names.len() - 1])),
+            Err(PolicyError::BadCertificate)
+        );
+        // A PCIe name that does not parse.
+        let mut bad = [0u8; 2 + 0x48];
+        bad.copy_from_slice(names);
+        bad[2 + 0x48 - 1] = b'x';
+        assert_eq!(id.check(Some(&bad)), Err(PolicyError::WrongDevice));
     }
 
     #[test]

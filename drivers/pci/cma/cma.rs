@@ -31,7 +31,7 @@ use kernel::{
     InPlaceModule, //
 };
 
-mod pcie_san;
+pub mod pcie_san;
 
 use pcie_san::{CmaIdentity, PcieIdentity};
 use spdm::kernel::{KernelChainPolicy, KernelCrypto, KeyringAnchors};

@@ -520,7 +520,7 @@ fn record_lists_device_versions_even_on_failure() {
 #[test]
 fn leaf_with_responder_eku_authenticates() {
     let mut policy = X509Policy::new(vec![root("ecp256")]).expect_san(QEMU_NVME_SAN);
-    run(config("goodeku"), &mut policy, &Options::CMA).unwrap();
+    run(config("goodeku"), &mut policy, &CMA).unwrap();
 }
 
 /// badissuer's intermediate really is signed by the root's key: only its
@@ -559,7 +559,7 @@ fn chain_below_the_root_authenticates() {
             let mut b = Bufs::new();
             let mut policy =
                 X509Policy::new(vec![root("otherroot"), root(anchor)]).expect_san(QEMU_NVME_SAN);
-            let a = authenticate_with(&mut t, &mut b, &mut policy, &Options::CMA)
+            let a = authenticate_with(&mut t, &mut b, &mut policy, &CMA)
                 .unwrap_or_else(|e| panic!("{} {}: {:?}", variant, hash, e));
             // The chain read is inter || leaf.
             let inter = std::fs::read(certs_dir().join(variant).join("inter.der")).unwrap();
@@ -586,7 +586,7 @@ fn chain_below_the_root_with_wrong_root_hash_is_refused() {
         cfg.faults = vec![Fault::WrongRootHash];
         let mut policy = X509Policy::new(vec![root(variant)]);
         assert_eq!(
-            run(cfg, &mut policy, &Options::CMA).err(),
+            run(cfg, &mut policy, &CMA).err(),
             Some(Error::RootHashMismatch),
             "{}",
             variant
@@ -601,14 +601,14 @@ fn chain_below_the_root_is_still_validated() {
     // No trusted root of that name or key.
     let mut policy = X509Policy::new(vec![root("otherroot")]);
     assert_eq!(
-        run(from_intermediate("ecp256"), &mut policy, &Options::CMA).err(),
+        run(from_intermediate("ecp256"), &mut policy, &CMA).err(),
         Some(Error::Untrusted(PolicyError::UntrustedRoot))
     );
     // spoofroot's root has ecp256's root's name: found by name, its key
     // does not verify ecp256's intermediate.
     let mut policy = X509Policy::new(vec![root("spoofroot")]);
     assert_eq!(
-        run(from_intermediate("ecp256"), &mut policy, &Options::CMA).err(),
+        run(from_intermediate("ecp256"), &mut policy, &CMA).err(),
         Some(Error::Untrusted(PolicyError::BadCertificateSignature))
     );
     for (variant, want) in [
@@ -620,7 +620,7 @@ fn chain_below_the_root_is_still_validated() {
     ] {
         let mut policy = X509Policy::new(vec![root("ecp256")]).expect_san(QEMU_NVME_SAN);
         assert_eq!(
-            run(from_intermediate(variant), &mut policy, &Options::CMA).err(),
+            run(from_intermediate(variant), &mut policy, &CMA).err(),
             Some(Error::Untrusted(want)),
             "{}",
             variant
@@ -650,17 +650,11 @@ fn cma_identity_hook_with_the_shared_policy() {
             pcie_cma::CmaIdentity { device: nvme },
             now,
         );
-        let r = spdm::authenticate(
+        let r = common::authenticate_once(
             &mut MemTransport::new(config(variant)),
-            &mut HostCrypto,
+            &mut Bufs::new(),
             &mut policy,
-            &Options::CMA,
-            spdm::Buffers {
-                message: &mut Bufs::new().message,
-                chain: &mut Bufs::new().chain,
-            },
-            &mut Bufs::new().record,
-            None,
+            &CMA,
         );
         assert_eq!(r.map(|_| ()), want.map_err(Error::Untrusted), "{}", variant);
     }

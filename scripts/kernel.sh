@@ -39,7 +39,7 @@ for p in "$REPO"/patches/*.patch; do
 	done
 	patch -s -p1 --no-backup-if-mismatch -d "$STAGE" <"$p" || die "patch $(basename "$p") does not apply"
 done
-for d in lib drivers rust keyrings; do
+for d in include lib drivers rust keyrings; do
 	[ -d "$REPO/$d" ] || continue
 	# rsync writes through temporary files, so hard links are broken.
 	rsync -r --exclude=target/ --exclude=fuzz/ --exclude=Cargo.lock \

@@ -3,9 +3,11 @@
 #
 # Maintain patches/ (the edits to existing kernel files) as a git series.
 #
-#   scripts/patches.sh edit    make $CACHE/patches-git: a git repository with
+#   scripts/patches.sh edit [FILE...]
+#                              make $CACHE/patches-git: a git repository with
 #                              the pristine versions of every file the series
-#                              touches, then one commit per patch
+#                              touches (and of FILE..., to edit them too),
+#                              then one commit per patch
 #   scripts/patches.sh export  write that repository's commits back to
 #                              patches/ with `git format-patch` (numbered,
 #                              Signed-off-by, no timestamps in diff headers)
@@ -24,7 +26,7 @@ edit() {
 	rm -rf "$GITDIR"
 	mkdir -p "$GITDIR"
 	local f p
-	for f in $(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$REPO"/patches/*.patch | sort -u); do
+	for f in $( (sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$REPO"/patches/*.patch; printf '%s\n' "$@") | sort -u); do
 		if [ -f "$PRISTINE/$f" ]; then
 			mkdir -p "$GITDIR/$(dirname "$f")"
 			cp "$PRISTINE/$f" "$GITDIR/$f"
@@ -52,7 +54,7 @@ export_series() {
 }
 
 case "${1:-}" in
-edit) edit ;;
+edit) shift; edit "$@" ;;
 export) export_series ;;
 *) die "usage: $0 edit|export" ;;
 esac

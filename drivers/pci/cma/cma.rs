@@ -22,13 +22,9 @@ use kernel::{
     fmt,
     keys::Keyring,
     new_mutex,
-    pci::{
-        doe,
-        notifier::{self, RegisteredDevice},
-    },
+    pci::{self, cma, doe},
     prelude::*,
-    sync::Mutex,
-    InPlaceModule, //
+    sync::Mutex, //
 };
 
 pub mod pcie_san;
@@ -214,7 +210,7 @@ fn cma_keyring() -> Result<Keyring> {
 /// Buffers of one authentication, on the heap.
 struct AuthBuffers {
     message: KVec<u8>,
-    chain: KVec<u8>,
+    chain: KVVec<u8>,
     record: KBox<spdm::AuthRecord>,
 }
 
@@ -222,14 +218,15 @@ impl AuthBuffers {
     fn new() -> Result<Self> {
         Ok(AuthBuffers {
             message: KVec::from_elem(0u8, MESSAGE_BUF_SIZE, GFP_KERNEL)?,
-            chain: KVec::from_elem(0u8, CHAIN_BUF_SIZE, GFP_KERNEL)?,
+            // 64 KiB: vmalloc'ed if need be, no order-4 allocation.
+            chain: KVVec::from_elem(0u8, CHAIN_BUF_SIZE, GFP_KERNEL)?,
             record: KBox::new(spdm::AuthRecord::new(), GFP_KERNEL)?,
         })
     }
 }
 
 /// Number of SPDM certificate slots.
-const SLOTS: usize = 8;
+const SLOTS: usize = cma::SLOTS;
 
 /// What the last authentication of a device established.
 struct DeviceState {
@@ -252,7 +249,7 @@ impl DeviceState {
 
 /// Per-device state of a CMA-capable device, kept until it is removed.
 #[pin_data]
-struct CmaDevice {
+struct PerDevice {
     /// Serialises authentications and guards their result.
     #[pin]
     state: Mutex<DeviceState>,
@@ -261,7 +258,7 @@ struct CmaDevice {
 impl Cma {
     /// Authenticates one CMA-capable device, records the outcome in `state`
     /// and logs it.
-    fn authenticate(&self, pdev: &RegisteredDevice<'_>, state: &mut DeviceState) {
+    fn authenticate(&self, pdev: &cma::CmaDevice<'_>, state: &mut DeviceState) {
         state.authenticated = false;
         for chain in state.chains.iter_mut() {
             *chain = KVec::new();
@@ -397,10 +394,11 @@ impl Cma {
             }
             state.negotiated = Some((a.version, a.algorithms));
         }
+        dev_dbg!(dev, "CMA node: {} bytes\n", cma::NODE_OVERHEAD);
         dev_dbg!(
             dev,
             "CMA state held: {} bytes + {} bytes of chains\n",
-            core::mem::size_of::<CmaDevice>(),
+            core::mem::size_of::<PerDevice>(),
             state.chain_bytes()
         );
     }
@@ -418,67 +416,34 @@ fn keep_chain(dev: &kernel::device::Device, state: &mut DeviceState, slot: u8, c
     }
 }
 
-/// Index of `authenticated` in [`Cma::ATTRIBUTES`].
-const ATTR_AUTHENTICATED: usize = 0;
+impl cma::Component for Cma {
+    type Data = PerDevice;
 
-impl notifier::Listener for Cma {
-    type Data = Pin<KBox<CmaDevice>>;
-
-    const ATTRIBUTES: &'static [notifier::Attribute] = &[notifier::Attribute {
-        name: c"authenticated",
-        writable: true,
-    }];
-
-    const BIN_GROUP: Option<notifier::BinGroup> = Some(notifier::BinGroup {
-        name: c"certificates",
-        files: &[
-            c"slot0", c"slot1", c"slot2", c"slot3", c"slot4", c"slot5", c"slot6", c"slot7",
-        ],
-    });
-
-    fn added(&self, dev: &RegisteredDevice<'_>) -> Option<Self::Data> {
-        // Devices without a CMA mailbox are not our business.
-        dev.doe_mailbox(doe::VENDOR_PCI_SIG, doe::TYPE_CMA)?;
-        let data = match KBox::pin_init(
-            pin_init!(CmaDevice {
-                state <- new_mutex!(DeviceState {
-                    authenticated: false,
-                    negotiated: None,
-                    chains: [const { KVec::new() }; SLOTS],
-                }),
+    fn probe(&'static self, _dev: &pci::Device) -> impl PinInit<PerDevice, Error> {
+        try_pin_init!(PerDevice {
+            state <- new_mutex!(DeviceState {
+                authenticated: false,
+                negotiated: None,
+                chains: [const { KVec::new() }; SLOTS],
             }),
-            GFP_KERNEL,
-        ) {
-            Ok(d) => d,
-            Err(_) => {
-                dev_err!(dev.as_ref(), "CMA: not authenticated: out of memory\n");
-                return None;
-            }
-        };
+        })
+    }
+
+    fn authenticate(&self, dev: &cma::CmaDevice<'_>, data: &PerDevice) {
         self.authenticate(dev, &mut data.state.lock());
-        Some(data)
     }
 
-    fn show(&self, data: &Self::Data, index: usize, out: &mut notifier::ShowBuffer<'_>) -> Result {
-        match index {
-            ATTR_AUTHENTICATED => {
-                let authenticated = data.state.lock().authenticated;
-                writeln!(out, "{}", u8::from(authenticated)).map_err(|_| EINVAL)
-            }
-            _ => Err(EINVAL),
-        }
+    fn show_authenticated(&self, data: &PerDevice, out: &mut cma::ShowBuffer<'_>) -> Result {
+        let authenticated = data.state.lock().authenticated;
+        writeln!(out, "{}", u8::from(authenticated)).map_err(|_| EINVAL)
     }
 
-    fn store(
+    fn store_authenticated(
         &self,
-        dev: &RegisteredDevice<'_>,
-        data: &Self::Data,
-        index: usize,
+        dev: &cma::CmaDevice<'_>,
+        data: &PerDevice,
         input: &[u8],
     ) -> Result {
-        if index != ATTR_AUTHENTICATED {
-            return Err(EINVAL);
-        }
         // "re", as written by `echo re`, re-runs the authentication.
         let cmd = input.strip_suffix(b"\n").unwrap_or(input);
         if cmd != b"re" {
@@ -488,15 +453,19 @@ impl notifier::Listener for Cma {
         Ok(())
     }
 
-    fn read(
+    fn slot_size(&self, data: &PerDevice, slot: usize) -> usize {
+        data.state.lock().chains.get(slot).map_or(0, |c| c.len())
+    }
+
+    fn read_slot(
         &self,
-        data: &Self::Data,
-        index: usize,
+        data: &PerDevice,
+        slot: usize,
         offset: usize,
         out: &mut [u8],
     ) -> Result<usize> {
         let state = data.state.lock();
-        let chain = state.chains.get(index).ok_or(EINVAL)?;
+        let chain = state.chains.get(slot).ok_or(EINVAL)?;
         let rest = chain.get(offset..).unwrap_or(&[]);
         let n = rest.len().min(out.len());
         out.get_mut(..n)
@@ -506,19 +475,21 @@ impl notifier::Listener for Cma {
     }
 }
 
-/// The CMA component: a registration on the PCI bus.
-#[pin_data]
-struct CmaModule {
-    #[pin]
-    registration: notifier::Registration<Cma>,
-}
+/// The CMA component, registered with the PCI core at init.
+struct CmaModule;
 
-impl InPlaceModule for CmaModule {
-    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        let cma = cma_keyring().map(|keyring| Cma { keyring });
-        try_pin_init!(CmaModule {
-            registration <- notifier::Registration::new(cma?),
-        })
+impl kernel::Module for CmaModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        // Built in and never unloaded: the component lives as long as the
+        // kernel, as the PCI core's registration requires.
+        let component = KBox::leak(KBox::new(
+            Cma {
+                keyring: cma_keyring()?,
+            },
+            GFP_KERNEL,
+        )?);
+        cma::register::<Cma>(component)?;
+        Ok(CmaModule)
     }
 }
 

@@ -9,13 +9,13 @@
 //!
 //! C header: [`include/linux/pci-doe.h`](srctree/include/linux/pci-doe.h)
 
-use crate::{bindings, prelude::*};
+use crate::{bindings, device, prelude::*};
 use core::{marker::PhantomData, ptr::NonNull};
 
-use super::notifier::RegisteredDevice;
+use super::{Device, Vendor};
 
-/// PCI-SIG vendor ID, owner of the protocols below.
-pub const VENDOR_PCI_SIG: u16 = 0x0001;
+/// PCI-SIG, owner of the protocols below.
+pub const VENDOR_PCI_SIG: Vendor = Vendor::PCI_SIG;
 /// DOE discovery protocol type.
 pub const TYPE_DISCOVERY: u8 = bindings::PCI_DOE_FEATURE_DISCOVERY as u8;
 /// Component Measurement and Authentication (CMA/SPDM) protocol type.
@@ -23,33 +23,47 @@ pub const TYPE_CMA: u8 = bindings::PCI_DOE_FEATURE_CMA as u8;
 /// Secured CMA/SPDM (DSP0277 secured messages) protocol type.
 pub const TYPE_SECURED_CMA: u8 = bindings::PCI_DOE_FEATURE_SSESSION as u8;
 
-/// A DOE mailbox of a registered PCI device.
+/// A DOE mailbox of a PCI device.
 ///
 /// # Invariants
 ///
 /// `ptr` points to a valid `struct pci_doe_mb` for `'a`: the PCI core frees
-/// mailboxes in `pci_doe_destroy()`, which runs only after `device_del()`,
-/// and the [`RegisteredDevice`] this mailbox was obtained from guarantees the
-/// device stays registered for `'a`.
+/// a device's mailboxes in `pci_doe_destroy()`, when the device is removed,
+/// and whoever made this value guarantees that does not happen during `'a`.
 pub struct Mailbox<'a> {
     ptr: NonNull<bindings::pci_doe_mb>,
-    _dev: PhantomData<&'a super::Device>,
+    _dev: PhantomData<&'a Device>,
 }
 
-impl<'a> RegisteredDevice<'a> {
-    /// Finds the DOE mailbox of this device that supports protocol
-    /// `vendor`:`ty`, if any.
-    pub fn doe_mailbox(&self, vendor: u16, ty: u8) -> Option<Mailbox<'a>> {
-        // SAFETY: By the type invariant of `RegisteredDevice`, `as_raw()` is a
-        // valid `struct pci_dev` registered with the driver core, whose
-        // mailbox xarray is initialised and stable.
-        let mb = unsafe { bindings::pci_find_doe_mailbox(self.as_raw(), vendor, ty) };
-        // INVARIANT: a non-NULL mailbox belongs to this device and lives until
-        // `pci_doe_destroy()`, i.e. at least as long as the registration `'a`.
+impl<'a> Mailbox<'a> {
+    /// Finds the DOE mailbox of `dev` that supports protocol `vendor`:`ty`.
+    ///
+    /// # Safety
+    ///
+    /// The PCI core must not destroy `dev`'s mailboxes during `'a`.
+    pub(super) unsafe fn find(dev: &'a Device, vendor: Vendor, ty: u8) -> Option<Self> {
+        // SAFETY: `as_raw()` is a valid `struct pci_dev`, whose mailbox
+        // xarray is initialised at enumeration.
+        let mb = unsafe { bindings::pci_find_doe_mailbox(dev.as_raw(), vendor.as_raw(), ty) };
+        // INVARIANT: a non-NULL mailbox belongs to `dev` and, per the safety
+        // requirements, stays valid for `'a`.
         NonNull::new(mb).map(|ptr| Mailbox {
             ptr,
             _dev: PhantomData,
         })
+    }
+}
+
+impl Device<device::Bound> {
+    /// Finds the DOE mailbox of this bound device that supports protocol
+    /// `vendor`:`ty`, if any, for the duration of the borrow (e.g. for a
+    /// driver's own DOE protocols).
+    pub fn doe_mailbox(&self, vendor: Vendor, ty: u8) -> Option<Mailbox<'_>> {
+        let dev: &Device = self;
+        // SAFETY: A bound device is not removed, so its mailboxes are not
+        // destroyed, before its driver is unbound, which cannot happen
+        // while the driver holds a `&Device<Bound>`.
+        unsafe { Mailbox::find(dev, vendor, ty) }
     }
 }
 
@@ -68,7 +82,7 @@ impl Mailbox<'_> {
     /// (1 second per step).
     pub fn exchange(
         &self,
-        vendor: u16,
+        vendor: Vendor,
         ty: u8,
         request: &[u8],
         response: &mut [u8],
@@ -80,7 +94,7 @@ impl Mailbox<'_> {
         let ret = unsafe {
             bindings::pci_doe(
                 self.ptr.as_ptr(),
-                vendor,
+                vendor.as_raw(),
                 ty,
                 request.as_ptr().cast(),
                 request.len(),

@@ -17,9 +17,15 @@ for d in /sys/bus/pci/devices/*; do
 	[ -e "$d/authenticated" ] && dev=$d
 done
 [ -n "$dev" ] || { echo "RSPDM-BENCH-ERROR: no CMA device"; exit 0; }
+# The boot verdict comes from a work item: wait for it.
+i=0
+while ! dmesg | grep -q "$(basename "$dev"): CMA: " && [ $i -lt 300 ]; do
+	usleep 100000
+	i=$((i + 1))
+done
 keyctl padd asymmetric "" %:.cma </rspdm/certs/"$variant"/root.der >/dev/null ||
 	{ echo "RSPDM-BENCH-ERROR: keyctl padd failed"; exit 0; }
-node=$(dmesg | sed -n 's/.*listener node: \([0-9]*\) bytes$/\1/p' | tail -1)
+node=$(dmesg | sed -n 's/.*CMA node: \([0-9]*\) bytes$/\1/p' | tail -1)
 dmesg -c >/dev/null
 i=0
 while [ $i -lt "$count" ]; do

@@ -12,6 +12,12 @@ state() {
 		echo "    $(basename "$d")/authenticated = $(cat "$d/authenticated")"
 	done
 }
+# Verdicts come from a work item per device: wait for one line per device.
+i=0
+while [ "$(cma | wc -l)" -lt "$(cma_devs | wc -l)" ] && [ $i -lt 300 ]; do
+	usleep 100000
+	i=$((i + 1))
+done
 echo
 echo "================ rspdm demo (inside the guest, kernel $(uname -r)) ================"
 echo "1. PCIe functions with a DOE mailbox:"
@@ -19,8 +25,8 @@ for d in /sys/bus/pci/devices/*; do
 	[ -d "$d/doe_features" ] || continue
 	echo "    $(basename "$d"): vendor $(cat "$d/vendor") device $(cat "$d/device") class $(cat "$d/class"), DOE features $(ls "$d/doe_features" | grep -v discovery | tr '\n' ' ')"
 done
-echo "2. At boot the kernel authenticated them over SPDM; the .cma keyring holds no"
-echo "   root for them yet, so neither is trusted:"
+echo "2. At boot the kernel authenticated them over SPDM, before any driver could"
+echo "   bind; the .cma keyring holds no root for them yet, so neither is trusted:"
 cma
 state
 echo "3. The certificate chains they sent are in sysfs anyway:"

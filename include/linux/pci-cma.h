@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * PCIe Component Measurement and Authentication (CMA-SPDM): the interface
+ * between the PCI core and the component that authenticates devices
+ * (drivers/pci/cma/, written in Rust; see Documentation/PCI/cma.rst).
+ */
+#ifndef LINUX_PCI_CMA_H
+#define LINUX_PCI_CMA_H
+
+#include <linux/types.h>
+#include <linux/workqueue_types.h>
+
+struct pci_dev;
+
+/**
+ * struct pci_cma - CMA state of a CMA-capable device (@pdev->cma), owned by
+ *	the PCI core (drivers/pci/cma/core.c)
+ * @pdev: the device
+ * @work: runs the first authentication
+ * @data: the component's state, NULL until its probe (read locklessly
+ *	by the sysfs callbacks: set with smp_store_release())
+ */
+struct pci_cma {
+	struct pci_dev *pdev;
+	struct work_struct work;
+	void *data;
+};
+
+/**
+ * struct pci_cma_ops - operations of the CMA authentication component
+ * @probe: allocate the component's state for @pdev, a CMA-capable device
+ *	that was just added or that was present when the component
+ *	registered.  No device I/O.  Returns the state, kept until @remove,
+ *	or NULL.  @ctx is what was passed to pci_cma_register().
+ * @authenticate: authenticate @pdev (device I/O).  Called from a work
+ *	item, once after @probe; the device's driver matching is held back
+ *	until it returns.
+ * @remove: @pdev is being removed: its sysfs files are gone and
+ *	@authenticate is not running; free @data.
+ * @authenticated_show: format the ``authenticated`` attribute into @buf.
+ * @authenticated_store: handle a write to ``authenticated``.
+ * @slot_size: size of the certificate chain of @slot (0..7) kept for the
+ *	device; 0 hides the ``certificates/slotN`` file.
+ * @slot_read: copy up to @count bytes of the chain of @slot from @off.
+ *
+ * All operations may sleep.
+ */
+struct pci_cma_ops {
+	void *(*probe)(struct pci_dev *pdev, void *ctx);
+	void (*authenticate)(struct pci_dev *pdev, void *data);
+	void (*remove)(struct pci_dev *pdev, void *data);
+	ssize_t (*authenticated_show)(struct pci_dev *pdev, void *data,
+				      char *buf);
+	ssize_t (*authenticated_store)(struct pci_dev *pdev, void *data,
+				       const char *buf, size_t count);
+	size_t (*slot_size)(struct pci_dev *pdev, void *data, unsigned int slot);
+	ssize_t (*slot_read)(struct pci_dev *pdev, void *data, unsigned int slot,
+			     char *buf, loff_t off, size_t count);
+};
+
+int pci_cma_register(const struct pci_cma_ops *ops, void *ctx);
+bool pci_cma_tsm_owns(struct pci_dev *pdev);
+
+#endif /* LINUX_PCI_CMA_H */

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The PCI core's hooks for PCIe Component Measurement and Authentication.
+//!
+//! The PCI core (`drivers/pci/cma/core.c`) calls a registered [`Component`]
+//! for every device with a CMA-capable DOE mailbox: once when the device is
+//! added (or present at registration) to take it on, then from a work item
+//! to authenticate it while the device's driver matching is held back, and
+//! for the device's sysfs attributes (`authenticated`,
+//! `certificates/slotN`), until the device is removed.
+//!
+//! C header: [`include/linux/pci-cma.h`](srctree/include/linux/pci-cma.h)
+
+use crate::{
+    bindings,
+    error::to_result,
+    ffi::{c_char, c_uint, c_void},
+    page::PAGE_SIZE,
+    prelude::*,
+};
+use core::{fmt, marker::PhantomData, ptr};
+
+use super::{doe, Device};
+
+/// A CMA-capable PCI device between its `pci_cma_init()` and
+/// `pci_cma_destroy()`.
+///
+/// # Invariants
+///
+/// For `'a`, the PCI core has not torn the device down: its DOE mailboxes,
+/// which the PCI core frees only after `pci_cma_destroy()`, stay valid.
+/// `pci_cma_destroy()` waits for the authentication work item, and the
+/// device's sysfs callbacks have been drained by `device_del()` before it.
+pub struct CmaDevice<'a> {
+    dev: &'a Device,
+}
+
+impl<'a> CmaDevice<'a> {
+    /// Returns the underlying [`Device`].
+    pub fn device(&self) -> &'a Device {
+        self.dev
+    }
+
+    /// Finds the DOE mailbox of this device that supports protocol
+    /// `vendor`:`ty`, if any.
+    pub fn doe_mailbox(&self, vendor: super::Vendor, ty: u8) -> Option<doe::Mailbox<'a>> {
+        // SAFETY: By the type invariant, the device's mailboxes stay valid
+        // for `'a`.
+        unsafe { doe::Mailbox::find(self.dev, vendor, ty) }
+    }
+
+    /// Whether a PCI TSM holds the device: then the component must not
+    /// start SPDM on its mailbox (the PCI core checks this before
+    /// [`Component::authenticate`]).
+    pub fn tsm_owns(&self) -> bool {
+        // SAFETY: `as_raw()` is a valid `struct pci_dev`.
+        unsafe { bindings::pci_cma_tsm_owns(self.dev.as_raw()) }
+    }
+}
+
+impl core::ops::Deref for CmaDevice<'_> {
+    type Target = Device;
+
+    fn deref(&self) -> &Device {
+        self.dev
+    }
+}
+
+/// Output buffer of a sysfs `show` callback: one page, formatted with
+/// `write!`; output that does not fit fails with [`fmt::Error`].
+pub struct ShowBuffer<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl fmt::Write for ShowBuffer<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Number of certificate slots (`certificates/slot0` .. `slot7`).
+pub const SLOTS: usize = 8;
+
+/// The component that authenticates CMA-capable devices.
+///
+/// Every callback may sleep.  The sysfs callbacks run in the context of the
+/// process accessing the file, concurrently with each other and with
+/// [`Component::authenticate`].
+pub trait Component: Sync + 'static {
+    /// State kept for each device, from [`Component::probe`] until the
+    /// device is removed.
+    type Data: Send + Sync;
+
+    /// Takes on `dev`: returns its initial state.  No device I/O.
+    fn probe(&'static self, dev: &Device) -> impl PinInit<Self::Data, Error>;
+
+    /// Authenticates `dev`, once after [`Component::probe`], from a work
+    /// item; the device's drivers are not matched before this returns.
+    fn authenticate(&self, dev: &CmaDevice<'_>, data: &Self::Data);
+
+    /// Formats the `authenticated` attribute.
+    fn show_authenticated(&self, data: &Self::Data, out: &mut ShowBuffer<'_>) -> Result;
+
+    /// Handles a write of `input` to the `authenticated` attribute.
+    fn store_authenticated(&self, dev: &CmaDevice<'_>, data: &Self::Data, input: &[u8]) -> Result;
+
+    /// Size of the certificate chain kept for `slot` (less than
+    /// [`SLOTS`]); 0 hides `certificates/slotN`.
+    fn slot_size(&self, data: &Self::Data, slot: usize) -> usize;
+
+    /// Copies the chain of `slot` from `offset` into `out`; returns the
+    /// number of bytes copied, 0 at the end.
+    fn read_slot(
+        &self,
+        data: &Self::Data,
+        slot: usize,
+        offset: usize,
+        out: &mut [u8],
+    ) -> Result<usize>;
+}
+
+/// Heap bytes the PCI core and this abstraction hold per CMA-capable
+/// device besides the component's [`Component::Data`]: the PCI core's
+/// `struct pci_cma` (work item, pointers) and the node around the data.
+pub const NODE_OVERHEAD: usize =
+    core::mem::size_of::<bindings::pci_cma>() + core::mem::size_of::<&'static ()>();
+
+/// What the PCI core keeps in `pdev->cma->data` for a [`Component`].
+#[pin_data]
+struct Node<T: Component> {
+    component: &'static T,
+    #[pin]
+    data: T::Data,
+}
+
+/// The `struct pci_cma_ops` of a [`Component`].
+struct Adapter<T>(PhantomData<T>);
+
+impl<T: Component> Adapter<T> {
+    const OPS: bindings::pci_cma_ops = bindings::pci_cma_ops {
+        probe: Some(Self::probe),
+        authenticate: Some(Self::authenticate),
+        remove: Some(Self::remove),
+        authenticated_show: Some(Self::authenticated_show),
+        authenticated_store: Some(Self::authenticated_store),
+        slot_size: Some(Self::slot_size),
+        slot_read: Some(Self::slot_read),
+    };
+
+    /// # Safety
+    ///
+    /// `pdev` must be a valid `struct pci_dev` for the duration of `'a`.
+    unsafe fn device<'a>(pdev: *mut bindings::pci_dev) -> &'a Device {
+        // SAFETY: Per the safety requirements, `pdev` is valid for `'a`;
+        // `Device` is a transparent wrapper of `struct pci_dev`.
+        unsafe { &*pdev.cast::<Device>() }
+    }
+
+    /// # Safety
+    ///
+    /// `data` must be a pointer returned by [`Self::probe`] that was not
+    /// passed to [`Self::remove`] yet.
+    unsafe fn node<'a>(data: *mut c_void) -> &'a Node<T> {
+        // SAFETY: Per the safety requirements, `data` is a live node.
+        unsafe { &*data.cast::<Node<T>>() }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the PCI core as `ops->probe`: `pdev` is a valid CMA-capable device, `ctx` the
+    /// component passed to [`register`].
+    unsafe extern "C" fn probe(pdev: *mut bindings::pci_dev, ctx: *mut c_void) -> *mut c_void {
+        // SAFETY: `ctx` is the `&'static T` given to `register()`.
+        let component: &'static T = unsafe { &*ctx.cast::<T>() };
+        // SAFETY: The PCI core calls this with a valid device.
+        let dev = unsafe { Self::device(pdev) };
+        let init = try_pin_init!(Node::<T> {
+            component,
+            data <- component.probe(dev),
+        });
+        match KBox::pin_init(init, GFP_KERNEL) {
+            // The node is pinned from here on: it is freed in `remove`
+            // without being moved.
+            // SAFETY: The pointer is only ever turned back into a pinned box.
+            Ok(node) => KBox::into_raw(unsafe { Pin::into_inner_unchecked(node) }).cast(),
+            Err(_) => ptr::null_mut(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the PCI core as `ops->authenticate`: `pdev` is valid and `data` its live node, from
+    /// the work item that `pci_cma_destroy()` waits for.
+    unsafe extern "C" fn authenticate(pdev: *mut bindings::pci_dev, data: *mut c_void) {
+        // SAFETY: The PCI core calls this with a valid device and the
+        // device's live node, from the work item that `pci_cma_destroy()`
+        // waits for.
+        let (dev, node) = unsafe { (Self::device(pdev), Self::node(data)) };
+        // INVARIANT: `pci_cma_destroy()` waits for this work item.
+        let dev = CmaDevice { dev };
+        node.component.authenticate(&dev, &node.data);
+    }
+
+    /// # Safety
+    ///
+    /// Called by the PCI core as `ops->remove`: `data` is a node from [`Self::probe`] that nothing
+    /// uses any more; called once.
+    unsafe extern "C" fn remove(_pdev: *mut bindings::pci_dev, data: *mut c_void) {
+        // SAFETY: `data` came from `KBox::into_raw` in `probe`; the PCI
+        // core calls this once, when nothing else uses the node any more.
+        drop(unsafe { Pin::new_unchecked(KBox::from_raw(data.cast::<Node<T>>())) });
+    }
+
+    /// # Safety
+    ///
+    /// Called by the PCI core as `ops->authenticated_show`: `data` is a live node and `buf` a page.
+    unsafe extern "C" fn authenticated_show(
+        _pdev: *mut bindings::pci_dev,
+        data: *mut c_void,
+        buf: *mut c_char,
+    ) -> isize {
+        // SAFETY: sysfs callbacks run on a live node: `device_del()`
+        // drains them before `pci_cma_destroy()`.
+        let node = unsafe { Self::node(data) };
+        // SAFETY: sysfs passes a page for the output.
+        let buf = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
+        let mut out = ShowBuffer { buf, len: 0 };
+        match node.component.show_authenticated(&node.data, &mut out) {
+            Ok(()) => isize::try_from(out.len).unwrap_or(0),
+            Err(e) => e.to_errno() as isize,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the PCI core as `ops->authenticated_store`: `pdev` is valid, `data` a live node and
+    /// `buf` valid for `count` bytes.
+    unsafe extern "C" fn authenticated_store(
+        pdev: *mut bindings::pci_dev,
+        data: *mut c_void,
+        buf: *const c_char,
+        count: usize,
+    ) -> isize {
+        // SAFETY: As in `authenticated_show`; the device is valid.
+        let (dev, node) = unsafe { (Self::device(pdev), Self::node(data)) };
+        // SAFETY: sysfs passes `count` valid bytes.
+        let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+        // INVARIANT: `device_del()` drains this callback before
+        // `pci_cma_destroy()`.
+        let dev = CmaDevice { dev };
+        match node.component.store_authenticated(&dev, &node.data, input) {
+            Ok(()) => isize::try_from(count).unwrap_or(isize::MAX),
+            Err(e) => e.to_errno() as isize,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the PCI core as `ops->slot_size`: `data` is a live node.
+    unsafe extern "C" fn slot_size(
+        _pdev: *mut bindings::pci_dev,
+        data: *mut c_void,
+        slot: c_uint,
+    ) -> usize {
+        // SAFETY: As in `authenticated_show`.
+        let node = unsafe { Self::node(data) };
+        match usize::try_from(slot) {
+            Ok(slot) if slot < SLOTS => node.component.slot_size(&node.data, slot),
+            _ => 0,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the PCI core as `ops->slot_read`: `data` is a live node and `buf` valid for `count`
+    /// bytes.
+    unsafe extern "C" fn slot_read(
+        _pdev: *mut bindings::pci_dev,
+        data: *mut c_void,
+        slot: c_uint,
+        buf: *mut c_char,
+        off: bindings::loff_t,
+        count: usize,
+    ) -> isize {
+        // SAFETY: As in `authenticated_show`.
+        let node = unsafe { Self::node(data) };
+        let (Ok(slot), Ok(offset)) = (usize::try_from(slot), usize::try_from(off)) else {
+            return EINVAL.to_errno() as isize;
+        };
+        if slot >= SLOTS {
+            return EINVAL.to_errno() as isize;
+        }
+        // SAFETY: sysfs passes a buffer of `count` bytes.
+        let out = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), count) };
+        match node.component.read_slot(&node.data, slot, offset, out) {
+            Ok(n) => isize::try_from(n.min(count)).unwrap_or(0),
+            Err(e) => e.to_errno() as isize,
+        }
+    }
+}
+
+/// Registers `component` with the PCI core: it takes on every CMA-capable
+/// device present and every later one.
+///
+/// Once per boot; the component stays registered (the PCI core has no
+/// unregistration: CMA is built in).
+pub fn register<T: Component>(component: &'static T) -> Result {
+    let ops: &'static bindings::pci_cma_ops = &Adapter::<T>::OPS;
+    let ctx = ptr::from_ref(component).cast_mut().cast::<c_void>();
+    // SAFETY: `ops` and `ctx` are valid for the rest of the kernel's life,
+    // and `ctx` is what the trampolines of `Adapter<T>` expect.
+    to_result(unsafe { bindings::pci_cma_register(ops, ctx) })
+}
+
+#[cfg(CONFIG_KUNIT)]
+#[macros::kunit_tests(rust_pci_cma)]
+mod tests {
+    use super::ShowBuffer;
+    use core::fmt::Write;
+
+    #[test]
+    fn show_buffer_formats_into_the_page() {
+        let mut page = [0xAAu8; 8];
+        let mut out = ShowBuffer {
+            buf: &mut page,
+            len: 0,
+        };
+        assert!(writeln!(out, "{}", 1u8).is_ok());
+        assert!(write!(out, "ab").is_ok());
+        assert_eq!(out.len, 4);
+        assert_eq!(&page[..5], b"1\nab\xAA");
+    }
+
+    #[test]
+    fn show_buffer_refuses_output_that_does_not_fit() {
+        let mut page = [0u8; 4];
+        let mut out = ShowBuffer {
+            buf: &mut page,
+            len: 0,
+        };
+        assert!(write!(out, "abc").is_ok());
+        assert!(write!(out, "de").is_err());
+        // Nothing of the failed write lands in the page.
+        assert_eq!(out.len, 3);
+        assert!(write!(out, "d").is_ok());
+        assert_eq!(&page, b"abcd");
+    }
+}

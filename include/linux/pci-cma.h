@@ -7,8 +7,12 @@
 #ifndef LINUX_PCI_CMA_H
 #define LINUX_PCI_CMA_H
 
+#include <linux/mutex_types.h>
 #include <linux/types.h>
 #include <linux/workqueue_types.h>
+
+/* SPDM certificate slots: certificates/slot0 .. slot7 */
+#define PCI_CMA_SLOTS 8
 
 struct pci_dev;
 
@@ -19,11 +23,18 @@ struct pci_dev;
  * @work: runs the first authentication
  * @data: the component's state, NULL until its probe (read locklessly
  *	by the sysfs callbacks: set with smp_store_release())
+ * @lock: serialises verdicts: updates of @slot_size and of the
+ *	``certificates`` files
+ * @slot_size: size of the ``certificates/slotN`` files, 0 where none; the
+ *	files are re-created only when a size changes, so a reader of an
+ *	unchanged file is not cut off by another verdict
  */
 struct pci_cma {
 	struct pci_dev *pdev;
 	struct work_struct work;
 	void *data;
+	struct mutex lock;
+	size_t slot_size[PCI_CMA_SLOTS];
 };
 
 /**

@@ -75,7 +75,26 @@ static void *pci_cma_data(struct pci_dev *pdev)
 /* A new verdict: update the certificate files, release driver matching. */
 static void pci_cma_verdict(struct pci_dev *pdev)
 {
-	sysfs_update_group(&pdev->dev.kobj, &pci_cma_cert_group);
+	struct pci_cma *cma = pdev->cma;
+	void *data = pci_cma_data(pdev);
+	bool changed = false;
+	unsigned int i;
+
+	if (cma) {
+		mutex_lock(&cma->lock);
+		for (i = 0; i < PCI_CMA_SLOTS; i++) {
+			size_t size = data ? pci_cma_ops->slot_size(pdev, data, i) : 0;
+
+			if (size != cma->slot_size[i]) {
+				cma->slot_size[i] = size;
+				changed = true;
+			}
+		}
+		/* Re-creates the group's files: only when they change. */
+		if (changed)
+			sysfs_update_group(&pdev->dev.kobj, &pci_cma_cert_group);
+		mutex_unlock(&cma->lock);
+	}
 	if (test_and_clear_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags) &&
 	    device_is_registered(&pdev->dev)) {
 		/*
@@ -137,6 +156,7 @@ void pci_cma_init(struct pci_dev *pdev)
 	}
 	cma->pdev = pdev;
 	INIT_WORK(&cma->work, pci_cma_work);
+	mutex_init(&cma->lock);
 
 	mutex_lock(&pci_cma_lock);
 	pdev->cma = cma;
@@ -163,6 +183,7 @@ void pci_cma_destroy(struct pci_dev *pdev)
 	cancel_work_sync(&cma->work);
 	if (cma->data)
 		pci_cma_ops->remove(pdev, cma->data);
+	mutex_destroy(&cma->lock);
 	kfree(cma);
 }
 
@@ -321,13 +342,13 @@ static const struct bin_attribute *const pci_cma_cert_attrs[] = {
 	NULL
 };
 
+/* The sizes recorded by the last verdict (under cma->lock). */
 static size_t pci_cma_slot_size(struct kobject *kobj,
 				const struct bin_attribute *attr, int n)
 {
-	struct pci_dev *pdev = to_pci_dev(kobj_to_dev(kobj));
-	void *data = pci_cma_data(pdev);
+	struct pci_cma *cma = to_pci_dev(kobj_to_dev(kobj))->cma;
 
-	return data ? pci_cma_ops->slot_size(pdev, data, n) : 0;
+	return cma && n >= 0 && n < PCI_CMA_SLOTS ? cma->slot_size[n] : 0;
 }
 
 static umode_t pci_cma_slot_visible(struct kobject *kobj,

@@ -133,36 +133,25 @@ impl crate::Crypto for KernelCrypto {
         digest: &[u8],
         signature: &[u8],
     ) -> Result<(), CryptoError> {
-        verify(key, alg, hash, digest, signature)
+        let name = sig_name(alg, hash).ok_or(CryptoError::Unsupported)?;
+        let mut v = Verifier::new(name).map_err(|e| CryptoError::Other(errno(e)))?;
+        v.set_public_key(&key.key)
+            .map_err(|_| CryptoError::BadKey)?;
+        if !alg.is_ecdsa() && v.max_size() != alg.signature_size() {
+            // An RSA key of another size than the negotiated algorithm.
+            return Err(CryptoError::BadKey);
+        }
+        v.verify(signature, digest).map_err(|e| {
+            if e == EKEYREJECTED || e == EBADMSG || e == EINVAL {
+                CryptoError::BadSignature
+            } else {
+                CryptoError::Other(errno(e))
+            }
+        })
     }
 
     fn random(&mut self, out: &mut [u8]) -> Result<(), CryptoError> {
         kernel::random::fill_bytes(out);
         Ok(())
     }
-}
-
-/// Verifies `signature` over `digest` with the kernel's `crypto_sig`.
-fn verify(
-    key: &LeafKey,
-    alg: AsymAlgo,
-    hash: HashAlgo,
-    digest: &[u8],
-    signature: &[u8],
-) -> Result<(), CryptoError> {
-    let name = sig_name(alg, hash).ok_or(CryptoError::Unsupported)?;
-    let mut v = Verifier::new(name).map_err(|e| CryptoError::Other(errno(e)))?;
-    v.set_public_key(&key.key)
-        .map_err(|_| CryptoError::BadKey)?;
-    if !alg.is_ecdsa() && v.max_size() != alg.signature_size() {
-        // An RSA key of another size than the negotiated algorithm.
-        return Err(CryptoError::BadKey);
-    }
-    v.verify(signature, digest).map_err(|e| {
-        if e == EKEYREJECTED || e == EBADMSG || e == EINVAL {
-            CryptoError::BadSignature
-        } else {
-            CryptoError::Other(errno(e))
-        }
-    })
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of `make demo`: the whole story, from inside the guest.
-cma() { dmesg | grep -E " pci [0-9a-f:.]+: CMA: " | sed 's/^\[ *[0-9.]*\] /    /'; }
+cma() { dmesg | grep -E " [a-z0-9_-]+ [0-9a-f:.]+: CMA: " | sed 's/^\[ *[0-9.]*\] /    /'; }
 cma_devs() {
 	for d in /sys/bus/pci/devices/*; do
 		[ -e "$d/authenticated" ] && echo "$d"

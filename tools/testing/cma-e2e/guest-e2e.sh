@@ -60,7 +60,9 @@ dev=$(find_dev)
 bdf=$(basename "$dev")
 [ -e "$dev/doe_features/0001:01" ] || fail "no CMA DOE feature on $bdf"
 
-cma_lines() { dmesg | grep -E " pci [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: CMA: "; }
+# The device's log prefix is "pci BDF" until a driver binds, then that
+# driver's name ("nvme BDF").
+cma_lines() { dmesg | grep -E " [a-z0-9_-]+ [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: CMA: "; }
 
 # Verdicts come from a work item per device (at boot and on hot-plug): wait
 # until the device has N CMA lines (at most 30 s).

@@ -69,6 +69,7 @@ static void *pci_cma_data(struct pci_dev *pdev)
 {
 	struct pci_cma *cma = pdev->cma;
 
+	/* Pairs with the smp_store_release() in pci_cma_probe(). */
 	return cma ? smp_load_acquire(&cma->data) : NULL;
 }
 
@@ -110,6 +111,7 @@ static void pci_cma_work(struct work_struct *work)
 {
 	struct pci_cma *cma = container_of(work, struct pci_cma, work);
 	struct pci_dev *pdev = cma->pdev;
+	/* Pairs with the smp_store_release() in pci_cma_probe(). */
 	void *data = smp_load_acquire(&cma->data);
 
 	if (data && !pci_cma_tsm_owns(pdev))
@@ -129,6 +131,7 @@ static void pci_cma_probe(struct pci_dev *pdev)
 	data = pci_cma_ops->probe(pdev, pci_cma_ctx);
 	if (!data)
 		pci_err(pdev, "CMA: not authenticated: out of memory\n");
+	/* Publish the state to the lockless sysfs callbacks and the work. */
 	smp_store_release(&cma->data, data);
 	queue_work(system_unbound_wq, &cma->work);
 }
@@ -148,7 +151,7 @@ void pci_cma_init(struct pci_dev *pdev)
 
 	/* No driver binds before the device's first verdict. */
 	set_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags);
-	cma = kzalloc(sizeof(*cma), GFP_KERNEL);
+	cma = kzalloc_obj(*cma, GFP_KERNEL);
 	if (!cma) {
 		pci_err(pdev, "CMA: not authenticated: out of memory\n");
 		clear_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags);
@@ -351,22 +354,25 @@ static size_t pci_cma_slot_size(struct kobject *kobj,
 	return cma && n >= 0 && n < PCI_CMA_SLOTS ? cma->slot_size[n] : 0;
 }
 
-static umode_t pci_cma_slot_visible(struct kobject *kobj,
-				    const struct bin_attribute *attr, int n)
+/* A file per slot whose chain the kernel holds ... */
+static umode_t pci_cma_cert_attr_visible(struct kobject *kobj,
+					 const struct bin_attribute *attr, int n)
 {
 	return pci_cma_slot_size(kobj, attr, n) ? attr->attr.mode : 0;
 }
 
+/* ... in a directory that only CMA-capable devices have. */
 static bool pci_cma_cert_group_visible(struct kobject *kobj)
 {
 	return pci_cma_capable(to_pci_dev(kobj_to_dev(kobj)));
 }
-DEFINE_SIMPLE_SYSFS_GROUP_VISIBLE(pci_cma_cert);
+
+DEFINE_SYSFS_BIN_GROUP_VISIBLE(pci_cma_cert);
 
 const struct attribute_group pci_cma_cert_group = {
 	.name = "certificates",
 	.bin_attrs = pci_cma_cert_attrs,
-	.is_bin_visible = pci_cma_slot_visible,
+	.is_bin_visible = SYSFS_GROUP_VISIBLE(pci_cma_cert),
 	.bin_size = pci_cma_slot_size,
 };
 

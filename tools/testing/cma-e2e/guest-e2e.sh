@@ -98,6 +98,13 @@ check_attr() { # WHEN
 }
 check_attr boot
 
+# Devices without a CMA mailbox have neither file nor directory.
+for d in /sys/bus/pci/devices/*; do
+	[ "$d" = "$dev" ] && continue
+	[ ! -e "$d/authenticated" ] || fail "$(basename "$d") (no CMA mailbox) has authenticated"
+	[ ! -e "$d/certificates" ] || fail "$(basename "$d") (no CMA mailbox) has certificates/"
+done
+
 # One "authenticated" per device, CMA's (writable; PCI TSM's would be
 # read-only): the test kernel has CONFIG_PCI_TSM=y and no TSM.
 [ "$(stat -c %a "$dev/authenticated")" = 644 ] || fail "authenticated has mode $(stat -c %a "$dev/authenticated"), want CMA's 644"

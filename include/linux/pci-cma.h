@@ -17,14 +17,41 @@
 struct pci_dev;
 
 /**
+ * enum pci_cma_event - why a device is authenticated
+ * @PCI_CMA_ENUMERATED: the device was added (boot, hot-plug, rescan)
+ * @PCI_CMA_REQUESTED: user space wrote "re" to ``authenticated``
+ * @PCI_CMA_RESUMED: system resume (suspend-to-RAM, suspend-to-idle) or
+ *	restore from hibernation
+ * @PCI_CMA_RUNTIME_RESUMED: runtime resume from D3cold
+ * @PCI_CMA_RESET: the device was reset (function, bus or slot reset)
+ * @PCI_CMA_RECOVERED: AER or DPC error recovery
+ *
+ * After the last four the device may have lost its SPDM state or been
+ * replaced; the component may check it is the one it knew (a fast
+ * re-authentication from cached state) rather than authenticate it in full.
+ */
+enum pci_cma_event {
+	PCI_CMA_ENUMERATED,
+	PCI_CMA_REQUESTED,
+	PCI_CMA_RESUMED,
+	PCI_CMA_RUNTIME_RESUMED,
+	PCI_CMA_RESET,
+	PCI_CMA_RECOVERED,
+};
+
+/**
  * struct pci_cma - CMA state of a CMA-capable device (@pdev->cma), owned by
  *	the PCI core (drivers/pci/cma/core.c)
  * @pdev: the device
  * @work: runs the first authentication
- * @data: the component's state, NULL until its probe (read locklessly
- *	by the sysfs callbacks: set with smp_store_release())
- * @lock: serialises verdicts: updates of @slot_size and of the
- *	``certificates`` files
+ * @data: the component's state, NULL until its probe and again once the
+ *	device is removed (read locklessly by the sysfs callbacks: set with
+ *	smp_store_release())
+ * @lock: serialises authentications and their verdicts: the calls of
+ *	&pci_cma_ops.authenticate and updates of @slot_size and of the
+ *	``certificates`` files.  Taken inside device_lock() on the reset and
+ *	resume paths, never around it.
+ * @removed: pci_cma_destroy() has begun: no new probe
  * @slot_size: size of the ``certificates/slotN`` files, 0 where none; the
  *	files are re-created only when a size changes, so a reader of an
  *	unchanged file is not cut off by another verdict
@@ -34,6 +61,7 @@ struct pci_cma {
 	struct work_struct work;
 	void *data;
 	struct mutex lock;
+	bool removed;
 	size_t slot_size[PCI_CMA_SLOTS];
 };
 
@@ -43,13 +71,18 @@ struct pci_cma {
  *	that was just added or that was present when the component
  *	registered.  No device I/O.  Returns the state, kept until @remove,
  *	or NULL.  @ctx is what was passed to pci_cma_register().
- * @authenticate: authenticate @pdev (device I/O).  Called from a work
- *	item, once after @probe; the device's driver matching is held back
- *	until it returns.
+ * @authenticate: authenticate @pdev (device I/O) because of @event, with
+ *	@pdev->cma->lock held.  After @probe, from a work item, while the
+ *	device's driver matching is held back; then on every event of
+ *	&enum pci_cma_event, from the context of the event (see
+ *	Documentation/PCI/cma.rst).  Must not wait for the device's runtime
+ *	resume.  Returns 0 when it made a verdict, -EINTR when a signal
+ *	interrupted a %PCI_CMA_REQUESTED attempt (the verdict is then "not
+ *	authenticated").
  * @remove: @pdev is being removed: its sysfs files are gone and
  *	@authenticate is not running; free @data.
- * @authenticated_show: format the ``authenticated`` attribute into @buf.
- * @authenticated_store: handle a write to ``authenticated``.
+ * @authenticated_show: format the ``authenticated`` attribute into @buf;
+ *	must not wait for a running @authenticate.
  * @slot_size: size of the certificate chain of @slot (0..7) kept for the
  *	device; 0 hides the ``certificates/slotN`` file.
  * @slot_read: copy up to @count bytes of the chain of @slot from @off.
@@ -58,12 +91,11 @@ struct pci_cma {
  */
 struct pci_cma_ops {
 	void *(*probe)(struct pci_dev *pdev, void *ctx);
-	void (*authenticate)(struct pci_dev *pdev, void *data);
+	int (*authenticate)(struct pci_dev *pdev, void *data,
+			    enum pci_cma_event event);
 	void (*remove)(struct pci_dev *pdev, void *data);
 	ssize_t (*authenticated_show)(struct pci_dev *pdev, void *data,
 				      char *buf);
-	ssize_t (*authenticated_store)(struct pci_dev *pdev, void *data,
-				       const char *buf, size_t count);
 	size_t (*slot_size)(struct pci_dev *pdev, void *data, unsigned int slot);
 	ssize_t (*slot_read)(struct pci_dev *pdev, void *data, unsigned int slot,
 			     char *buf, loff_t off, size_t count);

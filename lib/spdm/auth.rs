@@ -6,10 +6,11 @@
 
 use super::algo::{AsymAlgo, HashAlgo};
 use super::certchain::{parse_chain, CertChain};
-use super::connection::{ChallengeOutcome, Connection, Sink};
+use super::connection::{ChallengeOutcome, Connection, Digests, Sink};
 use super::crypto::{ChainPolicy, Crypto, CryptoError, PolicyError, TranscriptSink};
 use super::error::Error;
 use super::messages::{self, Algorithms, Capabilities, NONCE_SIZE, REQUESTER_CONTEXT_SIZE};
+use super::requester::Budget;
 use super::transport::Transport;
 use super::version::Version;
 
@@ -35,6 +36,8 @@ pub struct Options<'a> {
     pub asym: u32,
     /// `BaseHashAlgo` bits offered (intersected with the crypto backend's).
     pub hash: u32,
+    /// Bounds on the connection's work, whatever the device answers.
+    pub budget: Budget,
 }
 
 impl Options<'static> {
@@ -48,6 +51,7 @@ impl Options<'static> {
         versions: &Version::SUPPORTED,
         asym: ALL_ASYM,
         hash: ALL_HASH,
+        budget: Budget::DEFAULT,
     };
 }
 
@@ -188,9 +192,21 @@ pub fn authenticate<T: Transport, C: Crypto, P: ChainPolicy>(
     record: &mut AuthRecord,
     mut sink: Option<&mut dyn TranscriptSink>,
 ) -> Result<Authenticated<C::PublicKey>, Error> {
+    with_resynch(conn, record, |conn, record| {
+        run(conn, policy, chain, record, sink.as_deref_mut())
+    })
+}
+
+/// Runs `flow`; on ERROR(RequestResynch) renegotiates and runs it again,
+/// at most [`RESYNCH_RESTARTS`] times ([`Error::Resynch`] then).
+fn with_resynch<T: Transport, C: Crypto, R>(
+    conn: &mut Connection<'_, T, C>,
+    record: &mut AuthRecord,
+    mut flow: impl FnMut(&mut Connection<'_, T, C>, &mut AuthRecord) -> Result<R, Error>,
+) -> Result<R, Error> {
     let mut restarts = 0;
     loop {
-        match run(conn, policy, chain, record, sink.as_deref_mut()) {
+        match flow(conn, record) {
             Err(Error::ResynchRequested) => {
                 restarts += 1;
                 if restarts > RESYNCH_RESTARTS {
@@ -204,6 +220,162 @@ pub fn authenticate<T: Transport, C: Crypto, P: ChainPolicy>(
             other => return other,
         }
     }
+}
+
+/// What an earlier authentication established about a device, kept by the
+/// caller for a fast re-authentication ([`reauthenticate`]).
+#[derive(Debug)]
+pub struct Known<'k, K> {
+    /// Version negotiated then.
+    pub version: Version,
+    /// Signature algorithm negotiated then.
+    pub asym: AsymAlgo,
+    /// Hash algorithm negotiated then.
+    pub hash: HashAlgo,
+    /// Slot whose chain authenticated the device.
+    pub slot: u8,
+    /// Hash of that chain (the digest DIGESTS reported for the slot).
+    pub chain_hash: &'k [u8],
+    /// The chain's leaf key.
+    pub leaf_key: &'k K,
+}
+
+/// Why [`reauthenticate`] could not vouch for the device from what was
+/// known: the caller authenticates it in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    /// The negotiated version is lower than before.
+    VersionDowngrade {
+        /// Version negotiated before.
+        was: Version,
+        /// Version negotiated now.
+        now: Version,
+    },
+    /// Other signature or hash algorithms were negotiated.
+    Algorithms,
+    /// The known slot is not populated any more.
+    SlotEmpty,
+    /// The known slot's digest differs: another chain.
+    Digest,
+}
+
+impl core::fmt::Display for Changed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Changed::VersionDowngrade { was, now } => {
+                write!(f, "SPDM version went down from {} to {}", was, now)
+            }
+            Changed::Algorithms => f.write_str("other algorithms negotiated"),
+            Changed::SlotEmpty => f.write_str("certificate slot emptied"),
+            Changed::Digest => f.write_str("certificate chain changed"),
+        }
+    }
+}
+
+/// Re-authenticates the device of `conn` from what an earlier
+/// authentication established (`known`): checks that VCA negotiated the
+/// same version (or better) and the same algorithms, GET_DIGESTS reports
+/// the known chain's digest for the known slot, and CHALLENGE of that slot
+/// is signed by the known leaf key.  No certificate is read, no chain
+/// validated: one signature verification.
+///
+/// `Ok(None)`: the device proved it is the one known; `record` holds the
+/// evidence (no chain: `chain_len` 0).  `Ok(Some(change))`: the device
+/// cannot be vouched for from what was known (before any CHALLENGE); the
+/// caller authenticates it in full, e.g. with [`Connection::renegotiate`]
+/// and [`authenticate`].  `Err`: the device failed, e.g. a signature that
+/// does not verify with the known key ([`Error::SignatureInvalid`]).
+///
+/// ERROR(RequestResynch) renegotiates and starts again, as in
+/// [`authenticate`].
+pub fn reauthenticate<T: Transport, C: Crypto>(
+    conn: &mut Connection<'_, T, C>,
+    known: &Known<'_, C::PublicKey>,
+    record: &mut AuthRecord,
+) -> Result<Option<Changed>, Error> {
+    with_resynch(conn, record, |conn, record| rerun(conn, known, record))
+}
+
+fn rerun<T: Transport, C: Crypto>(
+    conn: &mut Connection<'_, T, C>,
+    known: &Known<'_, C::PublicKey>,
+    record: &mut AuthRecord,
+) -> Result<Option<Changed>, Error> {
+    record.chain_len = 0;
+    record.set_device_versions(conn.device_versions());
+    let now = conn.version();
+    if now < known.version {
+        return Ok(Some(Changed::VersionDowngrade {
+            was: known.version,
+            now,
+        }));
+    }
+    let algs = *conn.algorithms();
+    if algs.asym != known.asym || algs.hash != known.hash {
+        return Ok(Some(Changed::Algorithms));
+    }
+    let digests = conn.get_digests()?;
+    record_digests(record, &digests)?;
+    match digests.get(known.slot) {
+        None => return Ok(Some(Changed::SlotEmpty)),
+        Some(d) if d != known.chain_hash => return Ok(Some(Changed::Digest)),
+        Some(_) => {}
+    }
+    let mut outcome = ChallengeOutcome::new();
+    let r = conn.challenge_with(
+        known.slot,
+        known.chain_hash,
+        known.leaf_key,
+        &mut outcome,
+        &mut None,
+    );
+    record_challenge(record, &outcome, r.is_ok())?;
+    r.map(|()| None)
+}
+
+/// Copies what DIGESTS reported into `record`.
+fn record_digests(record: &mut AuthRecord, digests: &Digests) -> Result<(), Error> {
+    let hsize = digests.hash_size;
+    record.slot_mask = digests.slot_mask;
+    record.hash_size = hsize;
+    for slot in 0..8u8 {
+        if let (Some(d), Some(out)) = (digests.get(slot), record.digests.get_mut(usize::from(slot)))
+        {
+            out.get_mut(..hsize)
+                .ok_or(Error::BufferTooSmall)?
+                .copy_from_slice(d);
+        }
+    }
+    Ok(())
+}
+
+/// Copies a CHALLENGE's nonces into `record`, and on `success` its
+/// transcript hash and signature.
+fn record_challenge(
+    record: &mut AuthRecord,
+    outcome: &ChallengeOutcome,
+    success: bool,
+) -> Result<(), Error> {
+    record.requester_nonce = outcome.requester_nonce;
+    record.requester_context = outcome.requester_context;
+    if !success {
+        return Ok(());
+    }
+    record.responder_nonce = outcome.responder_nonce;
+    let hash = outcome.transcript_hash();
+    record
+        .transcript_hash
+        .get_mut(..hash.len())
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(hash);
+    let sig = outcome.signature();
+    record
+        .signature
+        .get_mut(..sig.len())
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(sig);
+    record.signature_len = sig.len();
+    Ok(())
 }
 
 fn run<T: Transport, C: Crypto, P: ChainPolicy>(
@@ -230,16 +402,7 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
 
     // GET_DIGESTS.
     let digests = conn.get_digests_with(&mut sink)?;
-    record.slot_mask = digests.slot_mask;
-    record.hash_size = hsize;
-    for slot in 0..8u8 {
-        if let (Some(d), Some(out)) = (digests.get(slot), record.digests.get_mut(usize::from(slot)))
-        {
-            out.get_mut(..hsize)
-                .ok_or(Error::BufferTooSmall)?
-                .copy_from_slice(d);
-        }
-    }
+    record_digests(record, &digests)?;
     let slot = match conn.options().slot {
         Some(s) if digests.get(s).is_some() => s,
         Some(s) => return Err(Error::SlotNotPopulated(s)),
@@ -281,22 +444,8 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
     // CHALLENGE.
     let mut outcome = ChallengeOutcome::new();
     let r = conn.challenge_with(slot, chain_hash, &leaf_key, &mut outcome, &mut sink);
-    record.requester_nonce = outcome.requester_nonce;
-    record.requester_context = outcome.requester_context;
+    record_challenge(record, &outcome, r.is_ok())?;
     r?;
-    record.responder_nonce = outcome.responder_nonce;
-    record
-        .transcript_hash
-        .get_mut(..hsize)
-        .ok_or(Error::BufferTooSmall)?
-        .copy_from_slice(outcome.transcript_hash());
-    let sig = outcome.signature();
-    record
-        .signature
-        .get_mut(..sig.len())
-        .ok_or(Error::BufferTooSmall)?
-        .copy_from_slice(sig);
-    record.signature_len = sig.len();
 
     Ok(Authenticated {
         version: v,

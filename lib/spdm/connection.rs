@@ -34,7 +34,7 @@ use super::error::Error;
 use super::messages::{
     self, Algorithms, Capabilities, RequesterCaps, NONCE_SIZE, REQUESTER_CONTEXT_SIZE,
 };
-use super::requester::exchange;
+use super::requester::{exchange, Meter};
 use super::transport::Transport;
 use super::version::{self, Version};
 
@@ -234,8 +234,13 @@ pub(super) fn hash_parts<C: Crypto>(
 }
 
 /// Sends `req`, receives into `msg`, returns the response slice.
-fn transact<'m, T: Transport>(t: &mut T, req: &[u8], msg: &'m mut [u8]) -> Result<&'m [u8], Error> {
-    let n = exchange(t, req, msg)?;
+fn transact<'m, T: Transport>(
+    t: &mut T,
+    meter: &mut Meter,
+    req: &[u8],
+    msg: &'m mut [u8],
+) -> Result<&'m [u8], Error> {
+    let n = exchange(t, meter, req, msg)?;
     msg.get(..n).ok_or(Error::ResponseTooLarge)
 }
 
@@ -264,6 +269,7 @@ pub struct Connection<'a, T: Transport, C: Crypto> {
     device_version_count: usize,
     digests: Option<Digests>,
     tx: Transcripts<C::Hasher>,
+    meter: Meter,
 }
 
 impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
@@ -342,6 +348,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
                 a_len: 0,
                 m1: None,
             },
+            meter: Meter::new(opts.budget),
         })
     }
 
@@ -371,6 +378,13 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
     /// The options the connection was created with.
     pub fn options(&self) -> &Options<'a> {
         &self.opts
+    }
+
+    /// What the connection has spent of its budget ([`Options::budget`]):
+    /// every exchange and wait since it was created, renegotiations
+    /// included.
+    pub fn meter(&self) -> &Meter {
+        &self.meter
     }
 
     /// The digests of the last GET_DIGESTS since VCA, if any.
@@ -454,7 +468,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let mut req = [0u8; REQUEST_SIZE];
 
         let n = version::encode_get_version(&mut req)?;
-        let rsp = transact(&mut *self.transport, &req[..n], &mut *self.message)?;
+        let rsp = transact(&mut *self.transport, &mut self.meter, &req[..n], &mut *self.message)?;
         let versions = version::parse_version(rsp)?;
         for (slot, e) in self.device_versions.iter_mut().zip(versions.iter()) {
             *slot = e.version();
@@ -475,7 +489,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             max_spdm_msg_size: dts,
         };
         let n = messages::encode_get_capabilities(v, &rcaps, &mut req)?;
-        let rsp = transact(&mut *self.transport, &req[..n], &mut *self.message)?;
+        let rsp = transact(&mut *self.transport, &mut self.meter, &req[..n], &mut *self.message)?;
         let (caps, len) = messages::parse_capabilities(v, rsp)?;
         self.tx.push_a(&req[..n])?;
         self.tx.push_a(rsp.get(..len).unwrap_or(rsp))?;
@@ -490,7 +504,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         }
 
         let n = messages::encode_negotiate_algorithms(v, asym_offer, hash_offer, &mut req)?;
-        let rsp = transact(&mut *self.transport, &req[..n], &mut *self.message)?;
+        let rsp = transact(&mut *self.transport, &mut self.meter, &req[..n], &mut *self.message)?;
         let (algs, len) = messages::parse_algorithms(v, rsp, asym_offer, hash_offer)?;
         self.tx.push_a(&req[..n])?;
         self.tx.push_a(rsp.get(..len).unwrap_or(rsp))?;
@@ -542,7 +556,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let hsize = alg.size();
         let mut req = [0u8; REQUEST_SIZE];
         let n = messages::encode_get_digests(self.version, &mut req)?;
-        let rsp = transact(&mut *self.transport, &req[..n], &mut *self.message)?;
+        let rsp = transact(&mut *self.transport, &mut self.meter, &req[..n], &mut *self.message)?;
         let (parsed, len) = messages::parse_digests(self.version, rsp, alg)?;
         let mut out = Digests::empty(hsize);
         out.slot_mask = parsed.slot_mask;
@@ -621,9 +635,18 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             // Both are at most MAX_CHAIN_SIZE (0xFFFF).
             let (off16, want16) = (offset as u16, want as u16);
             let n = messages::encode_get_certificate(v, slot, off16, want16, &mut req)?;
-            let rsp = transact(&mut *self.transport, &req[..n], &mut *self.message)?;
+            let rsp = transact(&mut *self.transport, &mut self.meter, &req[..n], &mut *self.message)?;
             let (cert, len) = messages::parse_certificate(v, rsp, slot, want16)?;
             let remainder = usize::from(cert.remainder);
+            // Real progress: a device feeding the chain a byte at a time
+            // would take 64 Ki exchanges.
+            let min = usize::from(self.meter.budget().min_cert_portion).min(want);
+            if remainder != 0 && cert.portion.len() < min {
+                return Err(Error::PortionTooSmall {
+                    got: cert.portion.len(),
+                    min,
+                });
+            }
             let end = offset + cert.portion.len();
             match total {
                 None => {
@@ -766,7 +789,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             &out.requester_context,
             &mut req,
         )?;
-        let rsp = transact(&mut *self.transport, &req[..n], &mut *self.message)?;
+        let rsp = transact(&mut *self.transport, &mut self.meter, &req[..n], &mut *self.message)?;
         let (auth, _len) = messages::parse_challenge_auth(v, rsp, slot, slot_mask, &algs)?;
         if auth.cert_chain_hash != expected_chain_hash {
             return Err(Error::CertChainHashMismatch);

@@ -17,6 +17,11 @@ pub enum TransportError {
     Overflow,
     /// The transport is not usable (e.g. mailbox gone, device removed).
     Unavailable,
+    /// The attempt ran out of time: the transport's deadline for the whole
+    /// attempt passed (checked before each exchange).
+    Deadline,
+    /// The caller was interrupted (a signal for the kernel's `re` writer).
+    Interrupted,
     /// Any other transport failure, with a transport-specific positive code
     /// (the kernel transport passes the errno).
     Other(i32),
@@ -122,6 +127,17 @@ pub enum Error {
     /// Message A (VCA) does not fit the connection's fixed buffer
     /// ([`MAX_MESSAGE_A`](super::connection::MAX_MESSAGE_A)).
     MessageATooLarge,
+    /// The connection spent its [`Budget`](super::requester::Budget) of
+    /// exchanges or of wait time (named).
+    BudgetExceeded(&'static str),
+    /// A CERTIFICATE portion other than the last is shorter than the
+    /// budget's minimum.
+    PortionTooSmall {
+        /// Bytes in the portion.
+        got: usize,
+        /// Smallest portion accepted.
+        min: usize,
+    },
 }
 
 impl Error {
@@ -154,7 +170,9 @@ impl Error {
             | Error::ResponseTooLarge
             | Error::ResponseNotReady
             | Error::Resynch
-            | Error::ResynchRequested => ErrorKind::DeviceMisbehaved,
+            | Error::ResynchRequested
+            | Error::BudgetExceeded(_)
+            | Error::PortionTooSmall { .. } => ErrorKind::DeviceMisbehaved,
         }
     }
 }
@@ -172,6 +190,8 @@ impl fmt::Display for TransportError {
             TransportError::Io => f.write_str("I/O error"),
             TransportError::Overflow => f.write_str("response overflows buffer"),
             TransportError::Unavailable => f.write_str("transport unavailable"),
+            TransportError::Deadline => f.write_str("attempt took too long"),
+            TransportError::Interrupted => f.write_str("interrupted"),
             TransportError::Other(e) => write!(f, "error {}", e),
         }
     }
@@ -228,6 +248,12 @@ impl fmt::Display for Error {
             Error::OutOfOrder(what) => write!(f, "call out of order: {}", what),
             Error::InvalidArgument(what) => write!(f, "invalid argument: {}", what),
             Error::MessageATooLarge => f.write_str("VCA messages exceed the message A buffer"),
+            Error::BudgetExceeded(what) => write!(f, "work budget exceeded: {}", what),
+            Error::PortionTooSmall { got, min } => write!(
+                f,
+                "certificate portion of {} bytes, below the minimum of {}",
+                got, min
+            ),
         }
     }
 }

@@ -32,12 +32,12 @@ pub mod version;
 pub mod x509chain;
 
 pub use algo::{AsymAlgo, HashAlgo};
-pub use auth::{authenticate, AuthRecord, Authenticated, Options};
+pub use auth::{authenticate, reauthenticate, AuthRecord, Authenticated, Changed, Known, Options};
 pub use certchain::CertChain;
 pub use connection::{ChallengeOutcome, Connection, Digests};
 pub use crypto::{ChainPolicy, Crypto, CryptoError, Hasher, PolicyError, TranscriptSink};
 pub use error::{Error, ErrorKind, TransportError};
-pub use requester::{get_version, VersionInfo};
+pub use requester::{get_version, Budget, Meter, VersionInfo};
 pub use transport::Transport;
 pub use version::{Version, VersionEntry, VersionList};
 pub use x509chain::{

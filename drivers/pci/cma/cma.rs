@@ -10,11 +10,19 @@
 //! signatures, and the `.cma` keyring for the trusted roots.  Devices
 //! without such a mailbox are left alone.
 //!
-//! The outcome is logged with one `pci_info`-level line per device and
+//! After a reset, a resume or an error recovery the PCI core asks again;
+//! then a device that authenticated before is checked to be the same one
+//! from cached state (VCA, GET_DIGESTS, CHALLENGE with the cached leaf key:
+//! one signature verification), and authenticated in full if it changed.
+//! Every attempt is bounded in exchanges, waits and time ([`CMA_OPTIONS`],
+//! [`ATTEMPT_TIME`]).
+//!
+//! The outcome is logged with one `pci_info`-level line per attempt and
 //! published in sysfs: `authenticated` (writing `re` authenticates again)
 //! and `certificates/slot0..7`, the chains as read from the device; see
-//! `Documentation/ABI/testing/sysfs-devices-spdm`.  The state is kept from
-//! enumeration until the device is removed.
+//! `Documentation/ABI/testing/sysfs-devices-spdm`.  Readers see the last
+//! verdict, never waiting for an attempt in progress.  The state is kept
+//! from enumeration until the device is removed.
 
 use core::cell::Cell;
 use core::fmt::Write;
@@ -41,13 +49,30 @@ const CHAIN_BUF_SIZE: usize = 0xFFFF;
 
 /// What PCIe CMA asks of SPDM: every version and hash the core implements,
 /// the signature algorithms the kernel verifies, the lowest populated slot,
-/// and a crypto timeout of at most 2^23 us (CTExponent <= 23, PCIe r6.1
-/// CMA; the SPDM core itself only rejects 64 or more).
+/// a crypto timeout of at most 2^23 us (CTExponent <= 23, PCIe r6.1 CMA;
+/// the SPDM core itself only rejects 64 or more), and the core's default
+/// work budget: at most 1024 DOE exchanges, 2^23 us of Busy and
+/// ResponseNotReady waits (one maximal CMA crypto timeout), certificate
+/// portions of at least 256 bytes.
 const CMA_OPTIONS: spdm::Options<'static> = spdm::Options {
     max_ct_exponent: 23,
     asym: spdm::kernel::KERNEL_ASYM,
     ..spdm::Options::DEFAULT
 };
+
+/// Longest an attempt (VCA through the last certificate chain read) takes,
+/// whatever the device does; checked before every DOE exchange and during
+/// every wait.  A conforming device needs far less: its crypto responses
+/// within CT (at most 2^23 us, 8.4 s, under [`CMA_OPTIONS`]), everything
+/// else within the DOE timeout (1 s) and usually in milliseconds; the
+/// budget of waits is one such CT.  So 10 s covers one CHALLENGE at the
+/// largest CT plus the rest, and bounds a hostile device that would
+/// otherwise take 1024 exchanges of up to 1 s each.
+const ATTEMPT_TIME: kernel::time::Delta = kernel::time::Delta::from_secs(10);
+
+/// Longest sleep between checks for a signal or the deadline while the
+/// core waits (ResponseNotReady, Busy).
+const WAIT_STEP_US: i64 = 10_000;
 
 /// Exchanges made over a [`DoeTransport`], and the time spent in them, in
 /// microseconds; readable while the transport is in use by a connection.
@@ -57,10 +82,36 @@ struct DoeStats {
     exchange_us: Cell<i64>,
 }
 
-/// SPDM transport over a PCI DOE mailbox (CMA data object type).
+/// SPDM transport over a PCI DOE mailbox (CMA data object type), ending
+/// the attempt at its deadline ([`ATTEMPT_TIME`]) or, for a writer of
+/// `re`, at a signal.
 struct DoeTransport<'a> {
     mailbox: doe::Mailbox<'a>,
     stats: &'a DoeStats,
+    start: kernel::time::Instant<kernel::time::Monotonic>,
+    interruptible: bool,
+}
+
+impl<'a> DoeTransport<'a> {
+    fn new(mailbox: doe::Mailbox<'a>, stats: &'a DoeStats, interruptible: bool) -> Self {
+        DoeTransport {
+            mailbox,
+            stats,
+            start: kernel::time::Instant::now(),
+            interruptible,
+        }
+    }
+
+    /// Whether the attempt may go on.
+    fn check(&self) -> Result<(), spdm::TransportError> {
+        if self.interruptible && kernel::current!().signal_pending() {
+            return Err(spdm::TransportError::Interrupted);
+        }
+        if self.start.elapsed() >= ATTEMPT_TIME {
+            return Err(spdm::TransportError::Deadline);
+        }
+        Ok(())
+    }
 }
 
 impl spdm::Transport for DoeTransport<'_> {
@@ -69,6 +120,7 @@ impl spdm::Transport for DoeTransport<'_> {
         request: &[u8],
         response: &mut [u8],
     ) -> Result<usize, spdm::TransportError> {
+        self.check()?;
         let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
         let result = self
             .mailbox
@@ -94,10 +146,15 @@ impl spdm::Transport for DoeTransport<'_> {
         })
     }
 
+    /// Sleeps in steps, so that a signal or the deadline ends the wait; the
+    /// next exchange then reports why.
     fn wait(&mut self, micros: u64) {
-        kernel::time::delay::fsleep(kernel::time::Delta::from_micros(
-            i64::try_from(micros).unwrap_or(i64::MAX),
-        ));
+        let mut left = i64::try_from(micros).unwrap_or(i64::MAX);
+        while left > 0 && self.check().is_ok() {
+            let step = left.min(WAIT_STEP_US);
+            kernel::time::delay::fsleep(kernel::time::Delta::from_micros(step));
+            left -= step;
+        }
     }
 }
 
@@ -228,54 +285,223 @@ impl AuthBuffers {
 /// Number of SPDM certificate slots.
 const SLOTS: usize = cma::SLOTS;
 
-/// What the last authentication of a device established.
-struct DeviceState {
+/// Certificate chains as read from the device (SPDM certificate chain
+/// format: header, root hash, DER certificates), by slot; empty when not
+/// read.  Up to 64 KiB each: vmalloc'ed if need be.
+type Chains = [KVVec<u8>; SLOTS];
+
+/// What the sysfs files show: the last completed verdict.
+struct Verdict {
     /// Whether the device proved its identity with a trusted chain.
     authenticated: bool,
-    /// Version and algorithms of the last successful authentication.
-    negotiated: Option<(spdm::Version, spdm::messages::Algorithms)>,
-    /// Certificate chains as read from the device (SPDM certificate chain
-    /// format: header, root hash, DER certificates), by slot; empty when
-    /// not read.
-    chains: [KVec<u8>; SLOTS],
+    /// The chains of the last attempt that read them.
+    chains: Chains,
 }
 
-impl DeviceState {
+impl Verdict {
     /// Heap bytes held for the device's chains.
     fn chain_bytes(&self) -> usize {
         self.chains.iter().map(|c| c.capacity()).sum()
     }
 }
 
+/// What the last successful authentication established, for the fast
+/// "same device" check.
+struct KnownDevice {
+    version: spdm::Version,
+    asym: spdm::AsymAlgo,
+    hash: spdm::HashAlgo,
+    slot: u8,
+    /// Digest of the slot's chain (first `hash.size()` bytes).
+    chain_hash: [u8; spdm::HashAlgo::MAX_SIZE],
+    key: spdm::kernel::LeafKey,
+}
+
+impl KnownDevice {
+    fn as_known(&self) -> spdm::Known<'_, spdm::kernel::LeafKey> {
+        spdm::Known {
+            version: self.version,
+            asym: self.asym,
+            hash: self.hash,
+            slot: self.slot,
+            chain_hash: self.chain_hash.get(..self.hash.size()).unwrap_or(&[]),
+            leaf_key: &self.key,
+        }
+    }
+}
+
+/// What attempts remember of earlier ones.
+struct History {
+    /// The device as last authenticated; `None` after a failure.
+    known: Option<KnownDevice>,
+    /// Version and algorithms of the last successful authentication, for
+    /// the downgrade warning.
+    negotiated: Option<(spdm::Version, spdm::messages::Algorithms)>,
+}
+
 /// Per-device state of a CMA-capable device, kept until it is removed.
 #[pin_data]
 struct PerDevice {
-    /// Serialises authentications and guards their result.
+    /// The last verdict; held only to read or replace it.
     #[pin]
-    state: Mutex<DeviceState>,
+    verdict: Mutex<Verdict>,
+    /// Held for a whole attempt (the PCI core serialises them already).
+    #[pin]
+    history: Mutex<History>,
+}
+
+/// The result of one attempt, to publish.
+struct Outcome {
+    authenticated: bool,
+    /// New chains; `None` keeps the ones shown (a same-device check reads
+    /// none).
+    chains: Option<Chains>,
+    interrupted: bool,
+}
+
+impl Outcome {
+    fn failed(chains: Option<Chains>, error: Option<&spdm::Error>) -> Self {
+        Outcome {
+            authenticated: false,
+            chains,
+            interrupted: matches!(
+                error,
+                Some(spdm::Error::Transport(spdm::TransportError::Interrupted))
+            ),
+        }
+    }
+}
+
+/// The timing line, for `make bench-kernel` (dynamic debug).
+fn log_timing(dev: &kernel::device::Device, stats: &DoeStats, verify_us: i64) {
+    dev_dbg!(
+        dev,
+        "CMA timing: {} us in {} DOE exchanges, signature verify {} us\n",
+        stats.exchange_us.get(),
+        stats.exchanges.get(),
+        verify_us
+    );
 }
 
 impl Cma {
-    /// Authenticates one CMA-capable device, records the outcome in `state`
-    /// and logs it.
-    fn authenticate(&self, pdev: &cma::CmaDevice<'_>, state: &mut DeviceState) {
-        state.authenticated = false;
-        for chain in state.chains.iter_mut() {
-            *chain = KVec::new();
+    /// Authenticates one CMA-capable device because of `event`, publishes
+    /// the verdict and logs it.
+    fn authenticate(&self, pdev: &cma::CmaDevice<'_>, data: &PerDevice, event: cma::Event) -> Result {
+        let mut history = data.history.lock();
+        let outcome = self.attempt(pdev, &mut history, event);
+        drop(history);
+        let mut verdict = data.verdict.lock();
+        verdict.authenticated = outcome.authenticated;
+        if let Some(chains) = outcome.chains {
+            verdict.chains = chains;
         }
+        let chain_bytes = verdict.chain_bytes();
+        drop(verdict);
+        let dev = pdev.device().as_ref();
+        dev_dbg!(dev, "CMA node: {} bytes\n", cma::NODE_OVERHEAD);
+        dev_dbg!(
+            dev,
+            "CMA state held: {} bytes + {} bytes of chains\n",
+            core::mem::size_of::<PerDevice>(),
+            chain_bytes
+        );
+        if outcome.interrupted {
+            return Err(EINTR);
+        }
+        Ok(())
+    }
+
+    /// One attempt: the same-device check where it applies, else (or when
+    /// the device changed) a full authentication.
+    fn attempt(
+        &self,
+        pdev: &cma::CmaDevice<'_>,
+        history: &mut History,
+        event: cma::Event,
+    ) -> Outcome {
         let pci = pdev.device();
         let dev = pci.as_ref();
         let Some(mailbox) = pdev.doe_mailbox(doe::VENDOR_PCI_SIG, doe::TYPE_CMA) else {
-            dev_info!(dev, "CMA: not authenticated: CMA mailbox gone\n");
-            return;
+            dev_info!(dev, "CMA: not authenticated: CMA mailbox gone, on {}\n", Show(event));
+            history.known = None;
+            return Outcome::failed(Some([const { KVVec::new() }; SLOTS]), None);
         };
         let mut bufs = match AuthBuffers::new() {
             Ok(b) => b,
             Err(_) => {
-                dev_err!(dev, "CMA: not authenticated: out of memory\n");
-                return;
+                dev_err!(dev, "CMA: not authenticated: out of memory, on {}\n", Show(event));
+                history.known = None;
+                return Outcome::failed(None, None);
             }
         };
+        let stats = DoeStats::default();
+        let mut transport = DoeTransport::new(mailbox, &stats, event == cma::Event::Requested);
+        let mut crypto = TimedCrypto {
+            inner: KernelCrypto,
+            last_verify_us: 0,
+        };
+        let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
+        let mut conn = spdm::Connection::new_with_record(
+            &mut transport,
+            &mut crypto,
+            &CMA_OPTIONS,
+            &mut bufs.message,
+            &mut bufs.record,
+        );
+
+        // After a reset, resume or recovery: is it the device we knew?
+        if let (true, Ok(c), Some(known)) =
+            (event.may_have_changed(), conn.as_mut(), history.known.as_ref())
+        {
+            let r = spdm::reauthenticate(c, &known.as_known(), &mut bufs.record);
+            let micros = start.elapsed().as_micros_ceil();
+            let verify_us = c.crypto().last_verify_us;
+            match r {
+                Ok(None) => {
+                    dev_info!(
+                        dev,
+                        "CMA: authenticated: same device, SPDM {}, {} {}, slot {}, on {} ({} us)\n",
+                        Show(known.version),
+                        Show(known.asym),
+                        Show(known.hash),
+                        known.slot,
+                        Show(event),
+                        micros
+                    );
+                    log_timing(dev, &stats, verify_us);
+                    return Outcome {
+                        authenticated: true,
+                        chains: None,
+                        interrupted: false,
+                    };
+                }
+                Ok(Some(change)) => {
+                    dev_info!(
+                        dev,
+                        "CMA: device changed ({}), on {}: authenticating in full\n",
+                        Show(change),
+                        Show(event)
+                    );
+                    // A fresh VCA for the full authentication below; a
+                    // failure poisons the connection and is reported there.
+                    let _ = c.renegotiate();
+                    bufs.record.set_device_versions(c.device_versions());
+                }
+                Err(e) => {
+                    dev_info!(
+                        dev,
+                        "CMA: not authenticated: {} (same-device check), on {} ({} us)\n",
+                        Show(e),
+                        Show(event),
+                        micros
+                    );
+                    log_timing(dev, &stats, verify_us);
+                    history.known = None;
+                    return Outcome::failed(None, Some(&e));
+                }
+            }
+        }
+
         let identity = PcieIdentity {
             vendor: pci.vendor_id().as_raw(),
             device: pci.device_id(),
@@ -294,55 +520,40 @@ impl Cma {
             CmaIdentity { device: identity },
             kernel::time::Instant::<kernel::time::RealTime>::now().unix_seconds(),
         );
-        let stats = DoeStats::default();
-        let mut transport = DoeTransport {
-            mailbox,
-            stats: &stats,
-        };
-        let mut crypto = TimedCrypto {
-            inner: KernelCrypto,
-            last_verify_us: 0,
-        };
-        let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
-        let mut conn = spdm::Connection::new_with_record(
-            &mut transport,
-            &mut crypto,
-            &CMA_OPTIONS,
-            &mut bufs.message,
-            &mut bufs.record,
-        );
         let result = match conn.as_mut() {
             Ok(c) => spdm::authenticate(c, &mut policy, &mut bufs.chain, &mut bufs.record, None),
             Err(e) => Err(*e),
         };
         let micros = start.elapsed().as_micros_ceil();
-        let (doe_n, doe_us) = (stats.exchanges.get(), stats.exchange_us.get());
         let verify_us = conn.as_mut().map_or(0, |c| c.crypto().last_verify_us);
         let versions = Versions(bufs.record.device_versions());
         match &result {
             Ok(a) => dev_info!(
                 dev,
-                "CMA: authenticated: SPDM {} (device offers {}), {} {}, slot {} ({} us)\n",
+                "CMA: authenticated: SPDM {} (device offers {}), {} {}, slot {}, on {} ({} us)\n",
                 Show(a.version),
                 versions,
                 Show(a.algorithms.asym),
                 Show(a.algorithms.hash),
                 a.slot,
+                Show(event),
                 micros
             ),
             Err(e) => dev_info!(
                 dev,
-                "CMA: not authenticated: {} (device offers SPDM {}) ({} us)\n",
+                "CMA: not authenticated: {} (device offers SPDM {}), on {} ({} us)\n",
                 Show(e),
                 versions,
+                Show(event),
                 micros
             ),
         }
         // Keep the chain as read, trusted or not, for user space to inspect.
+        let mut chains: Chains = [const { KVVec::new() }; SLOTS];
         let record = &bufs.record;
         if record.chain_len > 0 {
             let read = bufs.chain.get(..record.chain_len).unwrap_or(&[]);
-            keep_chain(dev, state, record.chain_slot, read);
+            keep_chain(dev, &mut chains, record.chain_slot, read);
         }
         // Then the other populated slots' chains, checked against DIGESTS,
         // on the same connection.
@@ -351,7 +562,7 @@ impl Cma {
                 (0..SLOTS as u8).filter(|s| *s != a.slot && record.slot_mask & (1 << s) != 0)
             {
                 match conn.read_chain(slot, &mut bufs.chain) {
-                    Ok(n) => keep_chain(dev, state, slot, bufs.chain.get(..n).unwrap_or(&[])),
+                    Ok(n) => keep_chain(dev, &mut chains, slot, bufs.chain.get(..n).unwrap_or(&[])),
                     Err(e) => dev_info!(
                         dev,
                         "CMA: cannot read the certificate chain of slot {}: {}\n",
@@ -361,57 +572,65 @@ impl Cma {
                 }
             }
         }
-        dev_dbg!(
-            dev,
-            "CMA timing: {} us in {} DOE exchanges, signature verify {} us\n",
-            doe_us,
-            doe_n,
-            verify_us
-        );
-        state.authenticated = result.is_ok();
-        if let Ok(a) = &result {
-            // A device that authenticated before and now settles for less
-            // (after a reset, say) may be under a downgrade attack.
-            if let Some((version, algs)) = state.negotiated {
-                if a.version < version {
-                    dev_warn!(
-                        dev,
-                        "CMA: SPDM version went down from {} to {}\n",
-                        Show(version),
-                        Show(a.version)
-                    );
-                }
-                if a.algorithms.asym != algs.asym || a.algorithms.hash != algs.hash {
-                    dev_warn!(
-                        dev,
-                        "CMA: algorithms changed from {} {} to {} {}\n",
-                        Show(algs.asym),
-                        Show(algs.hash),
-                        Show(a.algorithms.asym),
-                        Show(a.algorithms.hash)
-                    );
-                }
+        log_timing(dev, &stats, verify_us);
+        let a = match result {
+            Ok(a) => a,
+            Err(e) => {
+                history.known = None;
+                return Outcome::failed(Some(chains), Some(&e));
             }
-            state.negotiated = Some((a.version, a.algorithms));
+        };
+        // A device that authenticated before and now settles for less
+        // (after a reset, say) may be under a downgrade attack.
+        if let Some((version, algs)) = history.negotiated {
+            if a.version < version {
+                dev_warn!(
+                    dev,
+                    "CMA: SPDM version went down from {} to {}\n",
+                    Show(version),
+                    Show(a.version)
+                );
+            }
+            if a.algorithms.asym != algs.asym || a.algorithms.hash != algs.hash {
+                dev_warn!(
+                    dev,
+                    "CMA: algorithms changed from {} {} to {} {}\n",
+                    Show(algs.asym),
+                    Show(algs.hash),
+                    Show(a.algorithms.asym),
+                    Show(a.algorithms.hash)
+                );
+            }
         }
-        dev_dbg!(dev, "CMA node: {} bytes\n", cma::NODE_OVERHEAD);
-        dev_dbg!(
-            dev,
-            "CMA state held: {} bytes + {} bytes of chains\n",
-            core::mem::size_of::<PerDevice>(),
-            state.chain_bytes()
-        );
+        history.negotiated = Some((a.version, a.algorithms));
+        let mut chain_hash = [0u8; spdm::HashAlgo::MAX_SIZE];
+        if let Some(d) = record.digests.get(usize::from(a.slot)) {
+            chain_hash = *d;
+        }
+        history.known = Some(KnownDevice {
+            version: a.version,
+            asym: a.algorithms.asym,
+            hash: a.algorithms.hash,
+            slot: a.slot,
+            chain_hash,
+            key: a.leaf_key,
+        });
+        Outcome {
+            authenticated: true,
+            chains: Some(chains),
+            interrupted: false,
+        }
     }
 }
 
 /// Stores a copy of `chain` as the chain of `slot`.
-fn keep_chain(dev: &kernel::device::Device, state: &mut DeviceState, slot: u8, chain: &[u8]) {
-    let mut copy = KVec::new();
+fn keep_chain(dev: &kernel::device::Device, chains: &mut Chains, slot: u8, chain: &[u8]) {
+    let mut copy = KVVec::new();
     if copy.extend_from_slice(chain, GFP_KERNEL).is_err() {
         dev_err!(dev, "CMA: cannot keep certificate chain: out of memory\n");
         return;
     }
-    if let Some(s) = state.chains.get_mut(usize::from(slot)) {
+    if let Some(s) = chains.get_mut(usize::from(slot)) {
         *s = copy;
     }
 }
@@ -421,40 +640,28 @@ impl cma::Component for Cma {
 
     fn probe(&'static self, _dev: &pci::Device) -> impl PinInit<PerDevice, Error> {
         try_pin_init!(PerDevice {
-            state <- new_mutex!(DeviceState {
+            verdict <- new_mutex!(Verdict {
                 authenticated: false,
+                chains: [const { KVVec::new() }; SLOTS],
+            }),
+            history <- new_mutex!(History {
+                known: None,
                 negotiated: None,
-                chains: [const { KVec::new() }; SLOTS],
             }),
         })
     }
 
-    fn authenticate(&self, dev: &cma::CmaDevice<'_>, data: &PerDevice) {
-        self.authenticate(dev, &mut data.state.lock());
+    fn authenticate(&self, dev: &cma::CmaDevice<'_>, data: &PerDevice, event: cma::Event) -> Result {
+        Cma::authenticate(self, dev, data, event)
     }
 
     fn show_authenticated(&self, data: &PerDevice, out: &mut cma::ShowBuffer<'_>) -> Result {
-        let authenticated = data.state.lock().authenticated;
+        let authenticated = data.verdict.lock().authenticated;
         writeln!(out, "{}", u8::from(authenticated)).map_err(|_| EINVAL)
     }
 
-    fn store_authenticated(
-        &self,
-        dev: &cma::CmaDevice<'_>,
-        data: &PerDevice,
-        input: &[u8],
-    ) -> Result {
-        // "re", as written by `echo re`, re-runs the authentication.
-        let cmd = input.strip_suffix(b"\n").unwrap_or(input);
-        if cmd != b"re" {
-            return Err(EINVAL);
-        }
-        self.authenticate(dev, &mut data.state.lock());
-        Ok(())
-    }
-
     fn slot_size(&self, data: &PerDevice, slot: usize) -> usize {
-        data.state.lock().chains.get(slot).map_or(0, |c| c.len())
+        data.verdict.lock().chains.get(slot).map_or(0, |c| c.len())
     }
 
     fn read_slot(
@@ -464,8 +671,8 @@ impl cma::Component for Cma {
         offset: usize,
         out: &mut [u8],
     ) -> Result<usize> {
-        let state = data.state.lock();
-        let chain = state.chains.get(slot).ok_or(EINVAL)?;
+        let verdict = data.verdict.lock();
+        let chain = verdict.chains.get(slot).ok_or(EINVAL)?;
         let rest = chain.get(offset..).unwrap_or(&[]);
         let n = rest.len().min(out.len());
         out.get_mut(..n)

@@ -15,6 +15,12 @@
  * - runs that first authentication in a work item, one per device, so
  *   that devices are authenticated in parallel and no lock shared between
  *   devices is held across device I/O;
+ * - authenticates the device again, synchronously, whenever it may have
+ *   lost its SPDM state or been replaced: after a reset (pci_dev_restore()),
+ *   a system resume or restore and a runtime resume from D3cold
+ *   (pci-driver.c), and AER/DPC recovery (pcie/err.c), each before the
+ *   device's driver is told it may use the device again; and when user
+ *   space writes "re" to "authenticated";
  * - provides the device's sysfs attributes as static groups of the PCI
  *   device (pci_dev_attr_groups[]): "authenticated" and
  *   "certificates/slot0".."slot7" (a file per populated slot);
@@ -31,6 +37,7 @@
 #include <linux/pci.h>
 #include <linux/pci-cma.h>
 #include <linux/pci-doe.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
@@ -73,34 +80,65 @@ static void *pci_cma_data(struct pci_dev *pdev)
 	return cma ? smp_load_acquire(&cma->data) : NULL;
 }
 
-/* A new verdict: update the certificate files, release driver matching. */
-static void pci_cma_verdict(struct pci_dev *pdev)
+/* With cma->lock held: show the certificate files of the new verdict. */
+static void pci_cma_update_files(struct pci_dev *pdev, void *data)
 {
 	struct pci_cma *cma = pdev->cma;
-	void *data = pci_cma_data(pdev);
 	bool changed = false;
 	unsigned int i;
 
-	if (cma) {
-		mutex_lock(&cma->lock);
-		for (i = 0; i < PCI_CMA_SLOTS; i++) {
-			size_t size = data ? pci_cma_ops->slot_size(pdev, data, i) : 0;
+	lockdep_assert_held(&cma->lock);
+	for (i = 0; i < PCI_CMA_SLOTS; i++) {
+		size_t size = data ? pci_cma_ops->slot_size(pdev, data, i) : 0;
 
-			if (size != cma->slot_size[i]) {
-				cma->slot_size[i] = size;
-				changed = true;
-			}
+		if (size != cma->slot_size[i]) {
+			cma->slot_size[i] = size;
+			changed = true;
 		}
-		/* Re-creates the group's files: only when they change. */
-		if (changed)
-			sysfs_update_group(&pdev->dev.kobj, &pci_cma_cert_group);
-		mutex_unlock(&cma->lock);
 	}
+	/* Re-creates the group's files: only when they change. */
+	if (changed)
+		sysfs_update_group(&pdev->dev.kobj, &pci_cma_cert_group);
+}
+
+/*
+ * Authenticates @pdev because of @event and publishes the verdict.  Takes
+ * cma->lock, so attempts on one device are serialised and none runs once
+ * pci_cma_destroy() has taken the component's state away; other devices
+ * are not affected.  Readers of the sysfs files never take it.
+ */
+static int pci_cma_attempt(struct pci_dev *pdev, enum pci_cma_event event)
+{
+	struct pci_cma *cma = pdev->cma;
+	void *data;
+	int ret = 0;
+
+	if (event == PCI_CMA_REQUESTED) {
+		ret = mutex_lock_interruptible(&cma->lock);
+		if (ret)
+			return ret;
+	} else {
+		mutex_lock(&cma->lock);
+	}
+	/* Pairs with the smp_store_release() in pci_cma_probe(). */
+	data = smp_load_acquire(&cma->data);
+	if (data && !pci_cma_tsm_owns(pdev)) {
+		ret = pci_cma_ops->authenticate(pdev, data, event);
+		pci_cma_update_files(pdev, data);
+	}
+	mutex_unlock(&cma->lock);
+	return ret;
+}
+
+/* The first verdict is there (or never will be): release driver matching. */
+static void pci_cma_release_match(struct pci_dev *pdev)
+{
 	if (test_and_clear_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags) &&
 	    device_is_registered(&pdev->dev)) {
 		/*
 		 * The driver core deferred the device's probe while the
-		 * verdict was pending; try its drivers now.
+		 * verdict was pending; try its drivers now.  Outside
+		 * cma->lock: device_lock() nests outside it.
 		 */
 		if (device_attach(&pdev->dev) < 0)
 			pci_dbg(pdev, "CMA: no driver attached\n");
@@ -111,12 +149,34 @@ static void pci_cma_work(struct work_struct *work)
 {
 	struct pci_cma *cma = container_of(work, struct pci_cma, work);
 	struct pci_dev *pdev = cma->pdev;
-	/* Pairs with the smp_store_release() in pci_cma_probe(). */
-	void *data = smp_load_acquire(&cma->data);
 
-	if (data && !pci_cma_tsm_owns(pdev))
-		pci_cma_ops->authenticate(pdev, data);
-	pci_cma_verdict(pdev);
+	pci_cma_attempt(pdev, PCI_CMA_ENUMERATED);
+	pci_cma_release_match(pdev);
+}
+
+/**
+ * pci_cma_reauthenticate() - authenticate @pdev again after @event
+ * @pdev: PCI device
+ * @event: what happened to it
+ *
+ * Called by the PCI core, synchronously, after @pdev was reset, resumed
+ * or recovered and before its driver is told so (see
+ * Documentation/PCI/cma.rst for the call sites and the locks they hold).
+ * Returns once the verdict is published; takes only @pdev's CMA lock and
+ * never waits for a runtime resume.  Does nothing for a device that is
+ * not CMA-capable.
+ */
+void pci_cma_reauthenticate(struct pci_dev *pdev, enum pci_cma_event event)
+{
+	if (pdev->cma)
+		pci_cma_attempt(pdev, event);
+}
+
+/* pci_walk_bus() callback of AER/DPC recovery (pcie/err.c). */
+int pci_cma_recovered(struct pci_dev *pdev, void *unused)
+{
+	pci_cma_reauthenticate(pdev, PCI_CMA_RECOVERED);
+	return 0;
 }
 
 /* With pci_cma_lock held: let the component take @pdev on. */
@@ -126,7 +186,7 @@ static void pci_cma_probe(struct pci_dev *pdev)
 	void *data;
 
 	lockdep_assert_held(&pci_cma_lock);
-	if (!pci_cma_ops || cma->data)
+	if (!pci_cma_ops || cma->data || cma->removed)
 		return;
 	data = pci_cma_ops->probe(pdev, pci_cma_ctx);
 	if (!data)
@@ -171,21 +231,40 @@ void pci_cma_init(struct pci_dev *pdev)
  * pci_cma_destroy() - tear down CMA for a device being removed
  * @pdev: PCI device, after device_del()
  *
- * Waits for a running authentication.
+ * Waits for a running authentication and frees the component's state; a
+ * late pci_cma_reauthenticate() finds none.  @pdev->cma itself stays until
+ * pci_cma_release().
  */
 void pci_cma_destroy(struct pci_dev *pdev)
 {
-	struct pci_cma *cma;
+	struct pci_cma *cma = pdev->cma;
+	void *data;
 
-	mutex_lock(&pci_cma_lock);
-	cma = pdev->cma;
-	pdev->cma = NULL;
-	mutex_unlock(&pci_cma_lock);
 	if (!cma)
 		return;
+	mutex_lock(&pci_cma_lock);
+	cma->removed = true;
+	mutex_unlock(&pci_cma_lock);
 	cancel_work_sync(&cma->work);
-	if (cma->data)
-		pci_cma_ops->remove(pdev, cma->data);
+	mutex_lock(&cma->lock);
+	data = cma->data;
+	WRITE_ONCE(cma->data, NULL);
+	mutex_unlock(&cma->lock);
+	if (data)
+		pci_cma_ops->remove(pdev, data);
+}
+
+/**
+ * pci_cma_release() - free @pdev's CMA state
+ * @pdev: PCI device, released (last reference gone)
+ */
+void pci_cma_release(struct pci_dev *pdev)
+{
+	struct pci_cma *cma = pdev->cma;
+
+	if (!cma)
+		return;
+	pdev->cma = NULL;
 	mutex_destroy(&cma->lock);
 	kfree(cma);
 }
@@ -247,7 +326,7 @@ static int __init pci_cma_unclaimed(void)
 		if (!test_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags))
 			continue;
 		pci_warn(pdev, "CMA: not authenticated: CMA component not initialised\n");
-		pci_cma_verdict(pdev);
+		pci_cma_release_match(pdev);
 	}
 	return 0;
 }
@@ -271,17 +350,25 @@ static ssize_t authenticated_store(struct device *dev,
 				   const char *buf, size_t count)
 {
 	struct pci_dev *pdev = to_pci_dev(dev);
-	void *data = pci_cma_data(pdev);
-	ssize_t ret;
+	int ret;
 
-	if (!data)
+	/* "re": authenticate again, in full (the roots may have changed). */
+	if (!sysfs_streq(buf, "re"))
+		return -EINVAL;
+	if (!pci_cma_data(pdev))
 		return -ENODEV;
 	if (pci_cma_tsm_owns(pdev))
 		return -EBUSY;
-	ret = pci_cma_ops->authenticated_store(pdev, data, buf, count);
-	if (ret >= 0)
-		pci_cma_verdict(pdev);
-	return ret;
+	/*
+	 * Resume the device first, outside cma->lock: a resume from D3cold
+	 * authenticates it itself (pci_pm_runtime_resume()).
+	 */
+	ret = pm_runtime_resume_and_get(dev);
+	if (ret)
+		return ret;
+	ret = pci_cma_attempt(pdev, PCI_CMA_REQUESTED);
+	pm_runtime_put(dev);
+	return ret ? ret : count;
 }
 static DEVICE_ATTR_RW(authenticated);
 

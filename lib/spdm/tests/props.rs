@@ -23,7 +23,7 @@ use spdm::messages::{
     self, Algorithms, ALGORITHMS_FIXED_SIZE, CERTIFICATE_HEADER_SIZE, CHAIN_HEADER_SIZE,
     CT_EXPONENT_LIMIT, MAX_OPAQUE_DATA, MIN_DATA_TRANSFER_SIZE, NONCE_SIZE,
 };
-use spdm::requester::{exchange, BUSY_RETRIES, MAX_RDT_EXPONENT, NOT_READY_RETRIES};
+use spdm::requester::{exchange, Budget, Meter, BUSY_RETRIES, MAX_RDT_EXPONENT, NOT_READY_RETRIES};
 use spdm::transport::Transport;
 use spdm::version::{parse_version, Version, VERSION_FIXED_SIZE};
 
@@ -789,9 +789,12 @@ impl Rsp {
 /// the number of exchanges.  Busy is retried at most BUSY_RETRIES times,
 /// ResponseNotReady answered with RESPOND_IF_READY at most
 /// NOT_READY_RETRIES times (for the same request code and a bounded
-/// RDTExponent), anything else is returned.
+/// RDTExponent), both within the default wait budget; anything else is
+/// returned.
 fn exchange_model(request: &[u8], script: &[Rsp], buf_len: usize) -> (Result<usize, Error>, usize) {
     let (mut busy, mut not_ready, mut calls) = (0, 0, 0);
+    let mut waited = 0u64;
+    let max_wait = Budget::DEFAULT.max_wait_us;
     for r in script {
         calls += 1;
         let Some(bytes) = r.bytes(request) else {
@@ -806,6 +809,10 @@ fn exchange_model(request: &[u8], script: &[Rsp], buf_len: usize) -> (Result<usi
                 if busy > BUSY_RETRIES {
                     return (Err(Error::Busy), calls);
                 }
+                waited += spdm::requester::BUSY_DELAY_US << (busy - 1);
+                if waited > max_wait {
+                    return (Err(Error::BudgetExceeded("wait time")), calls);
+                }
             }
             [_, 0x7F, 0x42, _, exp, code, ..] if bytes.len() >= 8 => {
                 not_ready += 1;
@@ -814,6 +821,10 @@ fn exchange_model(request: &[u8], script: &[Rsp], buf_len: usize) -> (Result<usi
                 }
                 if code != request[1] || exp > MAX_RDT_EXPONENT {
                     return (Err(Error::InvalidField("")), calls);
+                }
+                waited += 1u64 << exp;
+                if waited > max_wait {
+                    return (Err(Error::BudgetExceeded("wait time")), calls);
                 }
             }
             [_, 0x7F, 0x42, ..] => {
@@ -898,7 +909,9 @@ proptest! {
             lie,
         };
         let mut buf = vec![0u8; buf_len];
-        let r = exchange(&mut t, &request, &mut buf);
+        let mut meter = Meter::new(Budget::DEFAULT);
+        let r = exchange(&mut t, &mut meter, &request, &mut buf);
+        prop_assert_eq!(meter.exchanges() as usize, t.requests.len());
         if request.len() >= 2 {
             let (want, calls) = exchange_model(&request, &t.script, buf_len);
             prop_assert!(same_outcome(&r, &want), "got {:?}, model {:?}", r, want);
@@ -948,7 +961,7 @@ proptest! {
             }
         }
         let mut buf = vec![0u8; buf_len];
-        let r = exchange(&mut Liar(claim), &[0x12, 0x81, 0, 0], &mut buf);
+        let r = exchange(&mut Liar(claim), &mut Meter::new(Budget::DEFAULT), &[0x12, 0x81, 0, 0], &mut buf);
         if claim > buf_len {
             prop_assert_eq!(r, Err(Error::Transport(TransportError::Overflow)));
         } else {

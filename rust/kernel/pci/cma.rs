@@ -5,16 +5,18 @@
 //! The PCI core (`drivers/pci/cma/core.c`) calls a registered [`Component`]
 //! for every device with a CMA-capable DOE mailbox: once when the device is
 //! added (or present at registration) to take it on, then from a work item
-//! to authenticate it while the device's driver matching is held back, and
-//! for the device's sysfs attributes (`authenticated`,
-//! `certificates/slotN`), until the device is removed.
+//! to authenticate it while the device's driver matching is held back,
+//! again after every [`Event`] that may have changed the device (reset,
+//! resume, error recovery, a request from user space), and for the
+//! device's sysfs attributes (`authenticated`, `certificates/slotN`), until
+//! the device is removed.
 //!
 //! C header: [`include/linux/pci-cma.h`](srctree/include/linux/pci-cma.h)
 
 use crate::{
     bindings,
     error::to_result,
-    ffi::{c_char, c_uint, c_void},
+    ffi::{c_char, c_int, c_uint, c_void},
     page::PAGE_SIZE,
     prelude::*,
 };
@@ -29,8 +31,10 @@ use super::{doe, Device};
 ///
 /// For `'a`, the PCI core has not torn the device down: its DOE mailboxes,
 /// which the PCI core frees only after `pci_cma_destroy()`, stay valid.
-/// `pci_cma_destroy()` waits for the authentication work item, and the
-/// device's sysfs callbacks have been drained by `device_del()` before it.
+/// `pci_cma_destroy()` waits for the authentication work item and for any
+/// authentication in progress (it takes the device's `cma->lock`, which
+/// every authentication holds), and the device's sysfs callbacks have been
+/// drained by `device_del()` before it.
 pub struct CmaDevice<'a> {
     dev: &'a Device,
 }
@@ -88,11 +92,69 @@ impl fmt::Write for ShowBuffer<'_> {
 /// Number of certificate slots (`certificates/slot0` .. `slot7`).
 pub const SLOTS: usize = 8;
 
+/// Why the PCI core asks for an authentication (C `enum pci_cma_event`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The device was added: boot, hot-plug, rescan.
+    Enumerated,
+    /// User space wrote `re` to `authenticated`.  May be interrupted by
+    /// a signal.
+    Requested,
+    /// System resume (suspend-to-RAM, suspend-to-idle) or restore from
+    /// hibernation.
+    Resumed,
+    /// Runtime resume from D3cold.
+    RuntimeResumed,
+    /// A function, bus or slot reset.
+    Reset,
+    /// AER or DPC error recovery.
+    Recovered,
+}
+
+impl Event {
+    fn from_raw(event: bindings::pci_cma_event) -> Option<Self> {
+        Some(match event {
+            bindings::pci_cma_event_PCI_CMA_ENUMERATED => Event::Enumerated,
+            bindings::pci_cma_event_PCI_CMA_REQUESTED => Event::Requested,
+            bindings::pci_cma_event_PCI_CMA_RESUMED => Event::Resumed,
+            bindings::pci_cma_event_PCI_CMA_RUNTIME_RESUMED => Event::RuntimeResumed,
+            bindings::pci_cma_event_PCI_CMA_RESET => Event::Reset,
+            bindings::pci_cma_event_PCI_CMA_RECOVERED => Event::Recovered,
+            _ => return None,
+        })
+    }
+
+    /// Whether the device may have lost its SPDM state or been replaced
+    /// while the kernel was not looking (reset, resume, recovery): the
+    /// cases for a fast "same device" check.
+    pub fn may_have_changed(self) -> bool {
+        matches!(
+            self,
+            Event::Resumed | Event::RuntimeResumed | Event::Reset | Event::Recovered
+        )
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Event::Enumerated => "enumeration",
+            Event::Requested => "request",
+            Event::Resumed => "resume",
+            Event::RuntimeResumed => "runtime resume",
+            Event::Reset => "reset",
+            Event::Recovered => "error recovery",
+        })
+    }
+}
+
 /// The component that authenticates CMA-capable devices.
 ///
 /// Every callback may sleep.  The sysfs callbacks run in the context of the
 /// process accessing the file, concurrently with each other and with
-/// [`Component::authenticate`].
+/// [`Component::authenticate`], and must not wait for it: they show the
+/// last verdict.  Authentications of one device are serialised by the PCI
+/// core.
 pub trait Component: Sync + 'static {
     /// State kept for each device, from [`Component::probe`] until the
     /// device is removed.
@@ -101,15 +163,17 @@ pub trait Component: Sync + 'static {
     /// Takes on `dev`: returns its initial state.  No device I/O.
     fn probe(&'static self, dev: &Device) -> impl PinInit<Self::Data, Error>;
 
-    /// Authenticates `dev`, once after [`Component::probe`], from a work
-    /// item; the device's drivers are not matched before this returns.
-    fn authenticate(&self, dev: &CmaDevice<'_>, data: &Self::Data);
+    /// Authenticates `dev` because of `event`: after [`Component::probe`]
+    /// from a work item, while the device's drivers are not matched; then
+    /// synchronously in the context of each later [`Event`] (reset,
+    /// resume, recovery paths, a writer of `re`), before the device's
+    /// driver is told it may use the device.  Must not make runtime PM
+    /// calls for the device.  Returns [`EINTR`] when a signal ended an
+    /// [`Event::Requested`] attempt (the device is then not authenticated).
+    fn authenticate(&self, dev: &CmaDevice<'_>, data: &Self::Data, event: Event) -> Result;
 
     /// Formats the `authenticated` attribute.
     fn show_authenticated(&self, data: &Self::Data, out: &mut ShowBuffer<'_>) -> Result;
-
-    /// Handles a write of `input` to the `authenticated` attribute.
-    fn store_authenticated(&self, dev: &CmaDevice<'_>, data: &Self::Data, input: &[u8]) -> Result;
 
     /// Size of the certificate chain kept for `slot` (less than
     /// [`SLOTS`]); 0 hides `certificates/slotN`.
@@ -149,7 +213,6 @@ impl<T: Component> Adapter<T> {
         authenticate: Some(Self::authenticate),
         remove: Some(Self::remove),
         authenticated_show: Some(Self::authenticated_show),
-        authenticated_store: Some(Self::authenticated_store),
         slot_size: Some(Self::slot_size),
         slot_read: Some(Self::slot_read),
     };
@@ -196,16 +259,26 @@ impl<T: Component> Adapter<T> {
 
     /// # Safety
     ///
-    /// Called by the PCI core as `ops->authenticate`: `pdev` is valid and `data` its live node, from
-    /// the work item that `pci_cma_destroy()` waits for.
-    unsafe extern "C" fn authenticate(pdev: *mut bindings::pci_dev, data: *mut c_void) {
+    /// Called by the PCI core as `ops->authenticate`: `pdev` is valid and `data` its live node, with
+    /// `pdev->cma->lock` held, which `pci_cma_destroy()` takes before it frees the node.
+    unsafe extern "C" fn authenticate(
+        pdev: *mut bindings::pci_dev,
+        data: *mut c_void,
+        event: bindings::pci_cma_event,
+    ) -> c_int {
         // SAFETY: The PCI core calls this with a valid device and the
-        // device's live node, from the work item that `pci_cma_destroy()`
-        // waits for.
+        // device's live node, under the lock `pci_cma_destroy()` takes
+        // before it tears the device's CMA state down.
         let (dev, node) = unsafe { (Self::device(pdev), Self::node(data)) };
-        // INVARIANT: `pci_cma_destroy()` waits for this work item.
+        let Some(event) = Event::from_raw(event) else {
+            return EINVAL.to_errno();
+        };
+        // INVARIANT: `pci_cma_destroy()` waits for `cma->lock`, held here.
         let dev = CmaDevice { dev };
-        node.component.authenticate(&dev, &node.data);
+        match node.component.authenticate(&dev, &node.data, event) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
     }
 
     /// # Safety
@@ -234,29 +307,6 @@ impl<T: Component> Adapter<T> {
         let mut out = ShowBuffer { buf, len: 0 };
         match node.component.show_authenticated(&node.data, &mut out) {
             Ok(()) => isize::try_from(out.len).unwrap_or(0),
-            Err(e) => e.to_errno() as isize,
-        }
-    }
-
-    /// # Safety
-    ///
-    /// Called by the PCI core as `ops->authenticated_store`: `pdev` is valid, `data` a live node and
-    /// `buf` valid for `count` bytes.
-    unsafe extern "C" fn authenticated_store(
-        pdev: *mut bindings::pci_dev,
-        data: *mut c_void,
-        buf: *const c_char,
-        count: usize,
-    ) -> isize {
-        // SAFETY: As in `authenticated_show`; the device is valid.
-        let (dev, node) = unsafe { (Self::device(pdev), Self::node(data)) };
-        // SAFETY: sysfs passes `count` valid bytes.
-        let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
-        // INVARIANT: `device_del()` drains this callback before
-        // `pci_cma_destroy()`.
-        let dev = CmaDevice { dev };
-        match node.component.store_authenticated(&dev, &node.data, input) {
-            Ok(()) => isize::try_from(count).unwrap_or(isize::MAX),
             Err(e) => e.to_errno() as isize,
         }
     }
@@ -322,8 +372,32 @@ pub fn register<T: Component>(component: &'static T) -> Result {
 #[cfg(CONFIG_KUNIT)]
 #[macros::kunit_tests(rust_pci_cma)]
 mod tests {
-    use super::ShowBuffer;
+    use super::{bindings, Event, ShowBuffer};
     use core::fmt::Write;
+
+    #[test]
+    fn events_map_from_c_one_to_one() {
+        let raw = [
+            bindings::pci_cma_event_PCI_CMA_ENUMERATED,
+            bindings::pci_cma_event_PCI_CMA_REQUESTED,
+            bindings::pci_cma_event_PCI_CMA_RESUMED,
+            bindings::pci_cma_event_PCI_CMA_RUNTIME_RESUMED,
+            bindings::pci_cma_event_PCI_CMA_RESET,
+            bindings::pci_cma_event_PCI_CMA_RECOVERED,
+        ];
+        let events = raw.map(Event::from_raw);
+        for (i, a) in events.iter().enumerate() {
+            assert!(a.is_some());
+            for b in &events[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(Event::from_raw(raw[5] + 1), None);
+        // Only the events after which the device may be another one take
+        // the fast path; enumeration and a request authenticate in full.
+        let fast = events.map(|e| e.is_some_and(Event::may_have_changed));
+        assert_eq!(fast, [false, false, true, true, true, true]);
+    }
 
     #[test]
     fn show_buffer_formats_into_the_page() {

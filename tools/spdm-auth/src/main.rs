@@ -167,6 +167,7 @@ fn main() -> ExitCode {
         versions: &args.versions,
         asym: args.asym,
         hash: args.hash,
+        budget: spdm::Budget::DEFAULT,
     };
     let mut message = vec![0u8; 4096];
     let mut chain = vec![0u8; 0xFFFF];

@@ -7,7 +7,7 @@
 SHELL := /bin/bash
 SCRIPTS := $(CURDIR)/scripts
 
-.PHONY: all deps kernel test-host kunit kunit-spdm e2e check demo initramfs responder certs bench bench-kernel fuzz clean-cache help
+.PHONY: all deps kernel test-host kunit kunit-spdm e2e check demo initramfs responder certs bench bench-kernel bench-boot fuzz clean-cache help
 
 all: kernel
 
@@ -22,6 +22,7 @@ help:
 	@echo "make demo       deps + kernel + boot and show what the kernel negotiated"
 	@echo "make bench      benchmarks (host core, then in-kernel in QEMU), writes BENCHMARKS.md"
 	@echo "make bench-kernel  in-kernel authentication time and heap per device (QEMU)"
+	@echo "make bench-boot    boot to all verdicts with 1, 4 and 16 CMA devices (QEMU)"
 	@echo "make fuzz       cargo-fuzz every parser and the requester (FUZZ_SECONDS each)"
 
 deps:
@@ -63,6 +64,9 @@ bench: kernel
 
 bench-kernel: kernel
 	@$(SCRIPTS)/bench-kernel.sh
+
+bench-boot: kernel
+	@$(SCRIPTS)/bench-boot.sh
 
 FUZZ_SECONDS ?= 600
 fuzz:

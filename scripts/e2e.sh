@@ -20,9 +20,46 @@ slot0_hex() {
 		sed -n 's/^RSPDM-SLOT0: //p' | tr -d '\n'
 }
 
-# run_case NAME "RESPONDER ARGS" "GUEST EXPECTATION ARGS" (spaces as '+') [SLOT0]
+# monitor_cmd SOCKET COMMAND: one human monitor command to a QEMU.
+monitor_cmd() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(2)
+time.sleep(0.2)
+try:
+    s.recv(65536)
+except OSError:
+    pass
+s.sendall((sys.argv[2] + "\n").encode())
+time.sleep(0.5)
+try:
+    sys.stdout.write(s.recv(65536).decode(errors="replace"))
+except OSError:
+    pass
+PY
+}
+
+# aer_injector DIR: when the guest asks (RSPDM-INJECT-AER on the console),
+# inject an uncorrectable fatal error (Data Link Protocol) into nvme0.
+aer_injector() {
+	local dir=$1 i
+	for i in $(seq 1 $((TIMEOUT * 2))); do
+		if grep -aq "RSPDM-INJECT-AER" "$dir/serial.log" 2>/dev/null; then
+			monitor_cmd "$dir/monitor" "pcie_aer_inject_error nvme0 DLP" >"$dir/monitor.log" 2>&1
+			return
+		fi
+		sleep 0.5
+	done
+}
+
+# run_case NAME "RESPONDER ARGS" "GUEST EXPECTATION ARGS" (spaces as '+') [SLOT0] [FLAGS]
 # SLOT0: "served" = certificates/slot0 must equal, byte for byte, the chain
 # the responder served; "empty" = must be empty; unset = not checked.
+# FLAGS (comma-separated): rp = the NVMe function sits behind a PCIe root
+# port (bus reset, AER); s3 = the machine offers S3; aer = inject an AER
+# error when the guest asks for it.
 # Cases run E2E_JOBS at a time (default: one per core), each with its own
 # responder and QEMU; results are reported in order at the end.
 JOBS=${E2E_JOBS:-$(nproc)}
@@ -48,16 +85,28 @@ run_case() {
 }
 
 one_case() {
-	local name=$1 rargs=$2 expect=$3 want_slot0=${4:-}
+	local name=$1 rargs=$2 expect=$3 want_slot0=${4:-} flags=",${5:-},"
 	local dir=$OUT/e2e/$name
 	rm -rf "$dir"; mkdir -p "$dir"
 	# shellcheck disable=SC2086
 	start_responder "$dir/responder.log" --cert-dir "$certs" --chain-out "$dir/chain.bin" $rargs
+	local nvme="nvme,id=nvme0,serial=rspdm$RESPONDER_PORT,spdm_port=$RESPONDER_PORT"
+	local qargs=(-monitor "unix:$dir/monitor,server=on,wait=off") append=
+	if [[ $flags == *,rp,* ]]; then
+		qargs+=(-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1)
+		nvme+=",bus=rp0"
+	fi
+	[[ $flags == *,s3,* ]] && qargs+=(-global ICH9-LPC.disable_s3=0)
+	if [[ $flags == *,aer,* ]]; then
+		# AER owned by the OS whatever the firmware says.
+		append=pcie_ports=native
+		aer_injector "$dir" &
+		RSPDM_PIDS+=($!)
+	fi
 	local rc=0
 	run_qemu "$dir/serial.log" "$TIMEOUT" \
-		"kunit.enable=0 rspdm.mode=e2e rspdm.case=$name $expect" \
-		-initrd "$initrd" \
-		-device "nvme,serial=rspdm$RESPONDER_PORT,spdm_port=$RESPONDER_PORT" || rc=$?
+		"kunit.enable=0 rspdm.mode=e2e rspdm.case=$name $append $expect" \
+		-initrd "$initrd" "${qargs[@]}" -device "$nvme" || rc=$?
 	cleanup_pids
 	local result
 	result=$(grep -a "RSPDM-RESULT: " "$dir/serial.log" | tail -1 | tr -d '\r' || true)
@@ -185,6 +234,34 @@ fault_case fault-ct-exponent-64 "--variant ecp256 --fault ct-exponent-64" ecp256
 # and QEMU reports a mailbox error to the guest.
 fault_case fault-silent-device "--variant ecp256 --fault silent --silent-close-ms 3000" ecp256 \
 	"not+authenticated:+transport+failed"
+
+# Re-authentication (Documentation/PCI/cma.rst): after a function or bus
+# reset, a suspend to RAM or to idle and an AER recovery, the fast
+# same-device check (GET_DIGESTS, CHALLENGE with the cached leaf key);
+# a device swapped meanwhile is authenticated in full, and the verdict
+# follows its chain, trusted or not.
+run_case reset-flr-same-device "--variant builtin --versions 1.3" \
+	"rspdm.boot=CMA:+authenticated:+SPDM+1.3 rspdm.event=flr" served
+run_case reset-bus-same-device "--variant builtin --versions 1.2" \
+	"rspdm.boot=CMA:+authenticated:+SPDM+1.2 rspdm.event=bus" served rp
+run_case suspend-s3-same-device "--variant builtin" \
+	"rspdm.boot=CMA:+authenticated:+SPDM+1.3 rspdm.event=suspend" served s3
+run_case suspend-s2idle-same-device "--variant builtin --versions 1.1" \
+	"rspdm.boot=CMA:+authenticated:+SPDM+1.1 rspdm.event=s2idle" served
+run_case suspend-s3-identity-changes "--variant ecp256 --versions 1.3 --switch-variant goodeku:2" \
+	"rspdm.boot=not+authenticated rspdm.provision=ecp256 rspdm.after=CMA:+authenticated:+SPDM+1.3 rspdm.event=suspend rspdm.event_changed=1 rspdm.event_line=CMA:+authenticated:+SPDM+1.3" served s3
+run_case reset-flr-device-swapped-untrusted "--variant ecp256 --versions 1.2 --switch-variant otherroot:2" \
+	"rspdm.boot=not+authenticated rspdm.provision=ecp256 rspdm.after=CMA:+authenticated:+SPDM+1.2 rspdm.event=flr rspdm.event_changed=1 rspdm.event_line=CMA:+not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot" served
+run_case aer-recovery-same-device "--variant builtin" \
+	"rspdm.boot=CMA:+authenticated:+SPDM+1.3 rspdm.event=aer" served rp,aer
+
+# Bounded work: certificate portions must make progress; a device that is
+# never ready ends within the wait budget, a writer of "re" can be
+# interrupted, and a hot-remove during such an attempt leaves nothing.
+run_case fault-tiny-certificate-portions "--variant builtin --fault tiny-portions" \
+	"rspdm.boot=CMA:+not+authenticated:+certificate+portion+of+1+bytes,+below+the+minimum+of+256" empty
+run_case fault-not-ready-forever-interrupted-removed "--variant builtin --fault not-ready-loop --rdt-exponent 22" \
+	"rspdm.boot=CMA:+not+authenticated:+work+budget+exceeded:+wait+time rspdm.interrupt=1" empty
 
 wait
 for name in "${CASES[@]}"; do

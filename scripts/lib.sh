@@ -56,8 +56,9 @@ cleanup_pids() {
 }
 trap cleanup_pids EXIT
 
-# start_responder LOG ARGS... : starts the emulator on a free 127.0.0.1 port;
-# sets RESPONDER_PID and RESPONDER_PORT.
+# start_responder LOG ARGS... : starts the emulator on a free 127.0.0.1 port
+# (on N ports with --instances N); sets RESPONDER_PID, RESPONDER_PORT (the
+# first port) and RESPONDER_PORTS (all of them).
 start_responder() {
 	local logf=$1; shift
 	local bin portf i
@@ -73,7 +74,8 @@ start_responder() {
 		sleep 0.05
 	done
 	[ -s "$portf" ] || die "responder did not start"
-	RESPONDER_PORT=$(cat "$portf")
+	mapfile -t RESPONDER_PORTS <"$portf"
+	RESPONDER_PORT=${RESPONDER_PORTS[0]}
 	rm -f "$portf"
 }
 
@@ -85,7 +87,7 @@ run_qemu() {
 	local rc=0
 	[ -f "$BZIMAGE" ] || die "no kernel at $BZIMAGE: run 'make kernel'"
 	timeout --kill-after=5 "$tmo" "$QEMU" -machine q35 -accel "$QEMU_ACCEL" \
-		-cpu max -m 1G -smp 1 -nographic -no-reboot \
+		-cpu max -m 1G -smp "${QEMU_SMP:-1}" -nographic -no-reboot \
 		-kernel "$BZIMAGE" -append "console=ttyS0 panic=-1 $append" \
 		"$@" </dev/null >"$logf" 2>&1 &
 	local qpid=$!

@@ -19,6 +19,19 @@
 #   rspdm.keep=TEXT          then: unlinking the root from .cma must fail
 #                            (the keyring is append-only); write "re", the
 #                            CMA line logged contains TEXT
+#   rspdm.event=EVENT        then: flr or bus (sysfs reset with that
+#                            reset_method), suspend (S3) or s2idle (woken by
+#                            the RTC alarm), aer (the host injects a fatal
+#                            error when asked on the console); the device
+#                            must be authenticated again before the call
+#                            returns (for aer: before recovery ends)
+#   rspdm.event_line=TEXT    the CMA line logged after EVENT contains TEXT
+#                            (default: the fast same-device check passed)
+#   rspdm.event_changed=1    and a "device changed" line precedes it
+#   rspdm.interrupt=1        then: a writer of "re" killed by SIGTERM while
+#                            the device keeps it waiting ends the attempt
+#                            ("interrupted"); a hot-remove during another
+#                            attempt, a rescan, and the boot line again
 # Every case also checks that sysfs `authenticated` agrees with the last CMA
 # line, that writing anything but "re" to it fails, that the unused
 # certificate slots read empty, and prints certificates/slot0 in hex
@@ -26,6 +39,7 @@
 # Prints exactly one line "RSPDM-RESULT: PASS|FAIL NAME [reason]".
 
 case_name=unnamed want_boot= provision= want_after= via=re want_keep= slots=1 stress=
+event= want_event="CMA: authenticated: same device" event_changed= interrupt=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	rspdm.case=*) case_name=${arg#rspdm.case=} ;;
@@ -36,6 +50,10 @@ for arg in $(cat /proc/cmdline); do
 	rspdm.slots=*) slots=${arg#rspdm.slots=} ;;
 	rspdm.stress=*) stress=${arg#rspdm.stress=} ;;
 	rspdm.keep=*) want_keep=$(echo "${arg#rspdm.keep=}" | tr '+' ' ') ;;
+	rspdm.event=*) event=${arg#rspdm.event=} ;;
+	rspdm.event_line=*) want_event=$(echo "${arg#rspdm.event_line=}" | tr '+' ' ') ;;
+	rspdm.event_changed=*) event_changed=${arg#rspdm.event_changed=} ;;
+	rspdm.interrupt=*) interrupt=${arg#rspdm.interrupt=} ;;
 	esac
 done
 
@@ -201,6 +219,101 @@ if [ -n "$provision" ]; then
 		esac
 		check_attr "after unlink"
 	fi
+fi
+
+# Re-authentication after a reset, a suspend or an error recovery.
+if [ -n "$event" ]; then
+	n0=$(cma_lines | grep -c "$bdf: CMA: ")
+	case "$event" in
+	flr|bus)
+		label=reset
+		grep -qw "$event" "$dev/reset_method" ||
+			fail "reset method $event not offered: $(cat "$dev/reset_method")"
+		echo "$event" >"$dev/reset_method" || fail "cannot select reset method $event"
+		echo 1 >"$dev/reset" || fail "reset ($event) failed"
+		;;
+	suspend|s2idle)
+		label=resume
+		mode=deep
+		[ "$event" = s2idle ] && mode=s2idle
+		grep -qw "$mode" /sys/power/mem_sleep || fail "no $mode in $(cat /sys/power/mem_sleep)"
+		echo "$mode" >/sys/power/mem_sleep || fail "cannot select $mode"
+		alarm=/sys/class/rtc/rtc0/wakealarm
+		[ -w $alarm ] || fail "no RTC wake alarm"
+		echo 0 >$alarm
+		echo +3 >$alarm || fail "cannot set the RTC alarm"
+		echo mem >/sys/power/state || fail "suspend ($mode) failed"
+		dmesg | grep -q "PM: suspend exit" || fail "no suspend exit in the log"
+		;;
+	aer)
+		label="error recovery"
+		# The host injects an uncorrectable fatal error into the device
+		# through the QEMU monitor when it sees this line.
+		echo "RSPDM-INJECT-AER $bdf"
+		;;
+	*) fail "unknown rspdm.event=$event" ;;
+	esac
+	# Synchronous for reset and resume; recovery runs in the AER thread.
+	i=0
+	while ! cma_lines | tail -n +$((n0 + 1)) | grep "$bdf: CMA: " | grep -q ", on $label (" &&
+		[ $i -lt 300 ]; do
+		usleep 100000
+		i=$((i + 1))
+	done
+	new=$(cma_lines | tail -n +$((n0 + 1)) | grep "$bdf: CMA: ")
+	[ -n "$new" ] || fail "no CMA line after $event"
+	line=$(echo "$new" | grep ", on $label (" | tail -1)
+	[ -n "$line" ] || fail "no verdict on $label after $event: $(echo "$new" | tr '\n' '|')"
+	case "$line" in
+	*"$want_event"*) ;;
+	*) fail "after $event: want '$want_event', got '$line'" ;;
+	esac
+	if [ -n "$event_changed" ]; then
+		echo "$new" | grep -q "CMA: device changed (.*), on $label: authenticating in full" ||
+			fail "after $event: no 'device changed' line: $(echo "$new" | tr '\n' '|')"
+	else
+		! echo "$new" | grep -q "CMA: device changed" ||
+			fail "after $event: unexpected 'device changed': $(echo "$new" | tr '\n' '|')"
+	fi
+	check_attr "after $event"
+	# The NVMe driver is still bound and its controller usable again.
+	[ -e "$dev/driver" ] || fail "no driver bound after $event"
+fi
+
+# A writer of "re" interrupted by a signal while the device keeps the
+# attempt waiting (ResponseNotReady), then a hot-remove during an attempt.
+if [ -n "$interrupt" ]; then
+	n0=$(cma_lines | grep -c "$bdf: CMA: ")
+	sh -c "echo re >$dev/authenticated" 2>/dev/null &
+	w=$!
+	sleep 1
+	kill -TERM $w
+	wait $w && fail "an interrupted write of re succeeded"
+	n=$(cma_lines | grep -c "$bdf: CMA: ")
+	[ "$n" = $((n0 + 1)) ] || fail "interrupted re: $((n - n0)) CMA lines, want 1"
+	line=$(cma_lines | tail -1)
+	case "$line" in
+	*"CMA: not authenticated: transport failed: interrupted"*) ;;
+	*) fail "interrupted re: got '$line'" ;;
+	esac
+	check_attr "after an interrupted re"
+	echo re >"$dev/authenticated" 2>/dev/null &
+	w=$!
+	usleep 500000
+	echo 1 >"$dev/remove" || fail "cannot remove $bdf during an attempt"
+	wait $w || true
+	[ ! -e "$dev" ] || fail "$bdf still present after remove"
+	n0=$(cma_lines | grep -c "$bdf: CMA: ")
+	echo 1 >/sys/bus/pci/rescan || fail "rescan failed"
+	dev=$(find_dev)
+	[ -n "$dev" ] || fail "device gone after rescan"
+	wait_cma_lines $((n0 + 1))
+	line=$(cma_lines | tail -1)
+	case "$line" in
+	*"$want_boot"*) ;;
+	*) fail "after remove and rescan: want '$want_boot', got '$line'" ;;
+	esac
+	check_attr "after remove during an attempt and rescan"
 fi
 
 # Certificate slots: slot 0 is compared with the responder's chain by the

@@ -66,6 +66,9 @@ faults! {
         "Certificate chain: the Length field is 16 less than the chain served.",
     TruncateCertificate = "truncate-certificate":
         "CERTIFICATE: the last 4 bytes are cut off (PortionLength unchanged).",
+    TinyPortions = "tiny-portions":
+        "CERTIFICATE: PortionLength is 1 (one byte of the chain, RemainderLength correct), \
+         whatever Length was requested (a size-only 1.3 request still gets PortionLength 0).",
     PortionTooLong = "portion-too-long":
         "CERTIFICATE: PortionLength is the requested Length + 1 and one extra byte is appended.",
     WrongRemainderLength = "wrong-remainder-length":
@@ -108,7 +111,8 @@ faults! {
         "Every request is answered with ERROR Busy (0x03).",
     NotReadyLoop = "not-ready-loop":
         "Every request after NEGOTIATE_ALGORITHMS and every RESPOND_IF_READY gets ERROR \
-         ResponseNotReady (RDTExponent 1, RDTM 1, a new token each time).",
+         ResponseNotReady (RDTExponent from --rdt-exponent, default 1; RDTM 1; a new token \
+         each time).",
     ResynchLoop = "resynch-loop":
         "Every request but GET_VERSION is answered with ERROR RequestResynch (0x43).",
     Garbage = "garbage":

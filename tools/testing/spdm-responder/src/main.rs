@@ -2,19 +2,23 @@
 
 //! `spdm-responder`: SPDM responder emulator for QEMU's `spdm_port=`.
 
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use spdm_responder::crypto;
 use spdm_responder::fault::Fault;
-use spdm_responder::responder::{self, Config, Responder};
-use spdm_responder::server::{self, End};
+use spdm_responder::responder::{self, Config, Responder, Switch};
+use spdm_responder::server::{self, ListenOptions};
 
 const USAGE: &str = "\
 usage: spdm-responder [options]
   --port N            TCP port on 127.0.0.1 (default 2323; 0 picks a free one)
-  --port-file PATH    write the port actually bound to PATH once listening
+  --port-file PATH    write the port actually bound to PATH once listening (with
+                      --instances, every port, one a line; written atomically)
+  --instances N       serve N devices (1..64, default 1), each on its own socket
+                      (free ports with --port 0, else --port, --port+1, ...) with
+                      its own responder and the same options; they share
+                      --chain-out
   --versions LIST     versions offered in VERSION, e.g. 1.0,1.1,1.2 (default 1.0,1.1,1.2,1.3)
   --cert-dir DIR      certificates from scripts/gen-test-certs.sh; without it only
                       GET_VERSION/GET_CAPABILITIES/NEGOTIATE_ALGORITHMS are answered
@@ -32,19 +36,43 @@ usage: spdm-responder [options]
                       hash; combines with --fault wrong-root-hash)
   --chain-out PATH    write slot 0's SPDM certificate chain, as served, to PATH
                       whenever algorithms are negotiated
-  --once              exit after the first connection ends
+  --switch-variant NAME:N  after answering N GET_VERSION requests, become the
+                      device of certificate variant NAME in DIR (its chains,
+                      digests and key; every other option unchanged): a device
+                      swapped for another between two connections (each
+                      instance of --instances counts its own GET_VERSION)
+  --rdt-exponent N    RDTExponent of the not-ready-loop fault (0..31, default 1)
+  --once              exit after the first connection ends (with --instances,
+                      once every instance's first connection ended)
   --silent-close-ms N with the silent fault, close the connection N ms after
                       an unanswered request (QEMU would otherwise block)
   --verbose           log every request and response
   --help              this text";
 
+/// The parsed command line.
 struct Args {
     port: u16,
-    port_file: Option<String>,
+    port_file: Option<PathBuf>,
+    instances: usize,
     config: Config,
-    once: bool,
-    verbose: bool,
-    silent_close: Option<std::time::Duration>,
+    listen: ListenOptions,
+}
+
+/// The options that make up a device's [`Config`], kept apart so that the
+/// `--switch-variant` device is built exactly like the first one.
+#[derive(Default)]
+struct DeviceOpts {
+    cert_dir: Option<PathBuf>,
+    versions: Option<Vec<u16>>,
+    asym: Option<u32>,
+    hash: Option<u32>,
+    slots: Option<usize>,
+    ct_exponent: Option<u8>,
+    dts: Option<u32>,
+    rdt_exponent: Option<u8>,
+    faults: Vec<Fault>,
+    chain_from_intermediate: bool,
+    chain_out: Option<PathBuf>,
 }
 
 fn number<T: std::str::FromStr>(s: String, name: &str) -> Result<T, String> {
@@ -52,23 +80,77 @@ fn number<T: std::str::FromStr>(s: String, name: &str) -> Result<T, String> {
         .map_err(|_| format!("{}: bad number '{}'", name, s))
 }
 
+/// Parses `NAME:N` of `--switch-variant`.
+fn parse_switch(s: &str) -> Result<(String, u64), String> {
+    let bad = || format!("--switch-variant wants NAME:N, got '{}'", s);
+    let (name, n) = s.rsplit_once(':').ok_or_else(bad)?;
+    if name.is_empty() {
+        return Err(bad());
+    }
+    Ok((name.to_string(), n.parse().map_err(|_| bad())?))
+}
+
+/// The device of certificate variant `variant` (or the certificate-less
+/// one without `--cert-dir`), with every other option applied.
+fn device_config(o: &DeviceOpts, variant: &str) -> Result<Config, String> {
+    let mut config = match &o.cert_dir {
+        Some(dir) => Config::from_cert_dir(dir, variant)?,
+        None => {
+            if o.slots.is_some() {
+                return Err("--slots needs --cert-dir".into());
+            }
+            Config::default()
+        }
+    };
+    if let Some(v) = &o.versions {
+        config.versions = v.clone();
+    }
+    if let Some(a) = o.asym {
+        if config.asym & a == 0 {
+            return Err(format!(
+                "--asym leaves no algorithm the key of {} supports ({})",
+                variant,
+                crypto::asym_names(config.asym).join(",")
+            ));
+        }
+        config.asym &= a;
+    }
+    if let Some(h) = o.hash {
+        config.hash = h;
+    }
+    if let Some(n) = o.slots {
+        let first = config.slots[0].clone();
+        config.slots = vec![first; n];
+    }
+    config.chain_out = o.chain_out.clone();
+    if o.chain_from_intermediate {
+        if o.cert_dir.is_none() {
+            return Err("--chain-from-intermediate needs --cert-dir".into());
+        }
+        config.chain_from_intermediate = true;
+    }
+    if let Some(ct) = o.ct_exponent {
+        config.ct_exponent = ct;
+    }
+    if let Some(d) = o.dts {
+        config.data_transfer_size = d;
+        config.max_spdm_msg_size = d;
+    }
+    if let Some(r) = o.rdt_exponent {
+        config.rdt_exponent = r;
+    }
+    config.faults = o.faults.clone();
+    Ok(config)
+}
+
 fn parse_args() -> Result<Args, String> {
     let mut port = 2323;
     let mut port_file = None;
-    let mut once = false;
-    let mut verbose = false;
-    let mut silent_close = None;
-    let mut chain_out = None;
-    let mut chain_from_intermediate = false;
-    let mut versions = None;
-    let mut cert_dir: Option<PathBuf> = None;
+    let mut instances = 1;
+    let mut listen = ListenOptions::default();
     let mut variant = "ecp384".to_string();
-    let mut asym = None;
-    let mut hash = None;
-    let mut slots = None;
-    let mut ct_exponent = None;
-    let mut dts = None;
-    let mut faults = Vec::new();
+    let mut switch = None;
+    let mut o = DeviceOpts::default();
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{} needs a value", name));
@@ -78,33 +160,48 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .map_err(|_| "--port wants 0..65535".to_string())?
             }
-            "--port-file" => port_file = Some(value("--port-file")?),
-            "--versions" => versions = Some(responder::parse_versions(&value("--versions")?)?),
-            "--cert-dir" => cert_dir = Some(PathBuf::from(value("--cert-dir")?)),
+            "--port-file" => port_file = Some(PathBuf::from(value("--port-file")?)),
+            "--instances" => {
+                let n: usize = number(value("--instances")?, "--instances")?;
+                if !(1..=64).contains(&n) {
+                    return Err("--instances wants 1..64".into());
+                }
+                instances = n;
+            }
+            "--versions" => o.versions = Some(responder::parse_versions(&value("--versions")?)?),
+            "--cert-dir" => o.cert_dir = Some(PathBuf::from(value("--cert-dir")?)),
             "--variant" => variant = value("--variant")?,
-            "--asym" => asym = Some(crypto::parse_asym_list(&value("--asym")?)?),
-            "--hash" => hash = Some(crypto::parse_hash_list(&value("--hash")?)?),
+            "--switch-variant" => switch = Some(parse_switch(&value("--switch-variant")?)?),
+            "--asym" => o.asym = Some(crypto::parse_asym_list(&value("--asym")?)?),
+            "--hash" => o.hash = Some(crypto::parse_hash_list(&value("--hash")?)?),
             "--slots" => {
                 let n: usize = number(value("--slots")?, "--slots")?;
                 if !(1..=8).contains(&n) {
                     return Err("--slots wants 1..8".into());
                 }
-                slots = Some(n);
+                o.slots = Some(n);
             }
             "--ct-exponent" => {
-                ct_exponent = Some(number(value("--ct-exponent")?, "--ct-exponent")?)
+                o.ct_exponent = Some(number(value("--ct-exponent")?, "--ct-exponent")?)
             }
             "--data-transfer-size" => {
-                dts = Some(number(
+                o.dts = Some(number(
                     value("--data-transfer-size")?,
                     "--data-transfer-size",
                 )?)
+            }
+            "--rdt-exponent" => {
+                let n: u8 = number(value("--rdt-exponent")?, "--rdt-exponent")?;
+                if n > 31 {
+                    return Err("--rdt-exponent wants 0..31".into());
+                }
+                o.rdt_exponent = Some(n);
             }
             "--fault" => {
                 let name = value("--fault")?;
                 let f = Fault::from_name(&name)
                     .ok_or_else(|| format!("unknown fault '{}' (see --list-faults)", name))?;
-                faults.push(f);
+                o.faults.push(f);
             }
             "--list-faults" => {
                 for f in Fault::ALL {
@@ -112,14 +209,14 @@ fn parse_args() -> Result<Args, String> {
                 }
                 std::process::exit(0);
             }
-            "--chain-from-intermediate" => chain_from_intermediate = true,
-            "--chain-out" => chain_out = Some(PathBuf::from(value("--chain-out")?)),
-            "--once" => once = true,
+            "--chain-from-intermediate" => o.chain_from_intermediate = true,
+            "--chain-out" => o.chain_out = Some(PathBuf::from(value("--chain-out")?)),
+            "--once" => listen.once = true,
             "--silent-close-ms" => {
                 let ms: u64 = number(value("--silent-close-ms")?, "--silent-close-ms")?;
-                silent_close = Some(std::time::Duration::from_millis(ms));
+                listen.silent_close = Some(std::time::Duration::from_millis(ms));
             }
-            "--verbose" => verbose = true,
+            "--verbose" => listen.verbose = true,
             "--help" | "-h" => {
                 println!("{}", USAGE);
                 std::process::exit(0);
@@ -127,57 +224,35 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument '{}'\n{}", other, USAGE)),
         }
     }
-    let mut config = match &cert_dir {
-        Some(dir) => Config::from_cert_dir(dir, &variant)?,
-        None => {
-            if slots.is_some() {
-                return Err("--slots needs --cert-dir".into());
-            }
-            Config::default()
+    if port != 0 && usize::from(port) + instances - 1 > usize::from(u16::MAX) {
+        return Err(format!(
+            "--port {} with --instances {} goes past port 65535",
+            port, instances
+        ));
+    }
+    let mut config = device_config(&o, &variant)?;
+    if let Some((name, after)) = switch {
+        if o.cert_dir.is_none() {
+            return Err("--switch-variant needs --cert-dir".into());
         }
-    };
-    if let Some(v) = versions {
-        config.versions = v;
+        config.switch = Some(Switch {
+            after,
+            config: Box::new(device_config(&o, &name)?),
+            variant: name,
+        });
     }
-    if let Some(a) = asym {
-        if config.asym & a == 0 {
-            return Err(format!(
-                "--asym leaves no algorithm the key supports ({})",
-                crypto::asym_names(config.asym).join(",")
-            ));
-        }
-        config.asym &= a;
-    }
-    if let Some(h) = hash {
-        config.hash = h;
-    }
-    if let Some(n) = slots {
-        let first = config.slots[0].clone();
-        config.slots = vec![first; n];
-    }
-    config.chain_out = chain_out;
-    if chain_from_intermediate {
-        if cert_dir.is_none() {
-            return Err("--chain-from-intermediate needs --cert-dir".into());
-        }
-        config.chain_from_intermediate = true;
-    }
-    if let Some(ct) = ct_exponent {
-        config.ct_exponent = ct;
-    }
-    if let Some(d) = dts {
-        config.data_transfer_size = d;
-        config.max_spdm_msg_size = d;
-    }
-    config.faults = faults;
     Ok(Args {
         port,
         port_file,
+        instances,
         config,
-        once,
-        verbose,
-        silent_close,
+        listen,
     })
+}
+
+fn write_port_file(path: &Path, ports: &[u16]) -> Result<(), String> {
+    server::write_port_file(path, ports)
+        .map_err(|e| format!("cannot write {}: {}", path.display(), e))
 }
 
 fn main() -> ExitCode {
@@ -188,18 +263,23 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Loopback only, by design: this is a test device.
-    let listener = match TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, args.port)) {
+    let listeners = match server::bind_instances(args.port, args.instances) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!(
-                "spdm-responder: cannot listen on 127.0.0.1:{}: {}",
-                args.port, e
-            );
+            eprintln!("spdm-responder: {}", e);
             return ExitCode::from(1);
         }
     };
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(args.port);
+    let mut ports = Vec::with_capacity(listeners.len());
+    for l in &listeners {
+        match l.local_addr() {
+            Ok(a) => ports.push(a.port()),
+            Err(e) => {
+                eprintln!("spdm-responder: cannot read the bound address: {}", e);
+                return ExitCode::from(1);
+            }
+        }
+    }
     let versions: Vec<String> = args
         .config
         .versions
@@ -207,40 +287,58 @@ fn main() -> ExitCode {
         .map(|v| responder::format_version(*v))
         .collect();
     let faults: Vec<&str> = args.config.faults.iter().map(|f| f.name()).collect();
+    let shown_ports: Vec<String> = ports.iter().map(|p| p.to_string()).collect();
     eprintln!(
-        "spdm-responder: listening on 127.0.0.1:{} versions {} asym {} hash {} slots {}{}{}",
-        port,
+        "spdm-responder: listening on 127.0.0.1:{} versions {} asym {} hash {} slots {}{}{}{}",
+        shown_ports.join(","),
         versions.join(","),
         crypto::asym_names(args.config.asym).join(","),
         crypto::hash_names(args.config.hash).join(","),
         args.config.slots.len(),
         if faults.is_empty() { "" } else { " faults " },
-        faults.join(",")
+        faults.join(","),
+        args.config
+            .switch
+            .as_ref()
+            .map_or(String::new(), |s| format!(
+                " then {} after {} GET_VERSION",
+                s.variant, s.after
+            )),
     );
     if let Some(path) = &args.port_file {
-        if let Err(e) = std::fs::write(path, format!("{}\n", port)) {
-            eprintln!("spdm-responder: cannot write {}: {}", path, e);
+        if let Err(e) = write_port_file(path, &ports) {
+            eprintln!("spdm-responder: {}", e);
             return ExitCode::from(1);
         }
     }
-    let mut responder = Responder::new(args.config);
-    for conn in listener.incoming() {
-        let mut stream = match conn {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("spdm-responder: accept failed: {}", e);
-                continue;
-            }
+    let single = listeners.len() == 1;
+    let mut threads = Vec::with_capacity(listeners.len());
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let mut responder = Responder::new(args.config.clone());
+        let opts = ListenOptions {
+            tag: if single {
+                "spdm-responder".into()
+            } else {
+                format!("spdm-responder[{}]", i)
+            },
+            ..args.listen.clone()
         };
-        let _ = stream.set_nodelay(true);
-        match server::serve_with(&mut stream, &mut responder, args.verbose, args.silent_close) {
-            End::Closed => eprintln!("spdm-responder: connection closed"),
-            End::Shutdown => eprintln!("spdm-responder: shutdown by peer"),
-            End::Protocol(e) => eprintln!("spdm-responder: error: {}; closing connection", e),
-        }
-        if args.once {
-            break;
+        let spawned = std::thread::Builder::new()
+            .name(format!("instance-{}", i))
+            .spawn(move || server::serve_listener(&listener, &mut responder, &opts));
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(e) => {
+                eprintln!("spdm-responder: cannot start instance {}: {}", i, e);
+                return ExitCode::from(1);
+            }
         }
     }
-    ExitCode::SUCCESS
+    let mut status = ExitCode::SUCCESS;
+    for t in threads {
+        if t.join().is_err() {
+            status = ExitCode::from(1);
+        }
+    }
+    status
 }

@@ -129,6 +129,30 @@ pub struct Config {
     /// hash, certificates) each time algorithms are negotiated, so tests
     /// can compare what the requester read with what was served.
     pub chain_out: Option<std::path::PathBuf>,
+    /// RDTExponent of the ERROR ResponseNotReady that
+    /// [`Fault::NotReadyLoop`] sends (`--rdt-exponent`, default 1).
+    pub rdt_exponent: u8,
+    /// A device swapped for another (`--switch-variant`): see [`Switch`].
+    pub switch: Option<Switch>,
+}
+
+/// The responder becomes another device part-way through its life, as a
+/// device swapped for another between two connections (`--switch-variant`).
+///
+/// The first [`Switch::after`] GET_VERSION requests are answered with the
+/// configuration holding this switch; the next GET_VERSION and everything
+/// after it with [`Switch::config`] (its chains, digests and signing key).
+/// GET_VERSION starts a new connection anyway, so no exchange ever mixes
+/// the two devices.  A `switch` inside [`Switch::config`] counts on from
+/// the same total.
+#[derive(Debug, Clone)]
+pub struct Switch {
+    /// How many GET_VERSION requests the first device answers.
+    pub after: u64,
+    /// The certificate variant switched to (named in the log).
+    pub variant: String,
+    /// The device from then on.
+    pub config: Box<Config>,
 }
 
 impl Default for Config {
@@ -144,6 +168,8 @@ impl Default for Config {
             faults: Vec::new(),
             chain_from_intermediate: false,
             chain_out: None,
+            rdt_exponent: 1,
+            switch: None,
         }
     }
 }
@@ -297,6 +323,9 @@ pub struct Responder {
     /// GET_DIGESTS .. CERTIFICATE messages.
     msg_b: Vec<Vec<u8>>,
     not_ready_token: u8,
+    /// GET_VERSION requests answered so far, kept across the reset that
+    /// GET_VERSION does (counts towards [`Config::switch`]).
+    get_versions: u64,
 }
 
 fn error(version: u8, code: u8, data: u8) -> Vec<u8> {
@@ -328,10 +357,11 @@ impl Responder {
             vca: Vec::new(),
             msg_b: Vec::new(),
             not_ready_token: 0,
+            get_versions: 0,
         }
     }
 
-    /// The configuration.
+    /// The configuration (after a [`Config::switch`], the new device's).
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -363,6 +393,9 @@ impl Responder {
         if self.has(Fault::Silent) {
             return None;
         }
+        if req.get(1) == Some(&GET_VERSION) {
+            self.count_get_version();
+        }
         if self.has(Fault::Garbage) {
             let mut n = [0u8; 1];
             crypto::random_bytes(&mut n);
@@ -392,7 +425,7 @@ impl Responder {
             };
             self.not_ready_token = self.not_ready_token.wrapping_add(1);
             let mut rsp = error(version, ERR_RESPONSE_NOT_READY, 0);
-            rsp.extend_from_slice(&[1, original, self.not_ready_token, 1]);
+            rsp.extend_from_slice(&[self.config.rdt_exponent, original, self.not_ready_token, 1]);
             return Some(rsp);
         }
         let rsp = match code {
@@ -425,6 +458,20 @@ impl Responder {
         })
     }
 
+    /// Counts a GET_VERSION about to be answered; once the configured
+    /// number was answered, becomes the [`Config::switch`] device first.
+    fn count_get_version(&mut self) {
+        let answered = self.get_versions;
+        while let Some(sw) = self.config.switch.take_if(|s| s.after <= answered) {
+            eprintln!(
+                "spdm-responder: now the device of certificate variant {} (after {} GET_VERSION)",
+                sw.variant, answered
+            );
+            self.config = *sw.config;
+        }
+        self.get_versions = answered.saturating_add(1);
+    }
+
     /// The version byte responses after VERSION carry.
     fn rsp_version(&self) -> u8 {
         if self.has(Fault::WrongVersionByte) {
@@ -445,7 +492,9 @@ impl Responder {
         if req.len() < 4 {
             return Err(ERR_INVALID_REQUEST);
         }
+        let get_versions = self.get_versions;
         *self = Responder::new(std::mem::take(&mut self.config));
+        self.get_versions = get_versions;
         let versions: Vec<u16> = if self.has(Fault::NoCommonVersion) {
             vec![0x0900, 0x2000]
         } else {
@@ -746,7 +795,11 @@ impl Responder {
             if offset >= chain.len() || length == 0 {
                 return Err(ERR_INVALID_REQUEST);
             }
-            let p = length.min(self.max_portion()).min(chain.len() - offset);
+            let p = if self.has(Fault::TinyPortions) {
+                1
+            } else {
+                length.min(self.max_portion()).min(chain.len() - offset)
+            };
             (p, chain.len() - offset - p)
         };
         let mut data = chain[offset.min(chain.len())..][..portion].to_vec();
@@ -968,6 +1021,178 @@ mod tests {
                 chain.len()
             );
         }
+    }
+
+    /// A slot with DER-shaped fake certificates and a P-256 key from `seed`.
+    fn fake_slot(body: &[u8], seed: u8) -> Slot {
+        Slot {
+            chain_body: body.to_vec(),
+            key: SigningKey::EcP256(p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap()),
+        }
+    }
+
+    /// The SPDM chain of `body` with SHA-512 (what `vca` negotiates).
+    fn sha512_chain(body: &[u8]) -> Vec<u8> {
+        let root_len = der_tlv_len(body).unwrap();
+        let mut c = ((4 + 64 + body.len()) as u16).to_le_bytes().to_vec();
+        c.extend_from_slice(&[0, 0]);
+        c.extend_from_slice(&HashAlgo::Sha512.digest(&body[..root_len]));
+        c.extend_from_slice(body);
+        c
+    }
+
+    #[test]
+    fn tiny_portions_fault_sends_one_byte_with_the_right_remainder() {
+        let body = [0x30, 0x02, 0xAA, 0xBB, 0x30, 0x01, 0xCC];
+        let chain = sha512_chain(&body);
+        let n = chain.len();
+        for v in [0x10u8, 0x12, 0x13] {
+            let mut r = Responder::new(Config {
+                slots: vec![fake_slot(&body, 7)],
+                faults: vec![Fault::TinyPortions],
+                ..Config::default()
+            });
+            assert_eq!(vca(&mut r, v)[1], ALGORITHMS);
+            for (offset, length) in [(0usize, 0x400u16), (0, 1), (5, 0xFFFF), (n - 1, 0x400)] {
+                let mut req = vec![v, GET_CERTIFICATE, 0, 0];
+                req.extend_from_slice(&(offset as u16).to_le_bytes());
+                req.extend_from_slice(&length.to_le_bytes());
+                let rem = ((n - offset - 1) as u16).to_le_bytes();
+                assert_eq!(
+                    r.handle(&req).unwrap(),
+                    vec![v, CERTIFICATE, 0, 0, 1, 0, rem[0], rem[1], chain[offset]],
+                    "version {:#x} offset {} length {}",
+                    v,
+                    offset,
+                    length
+                );
+            }
+            if v == 0x13 {
+                // Size only: no chain bytes, PortionLength 0 as always.
+                let l = (n as u16).to_le_bytes();
+                assert_eq!(
+                    r.handle(&[v, GET_CERTIFICATE, 0, 1, 0, 0, 0, 0]).unwrap(),
+                    vec![v, CERTIFICATE, 0, 0, 0, 0, l[0], l[1]]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn not_ready_loop_uses_the_configured_rdt_exponent() {
+        for (rdt, want) in [(None, 1u8), (Some(0), 0), (Some(31), 31)] {
+            let mut cfg = Config {
+                faults: vec![Fault::NotReadyLoop],
+                ..Config::default()
+            };
+            if let Some(e) = rdt {
+                cfg.rdt_exponent = e;
+            }
+            let mut r = Responder::new(cfg);
+            assert_eq!(vca(&mut r, 0x12)[1], ALGORITHMS);
+            assert_eq!(
+                r.handle(&[0x12, GET_DIGESTS, 0, 0]).unwrap(),
+                vec![
+                    0x12,
+                    ERROR,
+                    ERR_RESPONSE_NOT_READY,
+                    0,
+                    want,
+                    GET_DIGESTS,
+                    1,
+                    1
+                ]
+            );
+            assert_eq!(
+                r.handle(&[0x12, RESPOND_IF_READY, GET_DIGESTS, 1]).unwrap(),
+                vec![
+                    0x12,
+                    ERROR,
+                    ERR_RESPONSE_NOT_READY,
+                    0,
+                    want,
+                    GET_DIGESTS,
+                    2,
+                    1
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn switch_serves_the_other_device_from_the_next_get_version() {
+        let first = [0x30, 0x01, 0x11, 0x30, 0x01, 0x22];
+        let second = [0x30, 0x03, 0x33, 0x33, 0x33, 0x30, 0x02, 0x44, 0x44];
+        let out = std::env::temp_dir().join(format!(
+            "spdm-responder-switch-{}.chain",
+            std::process::id()
+        ));
+        let device = |body: &[u8], seed: u8| Config {
+            slots: vec![fake_slot(body, seed)],
+            chain_out: Some(out.clone()),
+            ..Config::default()
+        };
+        let mut cfg = device(&first, 7);
+        cfg.switch = Some(Switch {
+            after: 2,
+            variant: "second".into(),
+            config: Box::new(device(&second, 9)),
+        });
+        let mut r = Responder::new(cfg);
+        // The DIGESTS and the whole CERTIFICATE of each connection.
+        let connection = |r: &mut Responder| {
+            assert_eq!(vca(r, 0x12)[1], ALGORITHMS);
+            let digests = r.handle(&[0x12, GET_DIGESTS, 0, 0]).unwrap();
+            let cert = r
+                .handle(&[0x12, GET_CERTIFICATE, 0, 0, 0, 0, 0xFF, 0xFF])
+                .unwrap();
+            let written = std::fs::read(&out).unwrap();
+            (digests, cert, written)
+        };
+        let want = |body: &[u8]| {
+            let chain = sha512_chain(body);
+            let mut digests = vec![0x12, DIGESTS, 0, 1];
+            digests.extend_from_slice(&HashAlgo::Sha512.digest(&chain));
+            let mut cert = vec![0x12, CERTIFICATE, 0, 0];
+            cert.extend_from_slice(&(chain.len() as u16).to_le_bytes());
+            cert.extend_from_slice(&[0, 0]);
+            cert.extend_from_slice(&chain);
+            (digests, cert, chain)
+        };
+        assert_eq!(connection(&mut r), want(&first));
+        // An ERROR answer to GET_VERSION counts too.
+        assert_eq!(
+            r.handle(&[0x11, GET_VERSION, 0, 0]).unwrap(),
+            vec![0x10, ERROR, ERR_VERSION_MISMATCH, 0]
+        );
+        assert_eq!(r.config().slots[0].chain_body, first);
+        // The third GET_VERSION is answered by the second device.
+        assert_eq!(connection(&mut r), want(&second));
+        assert_eq!(r.chain(0), Some(&sha512_chain(&second)[..]));
+        assert!(r.config().switch.is_none());
+        assert_eq!(connection(&mut r), want(&second));
+        assert_eq!(r.config().slots[0].chain_body, second);
+        let _ = std::fs::remove_file(&out);
+    }
+
+    #[test]
+    fn switch_after_zero_is_the_other_device_from_the_start() {
+        let cfg = Config {
+            switch: Some(Switch {
+                after: 0,
+                variant: "other".into(),
+                config: Box::new(Config {
+                    versions: vec![0x1200],
+                    ..Config::default()
+                }),
+            }),
+            ..Config::default()
+        };
+        let mut r = Responder::new(cfg);
+        assert_eq!(
+            r.handle(&[0x10, GET_VERSION, 0, 0]).unwrap(),
+            vec![0x10, VERSION, 0, 0, 0, 1, 0x00, 0x12]
+        );
     }
 
     #[test]

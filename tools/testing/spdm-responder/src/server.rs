@@ -1,8 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Serving one socket connection.
+//! Serving socket connections.
+//!
+//! QEMU's spdm socket client writes each frame in several small writes
+//! (the 12-byte header in pieces, then the payload) with Nagle's algorithm
+//! on: every piece after the first waits for the ACK of the previous one.
+//! With delayed ACKs on our side that costs about 40 ms per exchange, so
+//! every accepted connection gets TCP_NODELAY and TCP_QUICKACK, and
+//! TCP_QUICKACK is re-armed after every read (Linux clears it again, e.g.
+//! once we answer: it is not sticky).  See [`configure_stream`] and
+//! [`QuickAckStream`].
 
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::path::Path;
+use std::time::Duration;
 
 use crate::doe;
 use crate::frame::{self, Frame, FrameError};
@@ -112,6 +124,153 @@ pub fn serve_with<S: Read + Write>(
             return End::Protocol(format!("write failed: {}", e));
         }
     }
+}
+
+/// Turns TCP_QUICKACK on: the kernel acknowledges what it received at
+/// once (and sends an ACK it was delaying) instead of waiting up to 40 ms
+/// for data to piggyback it on.  A no-op where Linux's option is missing.
+pub fn set_quickack(stream: &TcpStream) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::linux::net::TcpStreamExt;
+        stream.set_quickack(true)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = stream;
+        Ok(())
+    }
+}
+
+/// Configures an accepted connection for lock-step exchanges: TCP_NODELAY
+/// (a response leaves at once, whatever is still unacknowledged) and
+/// TCP_QUICKACK (see [`set_quickack`]; [`QuickAckStream`] re-arms it).
+pub fn configure_stream(stream: &TcpStream) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    set_quickack(stream)
+}
+
+/// A TCP connection that re-arms TCP_QUICKACK after every read that got
+/// data: Linux leaves quick-ACK mode again on its own, so a single
+/// `setsockopt` at accept time would help only the first exchanges.
+#[derive(Debug)]
+pub struct QuickAckStream(pub TcpStream);
+
+impl Read for QuickAckStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.read(buf)?;
+        if n > 0 {
+            // Best effort: a failure only costs latency.
+            let _ = set_quickack(&self.0);
+        }
+        Ok(n)
+    }
+}
+
+impl Write for QuickAckStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Serves one accepted TCP connection until it ends: [`configure_stream`],
+/// then [`serve_with`] over a [`QuickAckStream`].
+pub fn serve_tcp(
+    stream: TcpStream,
+    responder: &mut Responder,
+    verbose: bool,
+    silent_close: Option<Duration>,
+) -> End {
+    if let Err(e) = configure_stream(&stream) {
+        eprintln!("spdm-responder: cannot set TCP_NODELAY/TCP_QUICKACK: {}", e);
+    }
+    serve_with(
+        &mut QuickAckStream(stream),
+        responder,
+        verbose,
+        silent_close,
+    )
+}
+
+/// How [`serve_listener`] serves its connections.
+#[derive(Debug, Clone)]
+pub struct ListenOptions {
+    /// Log every request and response.
+    pub verbose: bool,
+    /// See [`serve_with`].
+    pub silent_close: Option<Duration>,
+    /// Return after the first connection ended.
+    pub once: bool,
+    /// Prefix of the log lines, e.g. `spdm-responder` or `spdm-responder[2]`.
+    pub tag: String,
+}
+
+impl Default for ListenOptions {
+    fn default() -> Self {
+        ListenOptions {
+            verbose: false,
+            silent_close: None,
+            once: false,
+            tag: "spdm-responder".into(),
+        }
+    }
+}
+
+/// Accepts connections on `listener` and serves them one after the other
+/// with [`serve_tcp`] and the same `responder` (a reconnecting QEMU talks
+/// to the same device).  Returns only with [`ListenOptions::once`].
+pub fn serve_listener(listener: &TcpListener, responder: &mut Responder, opts: &ListenOptions) {
+    for conn in listener.incoming() {
+        let stream = match conn {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{}: accept failed: {}", opts.tag, e);
+                continue;
+            }
+        };
+        match serve_tcp(stream, responder, opts.verbose, opts.silent_close) {
+            End::Closed => eprintln!("{}: connection closed", opts.tag),
+            End::Shutdown => eprintln!("{}: shutdown by peer", opts.tag),
+            End::Protocol(e) => eprintln!("{}: error: {}; closing connection", opts.tag, e),
+        }
+        if opts.once {
+            return;
+        }
+    }
+}
+
+/// Listens on `count` sockets on 127.0.0.1 (loopback only, by design:
+/// this is a test device): each on a free port when `port` is 0, else on
+/// `port`, `port + 1`, ...  Fails if a port is taken or past 65535.
+pub fn bind_instances(port: u16, count: usize) -> Result<Vec<TcpListener>, String> {
+    (0..count)
+        .map(|i| {
+            let p = if port == 0 {
+                Some(0)
+            } else {
+                u16::try_from(i).ok().and_then(|i| port.checked_add(i))
+            };
+            let p = p.ok_or_else(|| format!("port {} + {} is past 65535", port, i))?;
+            TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, p))
+                .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {}", p, e))
+        })
+        .collect()
+}
+
+/// Writes `ports`, one a line, to `path` atomically: into a temporary file
+/// beside it, then renamed over it, so that a script polling for `path`
+/// never reads a partial list.
+pub fn write_port_file(path: &Path, ports: &[u16]) -> io::Result<()> {
+    let text: String = ports.iter().map(|p| format!("{}\n", p)).collect();
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 #[cfg(test)]
@@ -238,6 +397,35 @@ mod tests {
             &[0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0x12, 0xC8],
             "4808-byte payload"
         );
+    }
+
+    #[test]
+    fn port_file_lists_every_port_and_leaves_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("spdm-responder-ports-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("port");
+        write_port_file(&path, &[2323]).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "2323\n");
+        write_port_file(&path, &[40001, 40002, 7]).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "40001\n40002\n7\n");
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(names.len(), 1, "only the port file: {:?}", names);
+        assert!(write_port_file(&dir.join("no/such/dir"), &[1]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn binds_instances_on_loopback() {
+        let l = bind_instances(0, 3).unwrap();
+        let ports: Vec<u16> = l.iter().map(|l| l.local_addr().unwrap().port()).collect();
+        assert_eq!(ports.len(), 3);
+        assert!(ports.iter().all(|p| *p != 0));
+        assert!(ports[0] != ports[1] && ports[1] != ports[2] && ports[0] != ports[2]);
+        for l in &l {
+            assert!(l.local_addr().unwrap().ip().is_loopback());
+        }
+        // 65535 + 1 does not exist (and 65535 itself may be taken).
+        assert!(bind_instances(65535, 2).is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use rsa::pkcs8::DecodePublicKey;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use spdm_responder::fault::Fault;
-use spdm_responder::responder::{Config, Responder, Slot};
+use spdm_responder::responder::{Config, Responder, Slot, Switch};
 use x509_cert::der::{Decode, Encode};
 
 /// Generates the test certificates once per test binary.
@@ -205,6 +205,8 @@ struct Client {
     offer_asym: u32,
     offer_hash: u32,
     dts: u32,
+    /// The responder's DataTransferSize (1.2+; else unlimited).
+    rsp_dts: u32,
     cert_len: usize,
     meas: u8,
     slot: u8,
@@ -228,6 +230,7 @@ impl Client {
             offer_asym: 0x1FF,
             offer_hash: 0x7,
             dts: 4096,
+            rsp_dts: u32::MAX,
             cert_len: 0x400,
             meas: 0,
             slot: 0,
@@ -291,6 +294,9 @@ impl Client {
         }
         if u32_at(&rsp, 8) & 6 != 6 {
             return Err("capabilities flags".into());
+        }
+        if self.ver >= 0x12 {
+            self.rsp_dts = u32_at(&rsp, 12);
         }
         self.vca.extend_from_slice(&req);
         self.vca.extend_from_slice(&rsp);
@@ -365,6 +371,15 @@ impl Client {
             }
             if chain.len() + remainder != expected.len() {
                 return Err("remainder".into());
+            }
+            // Less than asked for and both sides can carry, yet more to come.
+            let carried = if self.ver >= 0x12 {
+                self.dts.min(self.rsp_dts) as usize - 8
+            } else {
+                usize::MAX
+            };
+            if remainder != 0 && portion < self.cert_len.min(carried) {
+                return Err("short portion".into());
             }
             if remainder == 0 {
                 break;
@@ -831,6 +846,7 @@ fn check_fault(f: Fault) {
         Fault::ChainLengthTooLarge | Fault::ChainLengthTooSmall => "chain length",
         Fault::TruncateCertificate => "certificate length",
         Fault::PortionTooLong => "portion",
+        Fault::TinyPortions => "short portion",
         Fault::WrongRemainderLength => "remainder",
         Fault::WrongSlotInCertificate => "certificate slot",
         Fault::DigestMismatch => "digest mismatch",
@@ -868,6 +884,14 @@ fn check_fault(f: Fault) {
         Fault::TwoAlgorithms => assert_eq!(u32_at(&rsp_of(&c, 0xE3), 12), 0x11),
         Fault::UnsupportedAlgorithm => assert_eq!(u32_at(&rsp_of(&c, 0xE3), 12), 0x1),
         Fault::UnsupportedHash => assert_eq!(u32_at(&rsp_of(&c, 0xE3), 16), 0x2),
+        Fault::TinyPortions => {
+            let r = rsp_of(&c, 0x82);
+            let chain = expected_chain("ecp256", 0x1);
+            let mut want = vec![0x12, 0x02, 0, 0, 1, 0];
+            want.extend_from_slice(&(chain.len() as u16 - 1).to_le_bytes());
+            want.push(chain[0]);
+            assert_eq!(r, want);
+        }
         Fault::PortionTooLong => {
             let r = rsp_of(&c, 0x82);
             assert_eq!(u16_at(&r, 4), 0x401);
@@ -943,6 +967,7 @@ fault_tests! {
     fault_chain_length_too_small: ChainLengthTooSmall,
     fault_truncate_certificate: TruncateCertificate,
     fault_portion_too_long: PortionTooLong,
+    fault_tiny_portions: TinyPortions,
     fault_wrong_remainder_length: WrongRemainderLength,
     fault_wrong_slot_in_certificate: WrongSlotInCertificate,
     fault_digest_mismatch: DigestMismatch,
@@ -980,4 +1005,42 @@ fn signature_faults_in_every_version() {
             assert_eq!(fault_run(f, v).1, Err("signature".into()), "{} {:#x}", f, v);
         }
     }
+}
+
+#[test]
+fn switch_variant_is_another_device_from_the_next_get_version() {
+    // ecp256 for two connections, then rsa3072 (other chain, other key,
+    // other algorithm), as `--switch-variant rsa3072:2` builds it.
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("switch-chain-out");
+    let mut cfg = config("ecp256");
+    cfg.chain_out = Some(out.clone());
+    let mut next = config("rsa3072");
+    next.chain_out = Some(out.clone());
+    cfg.switch = Some(Switch {
+        after: 2,
+        variant: "rsa3072".into(),
+        config: Box::new(next),
+    });
+    let mut r = Responder::new(cfg);
+    for (i, variant) in ["ecp256", "ecp256", "rsa3072", "rsa3072"]
+        .iter()
+        .enumerate()
+    {
+        let mut c = Client::new(Config::default(), variant, 0x12);
+        std::mem::swap(&mut c.r, &mut r);
+        c.run()
+            .unwrap_or_else(|e| panic!("connection {} ({}): {}", i, variant, e));
+        assert_eq!(
+            c.asym,
+            if *variant == "ecp256" { 0x10 } else { 0x8 },
+            "connection {}",
+            i
+        );
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            expected_chain(variant, c.halg)
+        );
+        std::mem::swap(&mut c.r, &mut r);
+    }
+    let _ = std::fs::remove_file(&out);
 }

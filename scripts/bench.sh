@@ -8,7 +8,9 @@
 #     RSA-3072, measured in the same run.
 #  2. the spdm-auth CLI over the socket protocol against the responder
 #     emulator process (includes the responder's signing and the socket
-#     round trips), compared with the same floor.
+#     round trips), compared with the same floor;
+#  3. scripts/bench-kernel.sh and scripts/bench-boot.sh in QEMU
+#     (BENCH_KERNEL=0 skips them).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
@@ -81,6 +83,8 @@ cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 	echo
 	if [ "${BENCH_KERNEL:-1}" = 1 ]; then
 		bash "$REPO/scripts/bench-kernel.sh"
+		echo
+		bash "$REPO/scripts/bench-boot.sh"
 	fi
 } >BENCHMARKS.md.new
 mv BENCHMARKS.md.new BENCHMARKS.md

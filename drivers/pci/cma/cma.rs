@@ -146,14 +146,18 @@ impl spdm::Transport for DoeTransport<'_> {
         })
     }
 
-    /// Sleeps in steps, so that a signal or the deadline ends the wait; the
-    /// next exchange then reports why.
+    /// Sleeps until `micros` have passed on the monotonic clock, in steps,
+    /// so that a signal or the deadline ends the wait; the next exchange
+    /// then reports why.
     fn wait(&mut self, micros: u64) {
-        let mut left = i64::try_from(micros).unwrap_or(i64::MAX);
-        while left > 0 && self.check().is_ok() {
-            let step = left.min(WAIT_STEP_US);
-            kernel::time::delay::fsleep(kernel::time::Delta::from_micros(step));
-            left -= step;
+        let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
+        let want = i64::try_from(micros).unwrap_or(i64::MAX);
+        while self.check().is_ok() {
+            let left = want.saturating_sub(start.elapsed().as_micros_ceil());
+            if left <= 0 {
+                break;
+            }
+            kernel::time::delay::fsleep(kernel::time::Delta::from_micros(left.min(WAIT_STEP_US)));
         }
     }
 }

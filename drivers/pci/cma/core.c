@@ -193,7 +193,7 @@ static void pci_cma_probe(struct pci_dev *pdev)
 		pci_err(pdev, "CMA: not authenticated: out of memory\n");
 	/* Publish the state to the lockless sysfs callbacks and the work. */
 	smp_store_release(&cma->data, data);
-	queue_work(system_unbound_wq, &cma->work);
+	queue_work(system_dfl_long_wq, &cma->work);
 }
 
 /**

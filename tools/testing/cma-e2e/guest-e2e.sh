@@ -25,6 +25,9 @@
 #                            error when asked on the console); the device
 #                            must be authenticated again before the call
 #                            returns (for aer: before recovery ends)
+#   rspdm.pm_test=LEVEL      suspend with /sys/power/pm_test=LEVEL: every
+#                            device suspend and resume callback runs, the
+#                            platform's sleep state is not entered
 #   rspdm.event_line=TEXT    the CMA line logged after EVENT contains TEXT
 #                            (default: the fast same-device check passed)
 #   rspdm.event_changed=1    and a "device changed" line precedes it
@@ -39,7 +42,7 @@
 # Prints exactly one line "RSPDM-RESULT: PASS|FAIL NAME [reason]".
 
 case_name=unnamed want_boot= provision= want_after= via=re want_keep= slots=1 stress=
-event= want_event="CMA: authenticated: same device" event_changed= interrupt=
+event= want_event="CMA: authenticated: same device" event_changed= interrupt= pm_test=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	rspdm.case=*) case_name=${arg#rspdm.case=} ;;
@@ -54,6 +57,7 @@ for arg in $(cat /proc/cmdline); do
 	rspdm.event_line=*) want_event=$(echo "${arg#rspdm.event_line=}" | tr '+' ' ') ;;
 	rspdm.event_changed=*) event_changed=${arg#rspdm.event_changed=} ;;
 	rspdm.interrupt=*) interrupt=${arg#rspdm.interrupt=} ;;
+	rspdm.pm_test=*) pm_test=${arg#rspdm.pm_test=} ;;
 	esac
 done
 
@@ -238,11 +242,16 @@ if [ -n "$event" ]; then
 		[ "$event" = s2idle ] && mode=s2idle
 		grep -qw "$mode" /sys/power/mem_sleep || fail "no $mode in $(cat /sys/power/mem_sleep)"
 		echo "$mode" >/sys/power/mem_sleep || fail "cannot select $mode"
-		alarm=/sys/class/rtc/rtc0/wakealarm
-		[ -w $alarm ] || fail "no RTC wake alarm"
-		echo 0 >$alarm
-		echo +3 >$alarm || fail "cannot set the RTC alarm"
+		if [ -n "$pm_test" ]; then
+			echo "$pm_test" >/sys/power/pm_test || fail "cannot set pm_test $pm_test"
+		else
+			alarm=/sys/class/rtc/rtc0/wakealarm
+			[ -w $alarm ] || fail "no RTC wake alarm"
+			echo 0 >$alarm
+			echo +3 >$alarm || fail "cannot set the RTC alarm"
+		fi
 		echo mem >/sys/power/state || fail "suspend ($mode) failed"
+		[ -z "$pm_test" ] || echo none >/sys/power/pm_test
 		dmesg | grep -q "PM: suspend exit" || fail "no suspend exit in the log"
 		;;
 	aer)

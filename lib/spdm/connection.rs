@@ -468,7 +468,12 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let mut req = [0u8; REQUEST_SIZE];
 
         let n = version::encode_get_version(&mut req)?;
-        let rsp = transact(&mut *self.transport, &mut self.meter, &req[..n], &mut *self.message)?;
+        let rsp = transact(
+            &mut *self.transport,
+            &mut self.meter,
+            &req[..n],
+            &mut *self.message,
+        )?;
         let versions = version::parse_version(rsp)?;
         for (slot, e) in self.device_versions.iter_mut().zip(versions.iter()) {
             *slot = e.version();
@@ -489,7 +494,12 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             max_spdm_msg_size: dts,
         };
         let n = messages::encode_get_capabilities(v, &rcaps, &mut req)?;
-        let rsp = transact(&mut *self.transport, &mut self.meter, &req[..n], &mut *self.message)?;
+        let rsp = transact(
+            &mut *self.transport,
+            &mut self.meter,
+            &req[..n],
+            &mut *self.message,
+        )?;
         let (caps, len) = messages::parse_capabilities(v, rsp)?;
         self.tx.push_a(&req[..n])?;
         self.tx.push_a(rsp.get(..len).unwrap_or(rsp))?;
@@ -504,7 +514,12 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         }
 
         let n = messages::encode_negotiate_algorithms(v, asym_offer, hash_offer, &mut req)?;
-        let rsp = transact(&mut *self.transport, &mut self.meter, &req[..n], &mut *self.message)?;
+        let rsp = transact(
+            &mut *self.transport,
+            &mut self.meter,
+            &req[..n],
+            &mut *self.message,
+        )?;
         let (algs, len) = messages::parse_algorithms(v, rsp, asym_offer, hash_offer)?;
         self.tx.push_a(&req[..n])?;
         self.tx.push_a(rsp.get(..len).unwrap_or(rsp))?;
@@ -556,7 +571,12 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let hsize = alg.size();
         let mut req = [0u8; REQUEST_SIZE];
         let n = messages::encode_get_digests(self.version, &mut req)?;
-        let rsp = transact(&mut *self.transport, &mut self.meter, &req[..n], &mut *self.message)?;
+        let rsp = transact(
+            &mut *self.transport,
+            &mut self.meter,
+            &req[..n],
+            &mut *self.message,
+        )?;
         let (parsed, len) = messages::parse_digests(self.version, rsp, alg)?;
         let mut out = Digests::empty(hsize);
         out.slot_mask = parsed.slot_mask;
@@ -635,7 +655,12 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             // Both are at most MAX_CHAIN_SIZE (0xFFFF).
             let (off16, want16) = (offset as u16, want as u16);
             let n = messages::encode_get_certificate(v, slot, off16, want16, &mut req)?;
-            let rsp = transact(&mut *self.transport, &mut self.meter, &req[..n], &mut *self.message)?;
+            let rsp = transact(
+                &mut *self.transport,
+                &mut self.meter,
+                &req[..n],
+                &mut *self.message,
+            )?;
             let (cert, len) = messages::parse_certificate(v, rsp, slot, want16)?;
             let remainder = usize::from(cert.remainder);
             // Real progress: a device feeding the chain a byte at a time
@@ -789,7 +814,12 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             &out.requester_context,
             &mut req,
         )?;
-        let rsp = transact(&mut *self.transport, &mut self.meter, &req[..n], &mut *self.message)?;
+        let rsp = transact(
+            &mut *self.transport,
+            &mut self.meter,
+            &req[..n],
+            &mut *self.message,
+        )?;
         let (auth, _len) = messages::parse_challenge_auth(v, rsp, slot, slot_mask, &algs)?;
         if auth.cert_chain_hash != expected_chain_hash {
             return Err(Error::CertChainHashMismatch);

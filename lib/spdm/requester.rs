@@ -278,7 +278,9 @@ mod tests {
     impl Transport for Forever<'_> {
         fn exchange(&mut self, _req: &[u8], out: &mut [u8]) -> Result<usize, TransportError> {
             self.sent += 1;
-            let out = out.get_mut(..self.rsp.len()).ok_or(TransportError::Overflow)?;
+            let out = out
+                .get_mut(..self.rsp.len())
+                .ok_or(TransportError::Overflow)?;
             out.copy_from_slice(self.rsp);
             Ok(self.rsp.len())
         }

@@ -190,7 +190,11 @@ impl CryptoStats {
 
 /// Adds the time since `start` to `counter`.
 fn charge(counter: &Cell<i64>, start: kernel::time::Instant<kernel::time::Monotonic>) {
-    counter.set(counter.get().saturating_add(start.elapsed().as_micros_ceil()));
+    counter.set(
+        counter
+            .get()
+            .saturating_add(start.elapsed().as_micros_ceil()),
+    );
 }
 
 fn now() -> kernel::time::Instant<kernel::time::Monotonic> {
@@ -481,7 +485,12 @@ fn log_timing(dev: &kernel::device::Device, doe: &DoeStats, crypto: &CryptoStats
 impl Cma {
     /// Authenticates one CMA-capable device because of `event`, publishes
     /// the verdict and logs it.
-    fn authenticate(&self, pdev: &cma::CmaDevice<'_>, data: &PerDevice, event: cma::Event) -> Result {
+    fn authenticate(
+        &self,
+        pdev: &cma::CmaDevice<'_>,
+        data: &PerDevice,
+        event: cma::Event,
+    ) -> Result {
         let mut history = data.history.lock();
         let outcome = self.attempt(pdev, &mut history, event);
         drop(history);
@@ -517,14 +526,22 @@ impl Cma {
         let pci = pdev.device();
         let dev = pci.as_ref();
         let Some(mailbox) = pdev.doe_mailbox(doe::VENDOR_PCI_SIG, doe::TYPE_CMA) else {
-            dev_info!(dev, "CMA: not authenticated: CMA mailbox gone, on {}\n", Show(event));
+            dev_info!(
+                dev,
+                "CMA: not authenticated: CMA mailbox gone, on {}\n",
+                Show(event)
+            );
             history.known = None;
             return Outcome::failed(Some([const { KVVec::new() }; SLOTS]), None);
         };
         let mut bufs = match AuthBuffers::new() {
             Ok(b) => b,
             Err(_) => {
-                dev_err!(dev, "CMA: not authenticated: out of memory, on {}\n", Show(event));
+                dev_err!(
+                    dev,
+                    "CMA: not authenticated: out of memory, on {}\n",
+                    Show(event)
+                );
                 history.known = None;
                 return Outcome::failed(None, None);
             }
@@ -546,9 +563,11 @@ impl Cma {
         );
 
         // After a reset, resume or recovery: is it the device we knew?
-        if let (true, Ok(c), Some(known)) =
-            (event.may_have_changed(), conn.as_mut(), history.known.as_ref())
-        {
+        if let (true, Ok(c), Some(known)) = (
+            event.may_have_changed(),
+            conn.as_mut(),
+            history.known.as_ref(),
+        ) {
             let r = spdm::reauthenticate(c, &known.as_known(), &mut bufs.record);
             let micros = start.elapsed().as_micros_ceil();
             match r {
@@ -748,7 +767,12 @@ impl cma::Component for Cma {
         })
     }
 
-    fn authenticate(&self, dev: &cma::CmaDevice<'_>, data: &PerDevice, event: cma::Event) -> Result {
+    fn authenticate(
+        &self,
+        dev: &cma::CmaDevice<'_>,
+        data: &PerDevice,
+        event: cma::Event,
+    ) -> Result {
         Cma::authenticate(self, dev, data, event)
     }
 

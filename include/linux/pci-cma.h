@@ -76,9 +76,9 @@ struct pci_cma {
  *	device's driver matching is held back; then on every event of
  *	&enum pci_cma_event, from the context of the event (see
  *	Documentation/PCI/cma.rst).  Must not wait for the device's runtime
- *	resume.  Returns 0 when it made a verdict, -EINTR when a signal
- *	interrupted a %PCI_CMA_REQUESTED attempt (the verdict is then "not
- *	authenticated").
+ *	resume.  Returns 0 when it made a verdict, -EINTR when the writer of
+ *	a %PCI_CMA_REQUESTED attempt was killed (a fatal signal; the verdict
+ *	is then "not authenticated").
  * @remove: @pdev is being removed: its sysfs files are gone and
  *	@authenticate is not running; free @data.
  * @authenticated_show: format the ``authenticated`` attribute into @buf;

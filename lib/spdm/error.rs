@@ -20,7 +20,7 @@ pub enum TransportError {
     /// The attempt ran out of time: the transport's deadline for the whole
     /// attempt passed (checked before each exchange).
     Deadline,
-    /// The caller was interrupted (a signal for the kernel's `re` writer).
+    /// The caller was interrupted (for the kernel's `re` writer: killed).
     Interrupted,
     /// Any other transport failure, with a transport-specific positive code
     /// (the kernel transport passes the errno).

@@ -70,8 +70,8 @@ const CMA_OPTIONS: spdm::Options<'static> = spdm::Options {
 /// otherwise take 1024 exchanges of up to 1 s each.
 const ATTEMPT_TIME: kernel::time::Delta = kernel::time::Delta::from_secs(10);
 
-/// Longest sleep between checks for a signal or the deadline while the
-/// core waits (ResponseNotReady, Busy).
+/// Longest sleep between checks for a fatal signal or the deadline while
+/// the core waits (ResponseNotReady, Busy).
 const WAIT_STEP_US: i64 = 10_000;
 
 /// Exchanges made over a [`DoeTransport`], and the time spent in them, in
@@ -84,7 +84,8 @@ struct DoeStats {
 
 /// SPDM transport over a PCI DOE mailbox (CMA data object type), ending
 /// the attempt at its deadline ([`ATTEMPT_TIME`]) or, for a writer of
-/// `re`, at a signal.
+/// `re`, when that writer is killed (a fatal signal; signals it handles,
+/// such as a shell's SIGCHLD, do not count).
 struct DoeTransport<'a> {
     mailbox: doe::Mailbox<'a>,
     stats: &'a DoeStats,
@@ -104,7 +105,7 @@ impl<'a> DoeTransport<'a> {
 
     /// Whether the attempt may go on.
     fn check(&self) -> Result<(), spdm::TransportError> {
-        if self.interruptible && kernel::current!().signal_pending() {
+        if self.interruptible && kernel::current!().fatal_signal_pending() {
             return Err(spdm::TransportError::Interrupted);
         }
         if self.start.elapsed() >= ATTEMPT_TIME {
@@ -147,7 +148,7 @@ impl spdm::Transport for DoeTransport<'_> {
     }
 
     /// Sleeps until `micros` have passed on the monotonic clock, in steps,
-    /// so that a signal or the deadline ends the wait; the next exchange
+    /// so that a fatal signal or the deadline ends the wait; the next exchange
     /// then reports why.
     fn wait(&mut self, micros: u64) {
         let start = kernel::time::Instant::<kernel::time::Monotonic>::now();

@@ -114,7 +114,7 @@ static int pci_cma_attempt(struct pci_dev *pdev, enum pci_cma_event event)
 	int ret = 0;
 
 	if (event == PCI_CMA_REQUESTED) {
-		ret = mutex_lock_interruptible(&cma->lock);
+		ret = mutex_lock_killable(&cma->lock);
 		if (ret)
 			return ret;
 	} else {

@@ -97,8 +97,8 @@ pub const SLOTS: usize = 8;
 pub enum Event {
     /// The device was added: boot, hot-plug, rescan.
     Enumerated,
-    /// User space wrote `re` to `authenticated`.  May be interrupted by
-    /// a signal.
+    /// User space wrote `re` to `authenticated`.  Ends early when the
+    /// writer is killed (a fatal signal).
     Requested,
     /// System resume (suspend-to-RAM, suspend-to-idle) or restore from
     /// hibernation.
@@ -168,8 +168,9 @@ pub trait Component: Sync + 'static {
     /// synchronously in the context of each later [`Event`] (reset,
     /// resume, recovery paths, a writer of `re`), before the device's
     /// driver is told it may use the device.  Must not make runtime PM
-    /// calls for the device.  Returns [`EINTR`] when a signal ended an
-    /// [`Event::Requested`] attempt (the device is then not authenticated).
+    /// calls for the device.  Returns [`EINTR`] when the writer of an
+    /// [`Event::Requested`] attempt was killed (the device is then not
+    /// authenticated).
     fn authenticate(&self, dev: &CmaDevice<'_>, data: &Self::Data, event: Event) -> Result;
 
     /// Formats the `authenticated` attribute.

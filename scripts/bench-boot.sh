@@ -11,7 +11,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-DEVICES=${BOOT_DEVICES:-1 4 16}
+DEVICES=${BOOT_DEVICES:-1 4 16 64}
 export QEMU_SMP=${BOOT_SMP:-2}
 guest_assets
 initrd=$INITRD
@@ -39,10 +39,22 @@ for n in $DEVICES; do
 		-initrd "$initrd" "${qargs[@]}" || true
 	cleanup_pids
 	tr -d '\r' <"$dir/serial.log" >"$dir/serial.txt"
-	read -r first last got ok < <(sed -n 's/^RSPDM-BOOT: //p' "$dir/serial.txt") ||
-		die "$n devices: no result (see $dir/serial.txt)"
-	[ "$got" = "$n" ] || die "$n devices: $got verdicts (see $dir/serial.txt)"
-	[ "$ok" = "$n" ] || die "$n devices: $ok authenticated (see $dir/serial.txt)"
+	# A count QEMU cannot boot (bus numbers, I/O windows) is reported,
+	# not fatal; 1 device must work.
+	why=
+	if ! read -r first last got ok < <(sed -n 's/^RSPDM-BOOT: //p' "$dir/serial.txt"); then
+		why="no result"
+	elif [ "$got" != "$n" ]; then
+		why="$got verdicts"
+	elif [ "$ok" != "$n" ]; then
+		why="$ok authenticated"
+	fi
+	if [ -n "$why" ]; then
+		[ "$n" != 1 ] || die "1 device: $why (see $dir/serial.txt)"
+		log "$n devices: $why (see $dir/serial.txt)"
+		rows+=("| $n | did not complete: $why | | | |")
+		continue
+	fi
 	auth=$(sed -n 's/^RSPDM-AUTH: //p' "$dir/serial.txt" | median)
 	span=$(python3 -c "print('%.0f' % (($last - $first) * 1000))")
 	[ -n "$base" ] || base=$span

@@ -3,7 +3,7 @@
 # Guest side of `make bench-boot`: wait until each of the rspdm.devices=N
 # CMA-capable functions has its boot verdict, then print, from the kernel's
 # own timestamps (seconds since boot):
-#   RSPDM-BOOT: <first function enumerated> <last verdict> <verdicts> <authenticated>
+#   RSPDM-BOOT: <first function enumerated> <CMA start> <last verdict> <verdicts> <authenticated>
 #   RSPDM-AUTH: <us>     the time of each authentication, as logged
 n=1
 for arg in $(cat /proc/cmdline); do
@@ -19,7 +19,8 @@ while [ "$(verdicts | wc -l)" -lt "$n" ] && [ $i -lt 1200 ]; do
 done
 ts() { sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
 first=$(dmesg | grep -E "pci [0-9a-f:.]+: \[1b36:0010\]" | head -1 | ts)
+start=$(dmesg | grep -m1 "pci_cma: " | ts)
 last=$(verdicts | tail -1 | ts)
 ok=$(verdicts | grep -c "CMA: authenticated: ")
-echo "RSPDM-BOOT: ${first:-?} ${last:-?} $(verdicts | wc -l) $ok"
+echo "RSPDM-BOOT: ${first:-?} ${start:-?} ${last:-?} $(verdicts | wc -l) $ok"
 verdicts | sed -n 's/.*(\([0-9]*\) us)$/RSPDM-AUTH: \1/p'

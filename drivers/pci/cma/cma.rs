@@ -576,6 +576,7 @@ impl Cma {
             &mut bufs.record,
         );
 
+        let mut revca = Ok(());
         // After a reset, resume or recovery: is it the device we knew?
         if let (true, Ok(c), Some(known)) = (
             event.may_have_changed(),
@@ -610,9 +611,9 @@ impl Cma {
                         Show(change),
                         Show(event)
                     );
-                    // A fresh VCA for the full authentication below; a
-                    // failure poisons the connection and is reported there.
-                    let _ = c.renegotiate();
+                    // A fresh VCA for the full authentication below; its
+                    // failure is the attempt's.
+                    revca = c.renegotiate();
                     bufs.record.set_device_versions(c.device_versions());
                 }
                 Err(e) => {
@@ -651,9 +652,11 @@ impl Cma {
             ),
             stats: &crypto_stats,
         };
-        let result = match conn.as_mut() {
-            Ok(c) => spdm::authenticate(c, &mut policy, &mut bufs.chain, &mut bufs.record, None),
-            Err(e) => Err(*e),
+        let result = match (revca, conn.as_mut()) {
+            (Err(e), _) | (Ok(()), Err(&mut e)) => Err(e),
+            (Ok(()), Ok(c)) => {
+                spdm::authenticate(c, &mut policy, &mut bufs.chain, &mut bufs.record, None)
+            }
         };
         let micros = start.elapsed().as_micros_ceil();
         let versions = Versions(bufs.record.device_versions());

@@ -61,7 +61,9 @@ aer_injector() {
 # the responder served; "empty" = must be empty; unset = not checked.
 # FLAGS (comma-separated): rp = the NVMe function sits behind a PCIe root
 # port (bus reset, AER); s3 = the machine offers S3; aer = inject an AER
-# error when the guest asks for it.
+# error when the guest asks for it; ns = the NVMe function has a namespace
+# (/dev/nvme0n1 while its driver is bound); nospdm = the responder (run with
+# --verbose) must have received no SPDM request at all.
 # Cases run E2E_JOBS at a time (default: one per core), each with its own
 # responder and QEMU; results are reported in order at the end.
 JOBS=${E2E_JOBS:-$(nproc)}
@@ -102,6 +104,11 @@ one_case() {
 		nvme+=",bus=rp0"
 	fi
 	[[ $flags == *,s3,* ]] && qargs+=(-global ICH9-LPC.disable_s3=0)
+	if [[ $flags == *,ns,* ]]; then
+		truncate -s 1M "$dir/ns.img"
+		qargs+=(-drive "file=$dir/ns.img,if=none,id=ns0,format=raw")
+		nvme+=",drive=ns0"
+	fi
 	if [[ $flags == *,aer,* ]]; then
 		# AER owned by the OS whatever the firmware says.
 		append=pcie_ports=native
@@ -115,6 +122,11 @@ one_case() {
 	cleanup_pids
 	local result
 	result=$(grep -a "RSPDM-RESULT: " "$dir/serial.log" | tail -1 | tr -d '\r' || true)
+	if [ "$result" = "RSPDM-RESULT: PASS $name" ] && [[ $flags == *,nospdm,* ]]; then
+		local reqs
+		reqs=$(grep -c "spdm-responder: req " "$dir/responder.log" || true)
+		[ "$reqs" = 0 ] || result="the responder received $reqs SPDM requests, want none"
+	fi
 	if [ "$result" = "RSPDM-RESULT: PASS $name" ] && [ -n "$want_slot0" ]; then
 		local got want=
 		got=$(slot0_hex "$dir/serial.log")
@@ -276,6 +288,24 @@ run_case fault-tiny-certificate-portions "--variant builtin --fault tiny-portion
 	"rspdm.boot=CMA:+not+authenticated:+certificate+portion+of+1+bytes,+below+the+minimum+of+256" empty
 run_case fault-not-ready-forever-interrupted-removed "--variant builtin --fault not-ready-loop --rdt-exponent 22" \
 	"rspdm.boot=CMA:+not+authenticated:+work+budget+exceeded:+wait+time rspdm.interrupt=1" empty
+
+# Driver-binding policy (Documentation/PCI/cma.rst, "Driver binding"):
+# tools/testing/cma-e2e/guest-policy.sh, with a namespace on the NVMe
+# function so that a bound driver is visible as /dev/nvme0n1, and a uevent
+# listener in the guest.
+policy_case() { # NAME "RESPONDER ARGS" SCENARIO "KERNEL ARGS" [FLAGS]
+	run_case "$1" "$2" "rspdm.mode=policy rspdm.scenario=$3 $4" "" "ns${5:+,$5}"
+}
+policy_case policy-enforce-untrusted-unbound-until-provisioned "--variant ecp256 --versions 1.3" \
+	enforce-provision pci_cma.policy=enforce
+policy_case policy-enforce-bad-signature-stays-unbound "--variant ecp256 --fault bad-signature" \
+	enforce-bad-signature pci_cma.policy=enforce
+policy_case policy-warn-binds-and-runtime-change "--variant ecp256" warn ""
+policy_case policy-off-sends-no-spdm "--variant builtin --verbose" off pci_cma.policy=off nospdm
+policy_case policy-own-beats-global-both-ways "--variant ecp256" override pci_cma.policy=off
+policy_case policy-pcie-san-optional-switch "--variant noleafsan" pcie-san ""
+policy_case policy-enforce-reset-swapped-unbinds "--variant builtin --switch-variant otherroot:1" \
+	enforce-reset pci_cma.policy=enforce
 
 wait
 for name in "${CASES[@]}"; do

@@ -40,18 +40,67 @@ enum pci_cma_event {
 };
 
 /**
+ * enum pci_cma_result - a CMA-capable device's verdict
+ * @PCI_CMA_PENDING: not authenticated yet (between enumeration and the
+ *	first verdict; driver matching is held back meanwhile)
+ * @PCI_CMA_AUTHENTICATED: the device proved its identity with a
+ *	certificate chain to a trusted root
+ * @PCI_CMA_DISABLED: not authenticated: the policy is ``off`` for the
+ *	device, no SPDM was sent
+ * @PCI_CMA_UNTRUSTED: the chain does not lead to a trusted root, breaks
+ *	the chain rules (validity, key usage, names) or its RootHash is wrong
+ * @PCI_CMA_IDENTITY: the leaf certificate does not name the device (PCIe
+ *	Subject Alternative Name missing or naming another device)
+ * @PCI_CMA_SIGNATURE: the device's signature does not verify
+ * @PCI_CMA_UNSUPPORTED: no common SPDM version, algorithm or capability
+ * @PCI_CMA_PROTOCOL: the device broke the SPDM protocol or its work bounds
+ * @PCI_CMA_TRANSPORT: the mailbox failed, timed out or is gone, or the
+ *	device took longer than the attempt's time budget
+ * @PCI_CMA_INTERRUPTED: the writer of ``re`` was killed
+ * @PCI_CMA_ERROR: a local failure (out of memory, no CMA component)
+ *
+ * Each has a keyword, the ``SPDM_REASON`` of the device's uevents
+ * (drivers/pci/cma/core.c, Documentation/ABI/testing/sysfs-devices-spdm).
+ */
+enum pci_cma_result {
+	PCI_CMA_PENDING,
+	PCI_CMA_AUTHENTICATED,
+	PCI_CMA_DISABLED,
+	PCI_CMA_UNTRUSTED,
+	PCI_CMA_IDENTITY,
+	PCI_CMA_SIGNATURE,
+	PCI_CMA_UNSUPPORTED,
+	PCI_CMA_PROTOCOL,
+	PCI_CMA_TRANSPORT,
+	PCI_CMA_INTERRUPTED,
+	PCI_CMA_ERROR,
+	PCI_CMA_RESULTS
+};
+
+/**
  * struct pci_cma - CMA state of a CMA-capable device (@pdev->cma), owned by
  *	the PCI core (drivers/pci/cma/core.c)
  * @pdev: the device
  * @work: runs the first authentication
+ * @bind_work: applies a change of the binding decision in process context
+ *	(binds the device's driver, or unbinds it after a failed
+ *	re-authentication under ``enforce``)
  * @data: the component's state, NULL until its probe and again once the
  *	device is removed (read locklessly by the sysfs callbacks: set with
  *	smp_store_release())
  * @lock: serialises authentications and their verdicts: the calls of
- *	&pci_cma_ops.authenticate and updates of @slot_size and of the
- *	``certificates`` files.  Taken inside device_lock() on the reset and
- *	resume paths, never around it.
+ *	&pci_cma_ops.authenticate and updates of @result, @allowed,
+ *	@slot_size and of the ``certificates`` files.  Taken inside
+ *	device_lock() on the reset and resume paths, never around it.
  * @removed: pci_cma_destroy() has begun: no new probe
+ * @result: the last verdict (&enum pci_cma_result), read locklessly
+ * @allowed: the binding decision of @result under the device's policy:
+ *	whether a driver may bind; read locklessly by the match and probe
+ *	paths, written before %PCI_DEV_CMA_PENDING is cleared
+ * @policy: the device's own policy (``cma_policy``), 0 to follow the global
+ * @pcie_san: the device's own PCIe name rule (``cma_pcie_san``), 0 to
+ *	follow the global
+ * @actions: binding actions for @bind_work (bit numbers in core.c)
  * @slot_size: size of the ``certificates/slotN`` files, 0 where none; the
  *	files are re-created only when a size changes, so a reader of an
  *	unchanged file is not cut off by another verdict
@@ -59,9 +108,15 @@ enum pci_cma_event {
 struct pci_cma {
 	struct pci_dev *pdev;
 	struct work_struct work;
+	struct work_struct bind_work;
 	void *data;
 	struct mutex lock;
 	bool removed;
+	enum pci_cma_result result;
+	bool allowed;
+	u8 policy;
+	u8 pcie_san;
+	unsigned long actions;
 	size_t slot_size[PCI_CMA_SLOTS];
 };
 
@@ -72,17 +127,17 @@ struct pci_cma {
  *	registered.  No device I/O.  Returns the state, kept until @remove,
  *	or NULL.  @ctx is what was passed to pci_cma_register().
  * @authenticate: authenticate @pdev (device I/O) because of @event, with
- *	@pdev->cma->lock held.  After @probe, from a work item, while the
- *	device's driver matching is held back; then on every event of
- *	&enum pci_cma_event, from the context of the event (see
+ *	@pdev->cma->lock held; @require_pcie_san: the leaf certificate must
+ *	carry a PCIe Subject Alternative Name (else only a name it carries
+ *	must match).  After @probe, from a work item, while the device's
+ *	driver matching is held back; then on every event of &enum
+ *	pci_cma_event, from the context of the event (see
  *	Documentation/PCI/cma.rst).  Must not wait for the device's runtime
- *	resume.  Returns 0 when it made a verdict, -EINTR when the writer of
- *	a %PCI_CMA_REQUESTED attempt was killed (a fatal signal; the verdict
- *	is then "not authenticated").
+ *	resume.  Logs the verdict and returns it, never %PCI_CMA_PENDING or
+ *	%PCI_CMA_DISABLED; %PCI_CMA_INTERRUPTED when the writer of a
+ *	%PCI_CMA_REQUESTED attempt was killed (a fatal signal).
  * @remove: @pdev is being removed: its sysfs files are gone and
  *	@authenticate is not running; free @data.
- * @authenticated_show: format the ``authenticated`` attribute into @buf;
- *	must not wait for a running @authenticate.
  * @slot_size: size of the certificate chain of @slot (0..7) kept for the
  *	device; 0 hides the ``certificates/slotN`` file.
  * @slot_read: copy up to @count bytes of the chain of @slot from @off.
@@ -91,11 +146,10 @@ struct pci_cma {
  */
 struct pci_cma_ops {
 	void *(*probe)(struct pci_dev *pdev, void *ctx);
-	int (*authenticate)(struct pci_dev *pdev, void *data,
-			    enum pci_cma_event event);
+	enum pci_cma_result (*authenticate)(struct pci_dev *pdev, void *data,
+					    enum pci_cma_event event,
+					    bool require_pcie_san);
 	void (*remove)(struct pci_dev *pdev, void *data);
-	ssize_t (*authenticated_show)(struct pci_dev *pdev, void *data,
-				      char *buf);
 	size_t (*slot_size)(struct pci_dev *pdev, void *data, unsigned int slot);
 	ssize_t (*slot_read)(struct pci_dev *pdev, void *data, unsigned int slot,
 			     char *buf, loff_t off, size_t count);

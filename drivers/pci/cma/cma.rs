@@ -17,15 +17,16 @@
 //! Every attempt is bounded in exchanges, waits and time ([`CMA_OPTIONS`],
 //! [`ATTEMPT_TIME`]).
 //!
-//! The outcome is logged with one `pci_info`-level line per attempt and
-//! published in sysfs: `authenticated` (writing `re` authenticates again)
-//! and `certificates/slot0..7`, the chains as read from the device; see
+//! The outcome is logged with one line per attempt (info level when the
+//! device authenticated, warning level when not) and returned to the PCI
+//! core as a [`cma::Verdict`]; the core publishes it (`authenticated`,
+//! uevents) and applies the driver-binding policy.  The component keeps
+//! `certificates/slot0..7`, the chains as read from the device; see
 //! `Documentation/ABI/testing/sysfs-devices-spdm`.  Readers see the last
-//! verdict, never waiting for an attempt in progress.  The state is kept
+//! chains, never waiting for an attempt in progress.  The state is kept
 //! from enumeration until the device is removed.
 
 use core::cell::Cell;
-use core::fmt::Write;
 use kernel::{
     fmt,
     keys::Keyring,
@@ -397,15 +398,13 @@ const SLOTS: usize = cma::SLOTS;
 /// read.  Up to 64 KiB each: vmalloc'ed if need be.
 type Chains = [KVVec<u8>; SLOTS];
 
-/// What the sysfs files show: the last completed verdict.
-struct Verdict {
-    /// Whether the device proved its identity with a trusted chain.
-    authenticated: bool,
+/// What the certificate files show.
+struct Shown {
     /// The chains of the last attempt that read them.
     chains: Chains,
 }
 
-impl Verdict {
+impl Shown {
     /// Heap bytes held for the device's chains.
     fn chain_bytes(&self) -> usize {
         self.chains.iter().map(|c| c.capacity()).sum()
@@ -422,6 +421,8 @@ struct KnownDevice {
     /// Digest of the slot's chain (first `hash.size()` bytes).
     chain_hash: [u8; spdm::HashAlgo::MAX_SIZE],
     key: spdm::kernel::LeafKey,
+    /// Whether the leaf was checked for the device's PCIe name.
+    pcie_san_required: bool,
 }
 
 impl KnownDevice {
@@ -449,9 +450,9 @@ struct History {
 /// Per-device state of a CMA-capable device, kept until it is removed.
 #[pin_data]
 struct PerDevice {
-    /// The last verdict; held only to read or replace it.
+    /// The chains shown; held only to read or replace them.
     #[pin]
-    verdict: Mutex<Verdict>,
+    shown: Mutex<Shown>,
     /// Held for a whole attempt (the PCI core serialises them already).
     #[pin]
     history: Mutex<History>,
@@ -459,23 +460,41 @@ struct PerDevice {
 
 /// The result of one attempt, to publish.
 struct Outcome {
-    authenticated: bool,
+    verdict: cma::Verdict,
     /// New chains; `None` keeps the ones shown (a same-device check reads
     /// none).
     chains: Option<Chains>,
-    interrupted: bool,
 }
 
 impl Outcome {
-    fn failed(chains: Option<Chains>, error: Option<&spdm::Error>) -> Self {
+    fn authenticated(chains: Option<Chains>) -> Self {
         Outcome {
-            authenticated: false,
+            verdict: cma::Verdict::Authenticated,
             chains,
-            interrupted: matches!(
-                error,
-                Some(spdm::Error::Transport(spdm::TransportError::Interrupted))
-            ),
         }
+    }
+
+    fn failed(chains: Option<Chains>, verdict: cma::Verdict) -> Self {
+        Outcome { verdict, chains }
+    }
+}
+
+/// The verdict of an attempt that failed with `e` (the `SPDM_REASON` of the
+/// device's uevents).
+fn verdict_of(e: &spdm::Error) -> cma::Verdict {
+    use spdm::{error::ErrorKind, Error, PolicyError, TransportError};
+    match e {
+        Error::Transport(TransportError::Interrupted) => cma::Verdict::Interrupted,
+        Error::SignatureInvalid => cma::Verdict::Signature,
+        Error::Untrusted(PolicyError::WrongDevice) => cma::Verdict::Identity,
+        Error::RootHashMismatch => cma::Verdict::Untrusted,
+        _ => match e.kind() {
+            ErrorKind::NotTrusted => cma::Verdict::Untrusted,
+            ErrorKind::Unsupported => cma::Verdict::Unsupported,
+            ErrorKind::DeviceMisbehaved => cma::Verdict::Protocol,
+            ErrorKind::Transport => cma::Verdict::Transport,
+            ErrorKind::Local => cma::Verdict::Error,
+        },
     }
 }
 
@@ -497,24 +516,23 @@ fn log_timing(dev: &kernel::device::Device, doe: &DoeStats, crypto: &CryptoStats
 }
 
 impl Cma {
-    /// Authenticates one CMA-capable device because of `event`, publishes
-    /// the verdict and logs it.
+    /// Authenticates one CMA-capable device as `request` says, keeps the
+    /// chains it read and logs the verdict.
     fn authenticate(
         &self,
         pdev: &cma::CmaDevice<'_>,
         data: &PerDevice,
-        event: cma::Event,
-    ) -> Result {
+        request: cma::Request,
+    ) -> cma::Verdict {
         let mut history = data.history.lock();
-        let outcome = self.attempt(pdev, &mut history, event);
+        let outcome = self.attempt(pdev, &mut history, request);
         drop(history);
-        let mut verdict = data.verdict.lock();
-        verdict.authenticated = outcome.authenticated;
+        let mut shown = data.shown.lock();
         if let Some(chains) = outcome.chains {
-            verdict.chains = chains;
+            shown.chains = chains;
         }
-        let chain_bytes = verdict.chain_bytes();
-        drop(verdict);
+        let chain_bytes = shown.chain_bytes();
+        drop(shown);
         let dev = pdev.device().as_ref();
         dev_dbg!(dev, "CMA node: {} bytes\n", cma::NODE_OVERHEAD);
         dev_dbg!(
@@ -523,10 +541,7 @@ impl Cma {
             core::mem::size_of::<PerDevice>(),
             chain_bytes
         );
-        if outcome.interrupted {
-            return Err(EINTR);
-        }
-        Ok(())
+        outcome.verdict
     }
 
     /// One attempt: the same-device check where it applies, else (or when
@@ -535,18 +550,22 @@ impl Cma {
         &self,
         pdev: &cma::CmaDevice<'_>,
         history: &mut History,
-        event: cma::Event,
+        request: cma::Request,
     ) -> Outcome {
+        let event = request.event;
         let pci = pdev.device();
         let dev = pci.as_ref();
         let Some(mailbox) = pdev.doe_mailbox(doe::VENDOR_PCI_SIG, doe::TYPE_CMA) else {
-            dev_info!(
+            dev_warn!(
                 dev,
                 "CMA: not authenticated: CMA mailbox gone, on {}\n",
                 Show(event)
             );
             history.known = None;
-            return Outcome::failed(Some([const { KVVec::new() }; SLOTS]), None);
+            return Outcome::failed(
+                Some([const { KVVec::new() }; SLOTS]),
+                cma::Verdict::Transport,
+            );
         };
         let mut bufs = match AuthBuffers::new() {
             Ok(b) => b,
@@ -557,7 +576,7 @@ impl Cma {
                     Show(event)
                 );
                 history.known = None;
-                return Outcome::failed(None, None);
+                return Outcome::failed(None, cma::Verdict::Error);
             }
         };
         let stats = DoeStats::default();
@@ -577,12 +596,13 @@ impl Cma {
         );
 
         let mut revca = Ok(());
-        // After a reset, resume or recovery: is it the device we knew?
-        if let (true, Ok(c), Some(known)) = (
-            event.may_have_changed(),
-            conn.as_mut(),
-            history.known.as_ref(),
-        ) {
+        // After a reset, resume or recovery: is it the device we knew?  (Not
+        // if its name was not checked then and must be now.)
+        let known = history
+            .known
+            .as_ref()
+            .filter(|k| k.pcie_san_required || !request.require_pcie_san);
+        if let (true, Ok(c), Some(known)) = (event.may_have_changed(), conn.as_mut(), known) {
             let r = spdm::reauthenticate(c, &known.as_known(), &mut bufs.record);
             let micros = start.elapsed().as_micros_ceil();
             match r {
@@ -598,11 +618,7 @@ impl Cma {
                         micros
                     );
                     log_timing(dev, &stats, &crypto_stats);
-                    return Outcome {
-                        authenticated: true,
-                        chains: None,
-                        interrupted: false,
-                    };
+                    return Outcome::authenticated(None);
                 }
                 Ok(Some(change)) => {
                     dev_info!(
@@ -617,7 +633,7 @@ impl Cma {
                     bufs.record.set_device_versions(c.device_versions());
                 }
                 Err(e) => {
-                    dev_info!(
+                    dev_warn!(
                         dev,
                         "CMA: not authenticated: {} (same-device check), on {} ({} us)\n",
                         Show(e),
@@ -626,7 +642,7 @@ impl Cma {
                     );
                     log_timing(dev, &stats, &crypto_stats);
                     history.known = None;
-                    return Outcome::failed(None, Some(&e));
+                    return Outcome::failed(None, verdict_of(&e));
                 }
             }
         }
@@ -647,7 +663,10 @@ impl Cma {
                     keyring: &self.keyring,
                     roots: BUILTIN_CERTS,
                 },
-                CmaIdentity { device: identity },
+                CmaIdentity {
+                    device: identity,
+                    require_name: request.require_pcie_san,
+                },
                 kernel::time::Instant::<kernel::time::RealTime>::now().unix_seconds(),
             ),
             stats: &crypto_stats,
@@ -672,7 +691,7 @@ impl Cma {
                 Show(event),
                 micros
             ),
-            Err(e) => dev_info!(
+            Err(e) => dev_warn!(
                 dev,
                 "CMA: not authenticated: {} (device offers SPDM {}), on {} ({} us)\n",
                 Show(e),
@@ -710,7 +729,7 @@ impl Cma {
             Ok(a) => a,
             Err(e) => {
                 history.known = None;
-                return Outcome::failed(Some(chains), Some(&e));
+                return Outcome::failed(Some(chains), verdict_of(&e));
             }
         };
         // A device that authenticated before and now settles for less
@@ -747,12 +766,9 @@ impl Cma {
             slot: a.slot,
             chain_hash,
             key: a.leaf_key,
+            pcie_san_required: request.require_pcie_san,
         });
-        Outcome {
-            authenticated: true,
-            chains: Some(chains),
-            interrupted: false,
-        }
+        Outcome::authenticated(Some(chains))
     }
 }
 
@@ -773,8 +789,7 @@ impl cma::Component for Cma {
 
     fn probe(&'static self, _dev: &pci::Device) -> impl PinInit<PerDevice, Error> {
         try_pin_init!(PerDevice {
-            verdict <- new_mutex!(Verdict {
-                authenticated: false,
+            shown <- new_mutex!(Shown {
                 chains: [const { KVVec::new() }; SLOTS],
             }),
             history <- new_mutex!(History {
@@ -788,18 +803,13 @@ impl cma::Component for Cma {
         &self,
         dev: &cma::CmaDevice<'_>,
         data: &PerDevice,
-        event: cma::Event,
-    ) -> Result {
-        Cma::authenticate(self, dev, data, event)
-    }
-
-    fn show_authenticated(&self, data: &PerDevice, out: &mut cma::ShowBuffer<'_>) -> Result {
-        let authenticated = data.verdict.lock().authenticated;
-        writeln!(out, "{}", u8::from(authenticated)).map_err(|_| EINVAL)
+        request: cma::Request,
+    ) -> cma::Verdict {
+        Cma::authenticate(self, dev, data, request)
     }
 
     fn slot_size(&self, data: &PerDevice, slot: usize) -> usize {
-        data.verdict.lock().chains.get(slot).map_or(0, |c| c.len())
+        data.shown.lock().chains.get(slot).map_or(0, |c| c.len())
     }
 
     fn read_slot(
@@ -809,8 +819,8 @@ impl cma::Component for Cma {
         offset: usize,
         out: &mut [u8],
     ) -> Result<usize> {
-        let verdict = data.verdict.lock();
-        let chain = verdict.chains.get(slot).ok_or(EINVAL)?;
+        let shown = data.shown.lock();
+        let chain = shown.chains.get(slot).ok_or(EINVAL)?;
         let rest = chain.get(offset..).unwrap_or(&[]);
         let n = rest.len().min(out.len());
         out.get_mut(..n)

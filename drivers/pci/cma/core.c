@@ -21,9 +21,21 @@
  *   (pci-driver.c), and AER/DPC recovery (pcie/err.c), each before the
  *   device's driver is told it may use the device again; and when user
  *   space writes "re" to "authenticated";
+ * - applies the driver-binding policy to each verdict: "off" (no SPDM at
+ *   all), "warn" (drivers bind whatever the verdict) or "enforce" (no
+ *   driver binds unless the device is authenticated), global
+ *   (pci_cma.policy, pci_cma.untrusted_policy) or per device
+ *   ("cma_policy"); pci_bus_match() and pci_device_probe() ask
+ *   pci_cma_match(), so every way of binding a driver is covered, and a
+ *   work item per device binds the driver once it may and unbinds it when
+ *   a re-authentication fails under "enforce";
+ * - sends a KOBJ_CHANGE uevent whenever the verdict or the binding
+ *   decision changes, and adds the device's SPDM_* variables to all of
+ *   its uevents (pci_cma_uevent());
  * - provides the device's sysfs attributes as static groups of the PCI
- *   device (pci_dev_attr_groups[]): "authenticated" and
- *   "certificates/slot0".."slot7" (a file per populated slot);
+ *   device (pci_dev_attr_groups[]): "authenticated", "cma_policy",
+ *   "cma_pcie_san" and "certificates/slot0".."slot7" (a file per
+ *   populated slot);
  * - stays out of the way of a PCI TSM: "authenticated" belongs to the TSM
  *   where a link TSM shows one, and no SPDM traffic is started while a
  *   TSM holds the device.
@@ -33,21 +45,164 @@
  */
 
 #include <linux/device.h>
+#include <linux/kobject.h>
+#include <linux/minmax.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/pci-cma.h>
 #include <linux/pci-doe.h>
 #include <linux/pm_runtime.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
 
 #include "../pci.h"
 
+/* The parameters are the CMA component's: pci_cma.policy=... */
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "pci_cma."
+
 /* The registered component; serialises probing and its registration. */
 static DEFINE_MUTEX(pci_cma_lock);
 static const struct pci_cma_ops *pci_cma_ops;
 static void *pci_cma_ctx;
+
+/*
+ * Driver-binding policies, from lenient to strict: of two, the stricter is
+ * the greater.  "default" is a device's own setting only: follow the
+ * global policy.
+ */
+enum pci_cma_policy {
+	PCI_CMA_POLICY_DEFAULT,
+	PCI_CMA_POLICY_OFF,
+	PCI_CMA_POLICY_WARN,
+	PCI_CMA_POLICY_ENFORCE,
+};
+
+static const char * const pci_cma_policy_names[] = {
+	[PCI_CMA_POLICY_DEFAULT] = "default",
+	[PCI_CMA_POLICY_OFF] = "off",
+	[PCI_CMA_POLICY_WARN] = "warn",
+	[PCI_CMA_POLICY_ENFORCE] = "enforce",
+};
+
+/* Whether the leaf certificate must carry the device's PCIe name. */
+enum pci_cma_pcie_san {
+	PCI_CMA_SAN_DEFAULT,
+	PCI_CMA_SAN_REQUIRED,
+	PCI_CMA_SAN_OPTIONAL,
+};
+
+static const char * const pci_cma_san_names[] = {
+	[PCI_CMA_SAN_DEFAULT] = "default",
+	[PCI_CMA_SAN_REQUIRED] = "required",
+	[PCI_CMA_SAN_OPTIONAL] = "optional",
+};
+
+/* SPDM_REASON of the uevents */
+static const char * const pci_cma_result_names[PCI_CMA_RESULTS] = {
+	[PCI_CMA_PENDING] = "pending",
+	[PCI_CMA_AUTHENTICATED] = "authenticated",
+	[PCI_CMA_DISABLED] = "disabled",
+	[PCI_CMA_UNTRUSTED] = "untrusted",
+	[PCI_CMA_IDENTITY] = "identity",
+	[PCI_CMA_SIGNATURE] = "signature",
+	[PCI_CMA_UNSUPPORTED] = "unsupported",
+	[PCI_CMA_PROTOCOL] = "protocol",
+	[PCI_CMA_TRANSPORT] = "transport",
+	[PCI_CMA_INTERRUPTED] = "interrupted",
+	[PCI_CMA_ERROR] = "error",
+};
+
+/* SPDM_EVENT of the KOBJ_CHANGE uevents, by enum pci_cma_event */
+static const char * const pci_cma_event_names[] = {
+	[PCI_CMA_ENUMERATED] = "enumerated",
+	[PCI_CMA_REQUESTED] = "requested",
+	[PCI_CMA_RESUMED] = "resumed",
+	[PCI_CMA_RUNTIME_RESUMED] = "runtime-resumed",
+	[PCI_CMA_RESET] = "reset",
+	[PCI_CMA_RECOVERED] = "recovered",
+};
+
+/* ... and when only the policy changed */
+#define PCI_CMA_EVENT_POLICY "policy"
+
+/* Bits of cma->actions, for pci_cma_bind_work() */
+#define PCI_CMA_ACT_BIND	0	/* a driver may bind now: attach one */
+#define PCI_CMA_ACT_UNBIND	1	/* an authentication failed under enforce */
+
+#if defined(CONFIG_PCI_CMA_DEFAULT_POLICY_ENFORCE)
+#define PCI_CMA_POLICY_BUILTIN PCI_CMA_POLICY_ENFORCE
+#elif defined(CONFIG_PCI_CMA_DEFAULT_POLICY_OFF)
+#define PCI_CMA_POLICY_BUILTIN PCI_CMA_POLICY_OFF
+#else
+#define PCI_CMA_POLICY_BUILTIN PCI_CMA_POLICY_WARN
+#endif
+
+/* A global setting: one of @names but the first ("default"). */
+struct pci_cma_choice {
+	int value;
+	const char * const *names;
+	unsigned int n;
+};
+
+static struct pci_cma_choice pci_cma_global_policy = {
+	PCI_CMA_POLICY_BUILTIN, pci_cma_policy_names,
+	ARRAY_SIZE(pci_cma_policy_names)
+};
+/* Devices behind external-facing ports: never more lenient than this. */
+static struct pci_cma_choice pci_cma_untrusted_policy = {
+	PCI_CMA_POLICY_ENFORCE, pci_cma_policy_names,
+	ARRAY_SIZE(pci_cma_policy_names)
+};
+static struct pci_cma_choice pci_cma_global_san = {
+	PCI_CMA_SAN_REQUIRED, pci_cma_san_names, ARRAY_SIZE(pci_cma_san_names)
+};
+
+/*
+ * The policy that applies to a device: its own, else the global one, for a
+ * device behind an external-facing port (untrusted) at least
+ * @untrusted_policy.
+ */
+static enum pci_cma_policy pci_cma_resolve(enum pci_cma_policy own,
+					   enum pci_cma_policy global,
+					   bool untrusted,
+					   enum pci_cma_policy untrusted_policy)
+{
+	if (own != PCI_CMA_POLICY_DEFAULT)
+		return own;
+	if (untrusted)
+		return max(global, untrusted_policy);
+	return global;
+}
+
+/* Whether a driver may bind to a device with @result under @policy. */
+static bool pci_cma_decide(enum pci_cma_policy policy,
+			   enum pci_cma_result result)
+{
+	return policy != PCI_CMA_POLICY_ENFORCE ||
+	       result == PCI_CMA_AUTHENTICATED;
+}
+
+static enum pci_cma_policy pci_cma_policy_of(const struct pci_dev *pdev)
+{
+	return pci_cma_resolve(READ_ONCE(pdev->cma->policy),
+			       READ_ONCE(pci_cma_global_policy.value),
+			       pdev->untrusted,
+			       READ_ONCE(pci_cma_untrusted_policy.value));
+}
+
+/* Whether the leaf must name the device: its own rule, else the global. */
+static bool pci_cma_require_san(const struct pci_dev *pdev)
+{
+	enum pci_cma_pcie_san rule = READ_ONCE(pdev->cma->pcie_san);
+
+	if (rule == PCI_CMA_SAN_DEFAULT)
+		rule = READ_ONCE(pci_cma_global_san.value);
+	return rule != PCI_CMA_SAN_OPTIONAL;
+}
 
 static bool pci_cma_capable(struct pci_dev *pdev)
 {
@@ -101,15 +256,125 @@ static void pci_cma_update_files(struct pci_dev *pdev, void *data)
 		sysfs_update_group(&pdev->dev.kobj, &pci_cma_cert_group);
 }
 
+/**
+ * pci_cma_uevent() - add @pdev's CMA variables to a uevent
+ * @pdev: PCI device
+ * @env: the uevent's environment
+ *
+ * For pci_uevent(): every uevent of a CMA-capable device, the KOBJ_CHANGE
+ * of a new verdict as well as "add", "bind" and those of "udevadm
+ * trigger", carries the device's verdict and binding decision.
+ */
+int pci_cma_uevent(const struct pci_dev *pdev, struct kobj_uevent_env *env)
+{
+	const struct pci_cma *cma = pdev->cma;
+	enum pci_cma_result result;
+	const char *bind;
+
+	if (!cma)
+		return 0;
+	result = READ_ONCE(cma->result);
+	if (test_bit_acquire(PCI_DEV_CMA_PENDING, &pdev->priv_flags))
+		bind = "pending";
+	else
+		bind = READ_ONCE(cma->allowed) ? "allowed" : "denied";
+	if (add_uevent_var(env, "SPDM_AUTHENTICATED=%d",
+			   result == PCI_CMA_AUTHENTICATED) ||
+	    add_uevent_var(env, "SPDM_REASON=%s",
+			   pci_cma_result_names[result]) ||
+	    add_uevent_var(env, "SPDM_POLICY=%s",
+			   pci_cma_policy_names[pci_cma_policy_of(pdev)]) ||
+	    add_uevent_var(env, "SPDM_BIND=%s", bind))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * With cma->lock held: make @result the device's verdict, decide whether a
+ * driver may bind, release the device's driver matching (its first
+ * verdict), tell user space when anything changed (@why: SPDM_EVENT), and
+ * have the binding follow the decision.  @attempt: @result is the outcome
+ * of an authentication (else the policy changed): a failed one under
+ * "enforce" unbinds a bound driver; a policy change alone never does.
+ */
+static void pci_cma_publish(struct pci_dev *pdev, enum pci_cma_result result,
+			    const char *why, bool attempt)
+{
+	struct pci_cma *cma = pdev->cma;
+	enum pci_cma_policy policy = pci_cma_policy_of(pdev);
+	bool allowed = pci_cma_decide(policy, result);
+	bool pending = test_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags);
+	bool was = cma->allowed && !pending;
+	char event[32];
+	char *envp[] = { event, NULL };
+
+	lockdep_assert_held(&cma->lock);
+	if (allowed && !was)
+		set_bit(PCI_CMA_ACT_BIND, &cma->actions);
+	if (!allowed && attempt)
+		set_bit(PCI_CMA_ACT_UNBIND, &cma->actions);
+	if (!allowed && (was || pending))
+		pci_info(pdev, "CMA: no driver may bind (%s, policy %s)\n",
+			 pci_cma_result_names[result],
+			 pci_cma_policy_names[policy]);
+	if (!allowed && was && !attempt && READ_ONCE(pdev->dev.driver))
+		pci_notice(pdev, "CMA: policy changed: driver %s stays bound\n",
+			   dev_driver_string(&pdev->dev));
+	if (!pending && result == cma->result && allowed == cma->allowed)
+		goto act;
+	WRITE_ONCE(cma->result, result);
+	WRITE_ONCE(cma->allowed, allowed);
+	/* Pairs with test_bit_acquire() in pci_cma_match(). */
+	clear_bit_unlock(PCI_DEV_CMA_PENDING, &pdev->priv_flags);
+	snprintf(event, sizeof(event), "SPDM_EVENT=%s", why);
+	kobject_uevent_env(&pdev->dev.kobj, KOBJ_CHANGE, envp);
+act:
+	if (READ_ONCE(cma->actions))
+		queue_work(system_dfl_long_wq, &cma->bind_work);
+}
+
+/*
+ * The binding follows the decision, in process context and outside every
+ * CMA lock (device_lock() nests outside cma->lock): unbind the driver of a
+ * device whose authentication failed under "enforce", bind one to a device
+ * that may have one now.  Each step checks the decision again.
+ */
+static void pci_cma_bind_work(struct work_struct *work)
+{
+	struct pci_cma *cma = container_of(work, struct pci_cma, bind_work);
+	struct pci_dev *pdev = cma->pdev;
+	struct device *dev = &pdev->dev;
+
+	if (test_and_clear_bit(PCI_CMA_ACT_UNBIND, &cma->actions) &&
+	    !READ_ONCE(cma->allowed) && READ_ONCE(dev->driver)) {
+		pci_warn(pdev, "CMA: unbinding driver %s: not authenticated (%s), policy enforce\n",
+			 dev_driver_string(dev),
+			 pci_cma_result_names[READ_ONCE(cma->result)]);
+		device_release_driver(dev);
+	}
+	if (test_and_clear_bit(PCI_CMA_ACT_BIND, &cma->actions) &&
+	    READ_ONCE(cma->allowed) && !READ_ONCE(dev->driver) &&
+	    device_is_registered(dev)) {
+		/*
+		 * The driver core deferred or refused the device's drivers
+		 * until now; try them.
+		 */
+		if (device_attach(dev) < 0)
+			pci_dbg(pdev, "CMA: no driver attached\n");
+	}
+}
+
 /*
  * Authenticates @pdev because of @event and publishes the verdict.  Takes
  * cma->lock, so attempts on one device are serialised and none runs once
  * pci_cma_destroy() has taken the component's state away; other devices
- * are not affected.  Readers of the sysfs files never take it.
+ * are not affected.  Readers of the sysfs files never take it.  Returns 0,
+ * -EINTR when a writer of "re" was killed, -EPERM when the policy is "off".
  */
 static int pci_cma_attempt(struct pci_dev *pdev, enum pci_cma_event event)
 {
 	struct pci_cma *cma = pdev->cma;
+	enum pci_cma_result result;
 	void *data;
 	int ret = 0;
 
@@ -122,27 +387,35 @@ static int pci_cma_attempt(struct pci_dev *pdev, enum pci_cma_event event)
 	}
 	/* Pairs with the smp_store_release() in pci_cma_probe(). */
 	data = smp_load_acquire(&cma->data);
-	if (data && !pci_cma_tsm_owns(pdev)) {
-		ret = pci_cma_ops->authenticate(pdev, data, event);
+	if (!data)
+		goto out;
+	if (pci_cma_tsm_owns(pdev)) {
+		/* The TSM's: only release a first verdict. */
+		if (test_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags))
+			pci_cma_publish(pdev, PCI_CMA_DISABLED,
+					pci_cma_event_names[event], false);
+		goto out;
+	}
+	if (pci_cma_policy_of(pdev) == PCI_CMA_POLICY_OFF) {
+		/* No SPDM at all: the device is not authenticated. */
+		result = PCI_CMA_DISABLED;
+		if (event == PCI_CMA_REQUESTED)
+			ret = -EPERM;
+	} else {
+		result = pci_cma_ops->authenticate(pdev, data, event,
+						   pci_cma_require_san(pdev));
+		/* Only the PCI core decides that none is needed. */
+		if (result == PCI_CMA_PENDING || result == PCI_CMA_DISABLED ||
+		    result >= PCI_CMA_RESULTS)
+			result = PCI_CMA_ERROR;
+		if (result == PCI_CMA_INTERRUPTED)
+			ret = -EINTR;
 		pci_cma_update_files(pdev, data);
 	}
+	pci_cma_publish(pdev, result, pci_cma_event_names[event], true);
+out:
 	mutex_unlock(&cma->lock);
 	return ret;
-}
-
-/* The first verdict is there (or never will be): release driver matching. */
-static void pci_cma_release_match(struct pci_dev *pdev)
-{
-	if (test_and_clear_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags) &&
-	    device_is_registered(&pdev->dev)) {
-		/*
-		 * The driver core deferred the device's probe while the
-		 * verdict was pending; try its drivers now.  Outside
-		 * cma->lock: device_lock() nests outside it.
-		 */
-		if (device_attach(&pdev->dev) < 0)
-			pci_dbg(pdev, "CMA: no driver attached\n");
-	}
 }
 
 static void pci_cma_work(struct work_struct *work)
@@ -151,7 +424,12 @@ static void pci_cma_work(struct work_struct *work)
 	struct pci_dev *pdev = cma->pdev;
 
 	pci_cma_attempt(pdev, PCI_CMA_ENUMERATED);
-	pci_cma_release_match(pdev);
+	/* The component has no state for the device (out of memory). */
+	mutex_lock(&cma->lock);
+	if (test_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags) && !cma->removed)
+		pci_cma_publish(pdev, PCI_CMA_ERROR,
+				pci_cma_event_names[PCI_CMA_ENUMERATED], true);
+	mutex_unlock(&cma->lock);
 }
 
 /**
@@ -163,7 +441,8 @@ static void pci_cma_work(struct work_struct *work)
  * or recovered and before its driver is told so (see
  * Documentation/PCI/cma.rst for the call sites and the locks they hold).
  * Returns once the verdict is published; takes only @pdev's CMA lock and
- * never waits for a runtime resume.  Does nothing for a device that is
+ * never waits for a runtime resume.  A driver that may no longer be bound
+ * is unbound later, from a work item.  Does nothing for a device that is
  * not CMA-capable.
  */
 void pci_cma_reauthenticate(struct pci_dev *pdev, enum pci_cma_event event)
@@ -204,21 +483,34 @@ static void pci_cma_probe(struct pci_dev *pdev)
  */
 void pci_cma_init(struct pci_dev *pdev)
 {
+	enum pci_cma_policy policy;
 	struct pci_cma *cma;
 
 	if (!pci_cma_capable(pdev))
 		return;
 
-	/* No driver binds before the device's first verdict. */
-	set_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags);
+	policy = pci_cma_resolve(PCI_CMA_POLICY_DEFAULT,
+				 READ_ONCE(pci_cma_global_policy.value),
+				 pdev->untrusted,
+				 READ_ONCE(pci_cma_untrusted_policy.value));
+	/* No driver binds before the device's first verdict, unless "off". */
+	if (policy != PCI_CMA_POLICY_OFF)
+		set_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags);
 	cma = kzalloc_obj(*cma, GFP_KERNEL);
 	if (!cma) {
-		pci_err(pdev, "CMA: not authenticated: out of memory\n");
-		clear_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags);
+		pci_err(pdev, "CMA: not authenticated: out of memory%s\n",
+			policy == PCI_CMA_POLICY_ENFORCE ?
+			", no driver may bind (policy enforce)" : "");
+		/* Fail closed under "enforce": the device stays deferred. */
+		if (policy != PCI_CMA_POLICY_ENFORCE)
+			clear_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags);
 		return;
 	}
 	cma->pdev = pdev;
+	cma->result = PCI_CMA_PENDING;
+	cma->allowed = policy == PCI_CMA_POLICY_OFF;
 	INIT_WORK(&cma->work, pci_cma_work);
+	INIT_WORK(&cma->bind_work, pci_cma_bind_work);
 	mutex_init(&cma->lock);
 
 	mutex_lock(&pci_cma_lock);
@@ -232,7 +524,8 @@ void pci_cma_init(struct pci_dev *pdev)
  * @pdev: PCI device, after device_del()
  *
  * Waits for a running authentication and frees the component's state; a
- * late pci_cma_reauthenticate() finds none.  @pdev->cma itself stays until
+ * late pci_cma_reauthenticate() finds none, and nothing binds or unbinds
+ * the device's driver any more.  @pdev->cma itself stays until
  * pci_cma_release().
  */
 void pci_cma_destroy(struct pci_dev *pdev)
@@ -250,6 +543,8 @@ void pci_cma_destroy(struct pci_dev *pdev)
 	data = cma->data;
 	WRITE_ONCE(cma->data, NULL);
 	mutex_unlock(&cma->lock);
+	/* No verdict is published from here on: nothing queues it again. */
+	cancel_work_sync(&cma->bind_work);
 	if (data)
 		pci_cma_ops->remove(pdev, data);
 }
@@ -270,16 +565,64 @@ void pci_cma_release(struct pci_dev *pdev)
 }
 
 /**
- * pci_cma_match() - whether @pdev's drivers may be matched now
+ * pci_cma_match() - whether a driver may bind to @pdev now
  * @pdev: PCI device
  *
- * Returns -EPROBE_DEFER while the device's first verdict is pending, else 0.
+ * For pci_bus_match(), which every way of binding a driver goes through:
+ * at enumeration and when a driver registers, "bind", "drivers_probe" and
+ * driver_override.  Returns -EPROBE_DEFER while the device's first verdict
+ * is pending, -EPERM when the policy keeps drivers from it, else 0.
  */
 int pci_cma_match(struct pci_dev *pdev)
 {
-	return test_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags) ?
-		-EPROBE_DEFER : 0;
+	struct pci_cma *cma = pdev->cma;
+
+	if (test_bit_acquire(PCI_DEV_CMA_PENDING, &pdev->priv_flags))
+		return -EPROBE_DEFER;
+	if (cma && !READ_ONCE(cma->allowed))
+		return -EPERM;
+	return 0;
 }
+
+/**
+ * pci_cma_may_probe() - whether @drv may probe @pdev
+ * @pdev: PCI device
+ * @drv: the driver about to probe it
+ *
+ * For pci_device_probe(), as pci_cma_match(): the driver core's "bind"
+ * probes without regard to the match's error.  Logs a refusal.
+ */
+int pci_cma_may_probe(struct pci_dev *pdev, struct pci_driver *drv)
+{
+	int ret = pci_cma_match(pdev);
+
+	if (ret == -EPERM)
+		pci_warn(pdev, "CMA: driver %s may not bind: not authenticated (%s), policy enforce\n",
+			 drv->name,
+			 pci_cma_result_names[READ_ONCE(pdev->cma->result)]);
+	return ret;
+}
+
+/* The global policy changed: decide again for every CMA-capable device. */
+static void pci_cma_policy_work(struct work_struct *work)
+{
+	struct pci_dev *pdev = NULL;
+
+	for_each_pci_dev(pdev) {
+		struct pci_cma *cma = pdev->cma;
+
+		if (!cma)
+			continue;
+		mutex_lock(&cma->lock);
+		/* A pending verdict is decided under the new policy. */
+		if (!cma->removed &&
+		    !test_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags))
+			pci_cma_publish(pdev, cma->result, PCI_CMA_EVENT_POLICY,
+					false);
+		mutex_unlock(&cma->lock);
+	}
+}
+static DECLARE_WORK(pci_cma_policy_changed, pci_cma_policy_work);
 
 /**
  * pci_cma_register() - register the CMA authentication component
@@ -309,8 +652,9 @@ int pci_cma_register(const struct pci_cma_ops *ops, void *ctx)
 EXPORT_SYMBOL_GPL(pci_cma_register);
 
 /*
- * Should the component never register (its init failed), do not keep the
- * drivers of CMA-capable devices from binding forever.
+ * Should the component never register (its init failed), decide for the
+ * devices held back: not authenticated, so drivers bind unless the policy
+ * is "enforce".
  */
 static int __init pci_cma_unclaimed(void)
 {
@@ -323,26 +667,76 @@ static int __init pci_cma_unclaimed(void)
 	if (registered)
 		return 0;
 	for_each_pci_dev(pdev) {
-		if (!test_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags))
+		if (!pdev->cma ||
+		    !test_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags))
 			continue;
 		pci_warn(pdev, "CMA: not authenticated: CMA component not initialised\n");
-		pci_cma_release_match(pdev);
+		mutex_lock(&pdev->cma->lock);
+		pci_cma_publish(pdev, PCI_CMA_ERROR,
+				pci_cma_event_names[PCI_CMA_ENUMERATED], true);
+		mutex_unlock(&pdev->cma->lock);
 	}
 	return 0;
 }
 late_initcall(pci_cma_unclaimed);
 
-/* sysfs: "authenticated" */
+/*
+ * Parameters (boot: pci_cma.policy=enforce; at run time:
+ * /sys/module/pci_cma/parameters/policy), see
+ * Documentation/admin-guide/kernel-parameters.txt and
+ * Documentation/PCI/cma.rst:
+ *   policy            off, warn or enforce (default: CONFIG_PCI_CMA_DEFAULT_POLICY_*)
+ *   untrusted_policy  the most lenient policy for devices behind
+ *                     external-facing ports (default: enforce)
+ *   pcie_san          required (default) or optional: whether the leaf
+ *                     certificate must carry the device's PCIe name
+ */
+
+static int pci_cma_choice_set(const char *val, const struct kernel_param *kp)
+{
+	struct pci_cma_choice *c = kp->arg;
+	int i = __sysfs_match_string(c->names, c->n, val);
+
+	/* "default" is for a device's own setting only. */
+	if (i <= 0)
+		return -EINVAL;
+	WRITE_ONCE(c->value, i);
+	/*
+	 * Decide again for every device, in a work item: this runs with
+	 * the parameters' lock held, and binding a driver may need it.
+	 * Nothing to decide for before the system runs (boot parameters).
+	 */
+	if (c != &pci_cma_global_san && system_state == SYSTEM_RUNNING)
+		queue_work(system_dfl_long_wq, &pci_cma_policy_changed);
+	return 0;
+}
+
+static int pci_cma_choice_get(char *buf, const struct kernel_param *kp)
+{
+	const struct pci_cma_choice *c = kp->arg;
+
+	return sysfs_emit(buf, "%s\n", c->names[READ_ONCE(c->value)]);
+}
+
+static const struct kernel_param_ops pci_cma_choice_ops = {
+	.set = pci_cma_choice_set,
+	.get = pci_cma_choice_get,
+};
+
+module_param_cb(policy, &pci_cma_choice_ops, &pci_cma_global_policy, 0644);
+module_param_cb(untrusted_policy, &pci_cma_choice_ops,
+		&pci_cma_untrusted_policy, 0644);
+module_param_cb(pcie_san, &pci_cma_choice_ops, &pci_cma_global_san, 0644);
+
+/* sysfs: "authenticated", "cma_policy", "cma_pcie_san" */
 
 static ssize_t authenticated_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
 {
-	struct pci_dev *pdev = to_pci_dev(dev);
-	void *data = pci_cma_data(pdev);
+	struct pci_cma *cma = to_pci_dev(dev)->cma;
 
-	if (!data)
-		return sysfs_emit(buf, "0\n");
-	return pci_cma_ops->authenticated_show(pdev, data, buf);
+	return sysfs_emit(buf, "%d\n",
+			  cma && READ_ONCE(cma->result) == PCI_CMA_AUTHENTICATED);
 }
 
 static ssize_t authenticated_store(struct device *dev,
@@ -368,12 +762,82 @@ static ssize_t authenticated_store(struct device *dev,
 		return ret;
 	ret = pci_cma_attempt(pdev, PCI_CMA_REQUESTED);
 	pm_runtime_put(dev);
+	/* The driver is bound or unbound as decided when the write returns. */
+	flush_work(&pdev->cma->bind_work);
 	return ret ? ret : count;
 }
 static DEVICE_ATTR_RW(authenticated);
 
+static ssize_t cma_policy_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct pci_cma *cma = to_pci_dev(dev)->cma;
+
+	return sysfs_emit(buf, "%s\n", pci_cma_policy_names[cma ?
+			  READ_ONCE(cma->policy) : PCI_CMA_POLICY_DEFAULT]);
+}
+
+/*
+ * The device's own policy beats the global one.  Applies to later binds:
+ * a driver that may bind now is bound before the write returns; a bound
+ * one stays (it is unbound only when an authentication fails under
+ * "enforce").
+ */
+static ssize_t cma_policy_store(struct device *dev,
+				struct device_attribute *attr,
+				const char *buf, size_t count)
+{
+	struct pci_dev *pdev = to_pci_dev(dev);
+	struct pci_cma *cma = pdev->cma;
+	int i = sysfs_match_string(pci_cma_policy_names, buf);
+	int ret;
+
+	if (i < 0)
+		return -EINVAL;
+	if (!cma)
+		return -ENODEV;
+	ret = mutex_lock_killable(&cma->lock);
+	if (ret)
+		return ret;
+	WRITE_ONCE(cma->policy, i);
+	if (!cma->removed && !test_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags))
+		pci_cma_publish(pdev, cma->result, PCI_CMA_EVENT_POLICY, false);
+	mutex_unlock(&cma->lock);
+	flush_work(&cma->bind_work);
+	return count;
+}
+static DEVICE_ATTR_RW(cma_policy);
+
+static ssize_t cma_pcie_san_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct pci_cma *cma = to_pci_dev(dev)->cma;
+
+	return sysfs_emit(buf, "%s\n", pci_cma_san_names[cma ?
+			  READ_ONCE(cma->pcie_san) : PCI_CMA_SAN_DEFAULT]);
+}
+
+/* Applies to the next authentication ("re", reset, resume ...). */
+static ssize_t cma_pcie_san_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	struct pci_cma *cma = to_pci_dev(dev)->cma;
+	int i = sysfs_match_string(pci_cma_san_names, buf);
+
+	if (i < 0)
+		return -EINVAL;
+	if (!cma)
+		return -ENODEV;
+	WRITE_ONCE(cma->pcie_san, i);
+	return count;
+}
+static DEVICE_ATTR_RW(cma_pcie_san);
+
 static struct attribute *pci_cma_attrs[] = {
 	&dev_attr_authenticated.attr,
+	&dev_attr_cma_policy.attr,
+	&dev_attr_cma_pcie_san.attr,
 	NULL
 };
 
@@ -385,7 +849,8 @@ static umode_t pci_cma_attr_visible(struct kobject *kobj,
 	if (!pci_cma_capable(pdev))
 		return 0;
 	/* A link TSM's "authenticated" takes precedence (drivers/pci/tsm.c). */
-	if (pci_tsm_shows_authenticated(pdev))
+	if (a == &dev_attr_authenticated.attr &&
+	    pci_tsm_shows_authenticated(pdev))
 		return 0;
 	return a->mode;
 }
@@ -473,3 +938,7 @@ void pci_cma_sysfs_update(struct pci_dev *pdev)
 {
 	sysfs_update_group(&pdev->dev.kobj, &pci_cma_attr_group);
 }
+
+#if IS_ENABLED(CONFIG_PCI_CMA_KUNIT_TEST)
+#include "core_test.c"
+#endif

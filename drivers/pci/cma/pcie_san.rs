@@ -172,24 +172,53 @@ impl PcieIdentity {
 /// CMA otherName ([`pcie_san_in_general_names`]) and the name must match
 /// the device ([`PcieIdentity::matches`]).
 ///
+/// With [`CmaIdentity::require_name`] off (the administrator's switch for
+/// devices whose certificates carry no PCIe name, such as stock reference
+/// implementation certificates), a leaf without a PCIe name is accepted;
+/// one with a PCIe name must still name this device.  What that gives up:
+/// any device holding a key certified under a trusted root authenticates
+/// as this function, whatever device its certificate was issued for.
+///
 /// The kernel constructs one per authentication from the function's config
 /// space IDs and passes it to `spdm::x509chain::X509ChainPolicy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CmaIdentity {
     /// The IDs of the PCIe function being authenticated.
     pub device: PcieIdentity,
+    /// Whether the leaf must carry a PCIe name (PCIe CMA requires it).
+    pub require_name: bool,
+}
+
+impl CmaIdentity {
+    /// The rule PCIe CMA requires: the leaf must name `device`.
+    pub const fn required(device: PcieIdentity) -> Self {
+        CmaIdentity {
+            device,
+            require_name: true,
+        }
+    }
 }
 
 impl LeafIdentity for CmaIdentity {
-    /// [`PolicyError::WrongDevice`] if the leaf has no subjectAltName, no
-    /// PCIe name in it, a PCIe name that does not parse or names another
-    /// device; [`PolicyError::BadCertificate`] if the `GeneralNames` DER is
+    /// [`PolicyError::WrongDevice`] if the leaf has a PCIe name that does
+    /// not parse or names another device, or (with
+    /// [`CmaIdentity::require_name`]) no subjectAltName or no PCIe name in
+    /// it; [`PolicyError::BadCertificate`] if the `GeneralNames` DER is
     /// malformed.
     fn check(&self, subject_alt_name: Option<&[u8]>) -> Result<(), PolicyError> {
-        let names = subject_alt_name.ok_or(PolicyError::WrongDevice)?;
-        let name = pcie_san_in_general_names(names)
-            .map_err(|_| PolicyError::BadCertificate)?
-            .ok_or(PolicyError::WrongDevice)?;
+        let name = match subject_alt_name {
+            Some(names) => {
+                pcie_san_in_general_names(names).map_err(|_| PolicyError::BadCertificate)?
+            }
+            None => None,
+        };
+        let Some(name) = name else {
+            return if self.require_name {
+                Err(PolicyError::WrongDevice)
+            } else {
+                Ok(())
+            };
+        };
         let id = PcieIdentity::parse(name).map_err(|_| PolicyError::WrongDevice)?;
         if id.matches(&self.device) {
             Ok(())
@@ -303,7 +332,7 @@ mod tests {
     #[test]
     fn spdm_pcie_san_cma_identity() {
         let names = &CERT[NAMES_AT..];
-        let id = CmaIdentity { device: NVME };
+        let id = CmaIdentity::required(NVME);
         assert_eq!(id.check(Some(names)), Ok(()));
         assert_eq!(id.check(None), Err(PolicyError::WrongDevice));
         // Another function: device ID, revision, subsystem.
@@ -322,7 +351,7 @@ mod tests {
             },
         ] {
             assert_eq!(
-                CmaIdentity { device }.check(Some(names)),
+                CmaIdentity::required(device).check(Some(names)),
                 Err(PolicyError::WrongDevice)
             );
         }
@@ -340,6 +369,40 @@ mod tests {
         bad.copy_from_slice(names);
         bad[2 + 0x48 - 1] = b'x';
         assert_eq!(id.check(Some(&bad)), Err(PolicyError::WrongDevice));
+    }
+
+    #[test]
+    fn spdm_pcie_san_name_optional() {
+        let names = &CERT[NAMES_AT..];
+        let id = CmaIdentity {
+            device: NVME,
+            require_name: false,
+        };
+        // Without a PCIe name, or without a subjectAltName at all: accepted.
+        assert_eq!(id.check(None), Ok(()));
+        assert_eq!(
+            id.check(Some(&[0x30, 0x04, 0x82, 0x02, b'a', b'b'])),
+            Ok(())
+        );
+        // A PCIe name must still be this device's and parse; malformed DER
+        // is still refused.
+        assert_eq!(id.check(Some(names)), Ok(()));
+        let other = CmaIdentity {
+            device: PcieIdentity {
+                device: 0x11,
+                ..NVME
+            },
+            require_name: false,
+        };
+        assert_eq!(other.check(Some(names)), Err(PolicyError::WrongDevice));
+        let mut bad = [0u8; 2 + 0x48];
+        bad.copy_from_slice(names);
+        bad[2 + 0x48 - 1] = b'x';
+        assert_eq!(id.check(Some(&bad)), Err(PolicyError::WrongDevice));
+        assert_eq!(
+            id.check(Some(&names[..names.len() - 1])),
+            Err(PolicyError::BadCertificate)
+        );
     }
 
     #[test]

@@ -8,16 +8,16 @@
 //! to authenticate it while the device's driver matching is held back,
 //! again after every [`Event`] that may have changed the device (reset,
 //! resume, error recovery, a request from user space), and for the
-//! device's sysfs attributes (`authenticated`, `certificates/slotN`), until
-//! the device is removed.
+//! device's certificate files (`certificates/slotN`), until the device is
+//! removed.  The component returns a [`Verdict`]; the PCI core publishes it
+//! (`authenticated`, uevents) and applies the driver-binding policy to it.
 //!
 //! C header: [`include/linux/pci-cma.h`](srctree/include/linux/pci-cma.h)
 
 use crate::{
     bindings,
     error::to_result,
-    ffi::{c_char, c_int, c_uint, c_void},
-    page::PAGE_SIZE,
+    ffi::{c_char, c_uint, c_void},
     prelude::*,
 };
 use core::{fmt, marker::PhantomData, ptr};
@@ -67,25 +67,6 @@ impl core::ops::Deref for CmaDevice<'_> {
 
     fn deref(&self) -> &Device {
         self.dev
-    }
-}
-
-/// Output buffer of a sysfs `show` callback: one page, formatted with
-/// `write!`; output that does not fit fails with [`fmt::Error`].
-pub struct ShowBuffer<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl fmt::Write for ShowBuffer<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
     }
 }
 
@@ -148,13 +129,66 @@ impl fmt::Display for Event {
     }
 }
 
+/// What an authentication found (C `enum pci_cma_result`, less the values
+/// only the PCI core uses: pending, and disabled by the policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The device proved its identity with a chain to a trusted root.
+    Authenticated,
+    /// The chain does not lead to a trusted root, breaks the chain rules or
+    /// has a wrong RootHash.
+    Untrusted,
+    /// The leaf certificate does not name the device.
+    Identity,
+    /// The device's signature does not verify.
+    Signature,
+    /// No common version, algorithm or capability.
+    Unsupported,
+    /// The device broke the protocol or its work bounds.
+    Protocol,
+    /// The mailbox failed, timed out or is gone, or the device took too
+    /// long.
+    Transport,
+    /// The writer of `re` was killed.
+    Interrupted,
+    /// A local failure, such as no memory.
+    Error,
+}
+
+impl Verdict {
+    fn to_raw(self) -> bindings::pci_cma_result {
+        match self {
+            Verdict::Authenticated => bindings::pci_cma_result_PCI_CMA_AUTHENTICATED,
+            Verdict::Untrusted => bindings::pci_cma_result_PCI_CMA_UNTRUSTED,
+            Verdict::Identity => bindings::pci_cma_result_PCI_CMA_IDENTITY,
+            Verdict::Signature => bindings::pci_cma_result_PCI_CMA_SIGNATURE,
+            Verdict::Unsupported => bindings::pci_cma_result_PCI_CMA_UNSUPPORTED,
+            Verdict::Protocol => bindings::pci_cma_result_PCI_CMA_PROTOCOL,
+            Verdict::Transport => bindings::pci_cma_result_PCI_CMA_TRANSPORT,
+            Verdict::Interrupted => bindings::pci_cma_result_PCI_CMA_INTERRUPTED,
+            Verdict::Error => bindings::pci_cma_result_PCI_CMA_ERROR,
+        }
+    }
+}
+
+/// What the PCI core asks of one authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    /// Why.
+    pub event: Event,
+    /// Whether the leaf certificate must carry the device's PCIe name
+    /// (else a name it carries must still match): the administrator's
+    /// `pci_cma.pcie_san` / `cma_pcie_san` setting.
+    pub require_pcie_san: bool,
+}
+
 /// The component that authenticates CMA-capable devices.
 ///
-/// Every callback may sleep.  The sysfs callbacks run in the context of the
-/// process accessing the file, concurrently with each other and with
-/// [`Component::authenticate`], and must not wait for it: they show the
-/// last verdict.  Authentications of one device are serialised by the PCI
-/// core.
+/// Every callback may sleep.  The certificate file callbacks run in the
+/// context of the process reading the file, concurrently with each other
+/// and with [`Component::authenticate`], and must not wait for it: they
+/// show the chains of the last verdict.  Authentications of one device are
+/// serialised by the PCI core.
 pub trait Component: Sync + 'static {
     /// State kept for each device, from [`Component::probe`] until the
     /// device is removed.
@@ -163,18 +197,15 @@ pub trait Component: Sync + 'static {
     /// Takes on `dev`: returns its initial state.  No device I/O.
     fn probe(&'static self, dev: &Device) -> impl PinInit<Self::Data, Error>;
 
-    /// Authenticates `dev` because of `event`: after [`Component::probe`]
+    /// Authenticates `dev` as `request` says: after [`Component::probe`]
     /// from a work item, while the device's drivers are not matched; then
     /// synchronously in the context of each later [`Event`] (reset,
     /// resume, recovery paths, a writer of `re`), before the device's
     /// driver is told it may use the device.  Must not make runtime PM
-    /// calls for the device.  Returns [`EINTR`] when the writer of an
-    /// [`Event::Requested`] attempt was killed (the device is then not
-    /// authenticated).
-    fn authenticate(&self, dev: &CmaDevice<'_>, data: &Self::Data, event: Event) -> Result;
-
-    /// Formats the `authenticated` attribute.
-    fn show_authenticated(&self, data: &Self::Data, out: &mut ShowBuffer<'_>) -> Result;
+    /// calls for the device.  Logs the outcome and returns it:
+    /// [`Verdict::Interrupted`] when the writer of an [`Event::Requested`]
+    /// attempt was killed.
+    fn authenticate(&self, dev: &CmaDevice<'_>, data: &Self::Data, request: Request) -> Verdict;
 
     /// Size of the certificate chain kept for `slot` (less than
     /// [`SLOTS`]); 0 hides `certificates/slotN`.
@@ -213,7 +244,6 @@ impl<T: Component> Adapter<T> {
         probe: Some(Self::probe),
         authenticate: Some(Self::authenticate),
         remove: Some(Self::remove),
-        authenticated_show: Some(Self::authenticated_show),
         slot_size: Some(Self::slot_size),
         slot_read: Some(Self::slot_read),
     };
@@ -266,20 +296,24 @@ impl<T: Component> Adapter<T> {
         pdev: *mut bindings::pci_dev,
         data: *mut c_void,
         event: bindings::pci_cma_event,
-    ) -> c_int {
+        require_pcie_san: bool,
+    ) -> bindings::pci_cma_result {
         // SAFETY: The PCI core calls this with a valid device and the
         // device's live node, under the lock `pci_cma_destroy()` takes
         // before it tears the device's CMA state down.
         let (dev, node) = unsafe { (Self::device(pdev), Self::node(data)) };
         let Some(event) = Event::from_raw(event) else {
-            return EINVAL.to_errno();
+            return Verdict::Error.to_raw();
         };
         // INVARIANT: `pci_cma_destroy()` waits for `cma->lock`, held here.
         let dev = CmaDevice { dev };
-        match node.component.authenticate(&dev, &node.data, event) {
-            Ok(()) => 0,
-            Err(e) => e.to_errno(),
-        }
+        let request = Request {
+            event,
+            require_pcie_san,
+        };
+        node.component
+            .authenticate(&dev, &node.data, request)
+            .to_raw()
     }
 
     /// # Safety
@@ -294,33 +328,14 @@ impl<T: Component> Adapter<T> {
 
     /// # Safety
     ///
-    /// Called by the PCI core as `ops->authenticated_show`: `data` is a live node and `buf` a page.
-    unsafe extern "C" fn authenticated_show(
-        _pdev: *mut bindings::pci_dev,
-        data: *mut c_void,
-        buf: *mut c_char,
-    ) -> isize {
-        // SAFETY: sysfs callbacks run on a live node: `device_del()`
-        // drains them before `pci_cma_destroy()`.
-        let node = unsafe { Self::node(data) };
-        // SAFETY: sysfs passes a page for the output.
-        let buf = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
-        let mut out = ShowBuffer { buf, len: 0 };
-        match node.component.show_authenticated(&node.data, &mut out) {
-            Ok(()) => isize::try_from(out.len).unwrap_or(0),
-            Err(e) => e.to_errno() as isize,
-        }
-    }
-
-    /// # Safety
-    ///
     /// Called by the PCI core as `ops->slot_size`: `data` is a live node.
     unsafe extern "C" fn slot_size(
         _pdev: *mut bindings::pci_dev,
         data: *mut c_void,
         slot: c_uint,
     ) -> usize {
-        // SAFETY: As in `authenticated_show`.
+        // SAFETY: sysfs callbacks run on a live node: `device_del()`
+        // drains them before `pci_cma_destroy()`.
         let node = unsafe { Self::node(data) };
         match usize::try_from(slot) {
             Ok(slot) if slot < SLOTS => node.component.slot_size(&node.data, slot),
@@ -340,7 +355,7 @@ impl<T: Component> Adapter<T> {
         off: bindings::loff_t,
         count: usize,
     ) -> isize {
-        // SAFETY: As in `authenticated_show`.
+        // SAFETY: As in `slot_size`.
         let node = unsafe { Self::node(data) };
         let (Ok(slot), Ok(offset)) = (usize::try_from(slot), usize::try_from(off)) else {
             return EINVAL.to_errno() as isize;
@@ -373,8 +388,7 @@ pub fn register<T: Component>(component: &'static T) -> Result {
 #[cfg(CONFIG_KUNIT)]
 #[macros::kunit_tests(rust_pci_cma)]
 mod tests {
-    use super::{bindings, Event, ShowBuffer};
-    use core::fmt::Write;
+    use super::{bindings, Event, Verdict};
 
     #[test]
     fn events_map_from_c_one_to_one() {
@@ -401,30 +415,32 @@ mod tests {
     }
 
     #[test]
-    fn show_buffer_formats_into_the_page() {
-        let mut page = [0xAAu8; 8];
-        let mut out = ShowBuffer {
-            buf: &mut page,
-            len: 0,
-        };
-        assert!(writeln!(out, "{}", 1u8).is_ok());
-        assert!(write!(out, "ab").is_ok());
-        assert_eq!(out.len, 4);
-        assert_eq!(&page[..5], b"1\nab\xAA");
-    }
-
-    #[test]
-    fn show_buffer_refuses_output_that_does_not_fit() {
-        let mut page = [0u8; 4];
-        let mut out = ShowBuffer {
-            buf: &mut page,
-            len: 0,
-        };
-        assert!(write!(out, "abc").is_ok());
-        assert!(write!(out, "de").is_err());
-        // Nothing of the failed write lands in the page.
-        assert_eq!(out.len, 3);
-        assert!(write!(out, "d").is_ok());
-        assert_eq!(&page, b"abcd");
+    fn verdicts_map_to_distinct_c_results() {
+        let all = [
+            Verdict::Authenticated,
+            Verdict::Untrusted,
+            Verdict::Identity,
+            Verdict::Signature,
+            Verdict::Unsupported,
+            Verdict::Protocol,
+            Verdict::Transport,
+            Verdict::Interrupted,
+            Verdict::Error,
+        ];
+        let raw = all.map(Verdict::to_raw);
+        for (i, a) in raw.iter().enumerate() {
+            // Only the PCI core says "pending" or "disabled".
+            assert_ne!(*a, bindings::pci_cma_result_PCI_CMA_PENDING);
+            assert_ne!(*a, bindings::pci_cma_result_PCI_CMA_DISABLED);
+            assert!(*a < bindings::pci_cma_result_PCI_CMA_RESULTS);
+            for b in &raw[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        // Every result the core does not reserve is reachable.
+        assert_eq!(
+            raw.len() + 2,
+            bindings::pci_cma_result_PCI_CMA_RESULTS as usize
+        );
     }
 }

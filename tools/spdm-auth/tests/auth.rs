@@ -640,16 +640,32 @@ fn cma_identity_hook_with_the_shared_policy() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    for (variant, want) in [
-        ("ecp256", Ok(())),
-        ("goodeku", Ok(())),
-        ("wrongsan", Err(PolicyError::WrongDevice)),
-        ("noleafsan", Err(PolicyError::WrongDevice)),
-        ("noku", Err(PolicyError::BadCertificate)),
-    ] {
+    // With the PCIe name optional (the administrator's switch), only a leaf
+    // without one changes verdict; a name of another device still fails.
+    for (variant, want, required) in [
+        ("ecp256", Ok(()), Ok(())),
+        ("goodeku", Ok(()), Ok(())),
+        (
+            "wrongsan",
+            Err(PolicyError::WrongDevice),
+            Err(PolicyError::WrongDevice),
+        ),
+        ("noleafsan", Err(PolicyError::WrongDevice), Ok(())),
+        (
+            "noku",
+            Err(PolicyError::BadCertificate),
+            Err(PolicyError::BadCertificate),
+        ),
+    ]
+    .into_iter()
+    .flat_map(|(v, w, o)| [(v, w, true), (v, o, false)])
+    {
         let mut policy: X509ChainPolicy<HostCert, _, _> = X509ChainPolicy::new(
             HostRoots::new(&[root("ecp256")]),
-            pcie_cma::CmaIdentity { device: nvme },
+            pcie_cma::CmaIdentity {
+                device: nvme,
+                require_name: required,
+            },
             now,
         );
         let r = common::authenticate_once(
@@ -658,6 +674,12 @@ fn cma_identity_hook_with_the_shared_policy() {
             &mut policy,
             &CMA,
         );
-        assert_eq!(r.map(|_| ()), want.map_err(Error::Untrusted), "{}", variant);
+        assert_eq!(
+            r.map(|_| ()),
+            want.map_err(Error::Untrusted),
+            "{} (PCIe name required: {})",
+            variant,
+            required
+        );
     }
 }

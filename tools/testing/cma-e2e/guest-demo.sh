@@ -9,12 +9,18 @@ cma_devs() {
 }
 state() {
 	for d in $(cma_devs); do
-		echo "    $(basename "$d")/authenticated = $(cat "$d/authenticated")"
+		drv=none
+		[ -e "$d/driver" ] && drv=$(basename "$(readlink "$d/driver")")
+		echo "    $(basename "$d")/authenticated = $(cat "$d/authenticated"), driver: $drv"
 	done
+	echo "    NVMe namespaces: $(ls /dev/nvme*n1 2>/dev/null | tr '\n' ' ' | sed 's/^$/none/')"
 }
-# Verdicts come from a work item per device: wait for one line per device.
+# A netlink listener for the kernel's uevents, as udev would see them.
+: >/tmp/uevents
+uevent sh -c '[ -n "$SPDM_EVENT" ] && echo "    $ACTION $(basename $DEVPATH): SPDM_EVENT=$SPDM_EVENT SPDM_AUTHENTICATED=$SPDM_AUTHENTICATED SPDM_REASON=$SPDM_REASON SPDM_POLICY=$SPDM_POLICY SPDM_BIND=$SPDM_BIND" >>/tmp/uevents' &
+# Verdicts come from a work item per device: wait for one per device.
 i=0
-while [ "$(cma | wc -l)" -lt "$(cma_devs | wc -l)" ] && [ $i -lt 300 ]; do
+while [ "$(cma | grep -cE "CMA: (not )?authenticated")" -lt "$(cma_devs | wc -l)" ] && [ $i -lt 300 ]; do
 	usleep 100000
 	i=$((i + 1))
 done
@@ -26,7 +32,8 @@ for d in /sys/bus/pci/devices/*; do
 	echo "    $(basename "$d"): vendor $(cat "$d/vendor") device $(cat "$d/device") class $(cat "$d/class"), DOE features $(ls "$d/doe_features" | grep -v discovery | tr '\n' ' ')"
 done
 echo "2. At boot the kernel authenticated them over SPDM, before any driver could"
-echo "   bind; the .cma keyring holds no root for them yet, so neither is trusted:"
+echo "   bind; the .cma keyring holds no root for them yet, so neither is trusted,"
+echo "   and the policy is $(cat /sys/module/pci_cma/parameters/policy) (pci_cma.policy=): no driver for them:"
 cma
 state
 echo "3. The certificate chains they sent are in sysfs anyway:"
@@ -46,7 +53,14 @@ for d in $(cma_devs); do
 	echo re >"$d/authenticated"
 done
 cma | tail -n +$((before + 1))
+i=0
+while [ -z "$(ls /dev/nvme*n1 2>/dev/null)" ] && [ $i -lt 50 ]; do
+	usleep 100000
+	i=$((i + 1))
+done
 state
-echo "   The genuine device is authenticated now; the tampered one (its responder"
-echo "   signs garbage) is not, and the kernel says why."
+echo "   The genuine device is authenticated now and its driver bound by itself;"
+echo "   the tampered one (its responder signs garbage) is not, it has no driver,"
+echo "   and the kernel says why.  User space saw each change as a uevent:"
+cat /tmp/uevents
 echo "==================================================================================="

@@ -61,40 +61,16 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 
-fail() {
-	echo "RSPDM-RESULT: FAIL $case_name $*"
-	exit 0
-}
+. /rspdm/guest-lib.sh
 
 [ -n "$want_boot" ] || fail "no rspdm.boot= expectation given"
 [ -z "$provision" ] || [ -n "$want_after" ] || fail "rspdm.provision= without rspdm.after="
 
-# The emulated NVMe function (1b36:0010) must expose a CMA DOE mailbox.
-find_dev() {
-	for d in /sys/bus/pci/devices/*; do
-		if [ "$(cat "$d/vendor")" = 0x1b36 ] && [ "$(cat "$d/device")" = 0x0010 ]; then
-			echo "$d"
-		fi
-	done
-}
 dev=$(find_dev)
 [ -n "$dev" ] || fail "no emulated NVMe function (1b36:0010) found"
 bdf=$(basename "$dev")
 [ -e "$dev/doe_features/0001:01" ] || fail "no CMA DOE feature on $bdf"
 
-# The device's log prefix is "pci BDF" until a driver binds, then that
-# driver's name ("nvme BDF").
-cma_lines() { dmesg | grep -E " [a-z0-9_-]+ [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: CMA: "; }
-
-# Verdicts come from a work item per device (at boot and on hot-plug): wait
-# until the device has N CMA lines (at most 30 s).
-wait_cma_lines() { # N
-	i=0
-	while [ "$(cma_lines | grep -c "$bdf: CMA: ")" -lt "$1" ] && [ $i -lt 300 ]; do
-		usleep 100000
-		i=$((i + 1))
-	done
-}
 wait_cma_lines 1
 
 # Only the CMA-capable function is touched.
@@ -348,21 +324,6 @@ echo "RSPDM-SLOT0-END"
 # The device stays usable: config space still reads.
 [ "$(cat "$dev/vendor")" = 0x1b36 ] || fail "device config space unreadable"
 
-# kmemleak (when built in): objects are only reported once they are a few
-# seconds old, so wait, then scan twice.
-mount -t debugfs none /sys/kernel/debug 2>/dev/null
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	sleep 6
-	echo scan >/sys/kernel/debug/kmemleak
-	echo scan >/sys/kernel/debug/kmemleak
-	leaks=$(grep -c "unreferenced object" /sys/kernel/debug/kmemleak)
-	[ "$leaks" = 0 ] || fail "kmemleak: $leaks leaks: $(grep -A12 -m1 'unreferenced object' /sys/kernel/debug/kmemleak | tr '\n' '|')"
-fi
-
-# No oops, BUG, WARN or KASAN report anywhere.
-bad="Oops|BUG:|WARNING:|Call Trace|kernel BUG|suspected memory leak"
-if dmesg | grep -qE "$bad"; then
-	fail "kernel reported a problem: $(dmesg | grep -m1 -E "$bad")"
-fi
+check_kernel_clean
 
 echo "RSPDM-RESULT: PASS $case_name"

@@ -13,7 +13,8 @@ state() {
 		[ -e "$d/driver" ] && drv=$(basename "$(readlink "$d/driver")")
 		echo "    $(basename "$d")/authenticated = $(cat "$d/authenticated"), driver: $drv"
 	done
-	echo "    NVMe namespaces: $(ls /dev/nvme*n1 2>/dev/null | tr '\n' ' ' | sed 's/^$/none/')"
+	ns=$(ls /dev/nvme*n1 2>/dev/null | tr '\n' ' ')
+	echo "    NVMe namespaces: ${ns:-none}"
 }
 # A netlink listener for the kernel's uevents, as udev would see them.
 : >/tmp/uevents

@@ -6,7 +6,7 @@
 # policy (pci_cma.policy=...):
 #   rspdm.case=NAME
 #   rspdm.scenario=enforce-provision | enforce-bad-signature | warn |
-#                  off | override | pcie-san | enforce-reset
+#                  off | override | pcie-san | enforce-reset | enforce-resume
 # (see each scenario below).  A netlink listener (busybox uevent) records
 # every uevent from the start; verdict and binding changes must show up
 # there with their SPDM_* variables, not only in the kernel log.  The NVMe
@@ -295,6 +295,24 @@ enforce-reset)
 	wait_uevent reset "SPDM_EVENT=reset SPDM_AUTHENTICATED=0 SPDM_REASON=untrusted SPDM_POLICY=enforce SPDM_BIND=denied"
 	attr "after the reset" authenticated 0
 	refused_binds "after the reset"
+	;;
+enforce-resume)
+	# pci_cma.policy=enforce, a device swapped across a suspend to RAM
+	# (pm_test=core: every device callback runs): its driver is unbound
+	# after the resume, from process context, not inside it.
+	wait_first
+	attr boot authenticated 1
+	bound boot
+	echo deep >/sys/power/mem_sleep || fail "no deep sleep"
+	echo core >/sys/power/pm_test || fail "cannot set pm_test"
+	echo mem >/sys/power/state || fail "suspend failed"
+	echo none >/sys/power/pm_test
+	logged resume "$bdf: CMA: device changed"
+	logged resume "$bdf: CMA: not authenticated: certificate chain not trusted: UntrustedRoot (device offers SPDM [0-9. ]*), on resume" 4
+	unbound "after the resume"
+	logged resume "CMA: unbinding driver nvme: not authenticated (untrusted), policy enforce" 4
+	wait_uevent resume "SPDM_EVENT=resumed SPDM_AUTHENTICATED=0 SPDM_REASON=untrusted SPDM_POLICY=enforce SPDM_BIND=denied"
+	refused_binds "after the resume"
 	;;
 *) fail "unknown rspdm.scenario=$scenario" ;;
 esac

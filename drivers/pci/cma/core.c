@@ -397,10 +397,13 @@ static int pci_cma_attempt(struct pci_dev *pdev, enum pci_cma_event event)
 		goto out;
 	}
 	if (pci_cma_policy_of(pdev) == PCI_CMA_POLICY_OFF) {
+		/* A refused request changes nothing. */
+		if (event == PCI_CMA_REQUESTED) {
+			ret = -EPERM;
+			goto out;
+		}
 		/* No SPDM at all: the device is not authenticated. */
 		result = PCI_CMA_DISABLED;
-		if (event == PCI_CMA_REQUESTED)
-			ret = -EPERM;
 	} else {
 		result = pci_cma_ops->authenticate(pdev, data, event,
 						   pci_cma_require_san(pdev));

@@ -277,6 +277,16 @@ pcie-san)
 	attr "re, name optional globally" authenticated 1
 	wait_uevent "re, name optional globally" "SPDM_EVENT=requested SPDM_AUTHENTICATED=1 SPDM_REASON=authenticated"
 	bound "name optional (warn)"
+	# Its own "off" then: nothing to decide anew (no uevent), and a
+	# refused "re" changes nothing.
+	echo off >"$dev/cma_policy" || fail "cannot write cma_policy off"
+	no_uevent "own off"
+	if echo re >"$dev/authenticated" 2>/dev/null; then
+		fail "own off: writing re succeeded"
+	fi
+	attr "own off, refused re" authenticated 1
+	dev_uevent "own off, refused re" SPDM_AUTHENTICATED=1 SPDM_REASON=authenticated SPDM_POLICY=off SPDM_BIND=allowed
+	no_uevent "own off, refused re"
 	;;
 enforce-reset)
 	# pci_cma.policy=enforce, a device that authenticates at boot and is

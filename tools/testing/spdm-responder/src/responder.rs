@@ -1667,6 +1667,96 @@ mod tests {
     }
 
     #[test]
+    fn measurements_byte_exact() {
+        for v in [0x10u8, 0x12, 0x13] {
+            let mut r = Responder::new(Config::default());
+            vca(&mut r, v);
+            let ctx: &[u8] = if v >= 0x13 { &[7; 8] } else { &[] };
+            // Count: TotalNumberOfIndices in Param1, no blocks.
+            let mut req = vec![v, GET_MEASUREMENTS, 0, 0];
+            req.extend_from_slice(ctx);
+            let rsp = r.handle(&req).unwrap();
+            assert_eq!(&rsp[..8], &[v, MEASUREMENTS, 4, 0, 0, 0, 0, 0]);
+            assert_eq!(rsp.len(), 8 + 32 + 2 + ctx.len());
+            assert_eq!(&rsp[42..], ctx);
+            // Index 4: the raw firmware version.
+            let mut req = vec![v, GET_MEASUREMENTS, 0, 4];
+            req.extend_from_slice(ctx);
+            let rsp = r.handle(&req).unwrap();
+            let block = [4, 1, 8, 0, 0x86, 5, 0, b'1', b'.', b'0', b'.', b'0'];
+            assert_eq!(&rsp[..8], &[v, MEASUREMENTS, 0, 0, 1, 12, 0, 0]);
+            assert_eq!(&rsp[8..20], &block);
+            assert_eq!(&rsp[52..54], &[0, 0]);
+            // Index 1 is a SHA-512 digest (the negotiated hash).
+            let mut req = vec![v, GET_MEASUREMENTS, 0, 1];
+            req.extend_from_slice(ctx);
+            let rsp = r.handle(&req).unwrap();
+            assert_eq!(&rsp[8..15], &[1, 1, 67, 0, 0x00, 64, 0]);
+            assert_eq!(
+                &rsp[15..79],
+                &HashAlgo::Sha512.digest(b"spdm-responder immutable ROM")[..]
+            );
+            // No such index.
+            let mut req = vec![v, GET_MEASUREMENTS, 0, 9];
+            req.extend_from_slice(ctx);
+            assert_eq!(
+                r.handle(&req).unwrap(),
+                vec![v, ERROR, ERR_INVALID_REQUEST, 0]
+            );
+        }
+        // No MEAS_CAP: not selected, not answered; MEAS_CAP 1: no signature.
+        for cap in [0u8, 1] {
+            let mut r = Responder::new(Config {
+                meas_cap: cap,
+                ..Config::default()
+            });
+            let algs = vca(&mut r, 0x12);
+            assert_eq!(algs[6], cap);
+            let mut signed = vec![0x12, GET_MEASUREMENTS, 1, 0xFF];
+            signed.resize(37, 0);
+            let want = if cap == 0 {
+                ERR_UNSUPPORTED_REQUEST
+            } else {
+                ERR_INVALID_REQUEST
+            };
+            assert_eq!(r.handle(&signed).unwrap(), vec![0x12, ERROR, want, 0]);
+        }
+    }
+
+    #[test]
+    fn measurements_file_format() {
+        let m = parse_measurements("# c\n1 0 digest 00\n\n2 5 raw abCD\n").unwrap();
+        assert_eq!(
+            m,
+            vec![
+                Measurement {
+                    index: 1,
+                    kind: 0,
+                    raw: false,
+                    content: vec![0]
+                },
+                Measurement {
+                    index: 2,
+                    kind: 5,
+                    raw: true,
+                    content: vec![0xAB, 0xCD]
+                },
+            ]
+        );
+        for bad in [
+            "1 0 digest",
+            "255 0 digest 00",
+            "1 128 digest 00",
+            "1 0 hash 00",
+            "1 0 raw 0",
+            "1 0 raw zz",
+            "1 0 raw 00\n1 1 raw 00",
+        ] {
+            assert!(parse_measurements(bad).is_err(), "{}", bad);
+        }
+    }
+
+    #[test]
     fn signing_prefix_layout() {
         let p = signing_prefix(0x12, CHALLENGE_AUTH_CONTEXT);
         assert_eq!(p.len(), 100);

@@ -20,6 +20,8 @@ pub const GET_DIGESTS: u8 = 0x81;
 pub const GET_CERTIFICATE: u8 = 0x82;
 /// Request code: CHALLENGE.
 pub const CHALLENGE: u8 = 0x83;
+/// Request code: GET_MEASUREMENTS.
+pub const GET_MEASUREMENTS: u8 = 0xE0;
 /// Request code: RESPOND_IF_READY.
 pub const RESPOND_IF_READY: u8 = 0xFF;
 
@@ -35,6 +37,8 @@ pub const DIGESTS: u8 = 0x01;
 pub const CERTIFICATE: u8 = 0x02;
 /// Response code: CHALLENGE_AUTH.
 pub const CHALLENGE_AUTH: u8 = 0x03;
+/// Response code: MEASUREMENTS.
+pub const MEASUREMENTS: u8 = 0x60;
 /// Response code: ERROR.
 pub const ERROR: u8 = 0x7F;
 

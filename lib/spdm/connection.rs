@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! An SPDM connection (DSP0274 1.0-1.3): VCA once, then GET_DIGESTS,
-//! GET_CERTIFICATE and CHALLENGE as separate calls, each feeding the
-//! transcripts they belong to.
+//! GET_CERTIFICATE, CHALLENGE and GET_MEASUREMENTS as separate calls, each
+//! feeding the transcripts they belong to.
 //!
 //! In the spirit of libspdm's `init_connection`, `get_digest`,
 //! `get_certificate` and `challenge`.  A [`Connection`] borrows the
 //! transport, the crypto backend and the message buffer for its lifetime
 //! and keeps what VCA negotiated plus message A as bytes, so that every
-//! transcript that starts from message A (M1/M2 today; L1/L2 and TH later)
+//! transcript that starts from message A (M1/M2, L1/L2; TH later)
 //! is hashed once the hash algorithm is known.  Nothing allocates.
 //!
 //! Transcript rules (see `Documentation/rspdm/connection-api.rst`):
@@ -21,6 +21,13 @@
 //! - message C = CHALLENGE and CHALLENGE_AUTH without its signature;
 //! - M1/M2 = A || B || C.  After a CHALLENGE, successful or not, B restarts
 //!   empty; a GET_VERSION ([`Connection::renegotiate`]) resets everything.
+//! - L1/L2 = the GET_MEASUREMENTS/MEASUREMENTS exchanges since the last
+//!   reset of L1/L2, the last MEASUREMENTS without its signature; in 1.2+
+//!   preceded by message A.  Unsigned exchanges accumulate until a signed
+//!   one, after which (successful or not) L1/L2 restarts empty; any other
+//!   request (GET_DIGESTS, GET_CERTIFICATE, CHALLENGE, GET_VERSION) resets
+//!   it.  A GET_MEASUREMENTS resets B (M1/M2 of a later CHALLENGE then
+//!   starts from A), as libspdm's responder does.
 
 use super::algo::HashAlgo;
 use super::auth::{
@@ -31,6 +38,10 @@ use super::certchain::parse_chain;
 use super::codes;
 use super::crypto::{Crypto, CryptoError, Hasher, TranscriptSink};
 use super::error::Error;
+use super::measurements::{
+    self, MeasurementBlock, MeasurementBlocks, MeasurementOperation, MeasurementRequest,
+    RecordRules, ATTR_RAW_BIT_STREAM, ATTR_SIGNATURE,
+};
 use super::messages::{
     self, Algorithms, Capabilities, RequesterCaps, NONCE_SIZE, REQUESTER_CONTEXT_SIZE,
 };
@@ -148,6 +159,76 @@ impl Default for ChallengeOutcome {
     }
 }
 
+/// A MEASUREMENTS response: the measurement blocks (in the caller's record
+/// buffer, not copied again) and, for a signed one, the evidence of L1/L2.
+#[derive(Debug, Clone)]
+pub struct Measurements<'r> {
+    /// The operation requested.
+    pub operation: MeasurementOperation,
+    /// Whether the response was signed (and its signature verified).
+    pub signed: bool,
+    /// Slot whose key signed (signed only).
+    pub slot: u8,
+    /// TotalNumberOfIndices (operation [`MeasurementOperation::Count`]; 0
+    /// otherwise).
+    pub total_indices: u8,
+    /// NumberOfBlocks (as many as [`Measurements::blocks`] yields).
+    pub number_of_blocks: u8,
+    /// ContentChanged (Param2 bits 5:4, signed 1.2+ responses; 0 otherwise).
+    pub content_changed: u8,
+    /// Nonce sent in GET_MEASUREMENTS (signed only; zero otherwise).
+    pub requester_nonce: [u8; NONCE_SIZE],
+    /// Nonce received in MEASUREMENTS.
+    pub responder_nonce: [u8; NONCE_SIZE],
+    /// RequesterContext sent (1.3+; zero before).
+    pub requester_context: [u8; REQUESTER_CONTEXT_SIZE],
+    /// Hash of L1/L2 (signed only; first `hash_size` bytes valid).
+    pub transcript_hash: [u8; HashAlgo::MAX_SIZE],
+    /// Size of the transcript hash (0 for an unsigned response).
+    pub hash_size: usize,
+    /// The signature (first `signature_len` bytes valid).
+    pub signature: [u8; MAX_SIGNATURE_SIZE],
+    /// Signature size (0 for an unsigned response).
+    pub signature_len: usize,
+    record: &'r [u8],
+    opaque: &'r [u8],
+    rules: RecordRules,
+}
+
+impl<'r> Measurements<'r> {
+    /// The measurement record as received (the blocks back to back).
+    pub fn record(&self) -> &'r [u8] {
+        self.record
+    }
+
+    /// The blocks of the record, in order (each checked).
+    pub fn blocks(&self) -> MeasurementBlocks<'r> {
+        MeasurementBlocks::new(self.record, self.rules)
+    }
+
+    /// The block with `index`, if the response holds it.
+    pub fn block(&self, index: u8) -> Option<MeasurementBlock<'r>> {
+        self.blocks().find(|b| b.index == index)
+    }
+
+    /// OpaqueData of the response.
+    pub fn opaque(&self) -> &'r [u8] {
+        self.opaque
+    }
+
+    /// The hash of L1/L2 the signature covers (empty when unsigned).
+    pub fn transcript_hash(&self) -> &[u8] {
+        self.transcript_hash
+            .get(..self.hash_size)
+            .unwrap_or_default()
+    }
+
+    /// The signature over L1/L2 (empty when unsigned).
+    pub fn signature(&self) -> &[u8] {
+        self.signature.get(..self.signature_len).unwrap_or_default()
+    }
+}
+
 /// Whether a connection accepts calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -167,6 +248,9 @@ struct Transcripts<H> {
     /// Running hash of A || B (|| C), started at the first message of B
     /// or C; `None` while B is empty.
     m1: Option<H>,
+    /// Running hash of L1/L2 ((A ||) measurement exchanges), started at
+    /// the first GET_MEASUREMENTS since its last reset; `None` while empty.
+    l1: Option<H>,
 }
 
 impl<H: Hasher> Transcripts<H> {
@@ -200,6 +284,37 @@ impl<H: Hasher> Transcripts<H> {
             none => {
                 let mut h = crypto.hasher(alg).map_err(Error::Crypto)?;
                 h.update(self.a.get(..self.a_len).unwrap_or_default());
+                none.insert(h)
+            }
+        };
+        h.update(bytes);
+        if let Some(s) = sink.as_deref_mut() {
+            s.record(bytes);
+        }
+        Ok(())
+    }
+
+    /// Appends `bytes` to L1/L2, starting it (from message A when
+    /// `with_a`, i.e. in 1.2+).
+    fn add_l1<C: Crypto<Hasher = H>>(
+        &mut self,
+        crypto: &mut C,
+        alg: HashAlgo,
+        with_a: bool,
+        sink: &mut Sink<'_, '_>,
+        bytes: &[u8],
+    ) -> Result<(), Error> {
+        let h = match &mut self.l1 {
+            Some(h) => h,
+            none => {
+                let mut h = crypto.hasher(alg).map_err(Error::Crypto)?;
+                if with_a {
+                    let a = self.a.get(..self.a_len).unwrap_or_default();
+                    h.update(a);
+                    if let Some(s) = sink.as_deref_mut() {
+                        s.record(a);
+                    }
+                }
                 none.insert(h)
             }
         };
@@ -347,6 +462,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
                 a: [0; MAX_MESSAGE_A],
                 a_len: 0,
                 m1: None,
+                l1: None,
             },
             meter: Meter::new(opts.budget),
         })
@@ -395,12 +511,11 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
     /// Message A (VCA) as sent and received, transport padding excluded.
     ///
     /// Every transcript that starts from message A is built from these
-    /// bytes once the hash algorithm is known: M1/M2 (CHALLENGE, here) and
-    /// the planned ones, L1/L2 for GET_MEASUREMENTS (A || measurement
-    /// exchanges in 1.2+, without A in 1.0/1.1) and TH for
-    /// KEY_EXCHANGE/FINISH (A || hash of the chain || session messages).
-    /// A new method adds its own running hash, started from these bytes,
-    /// next to M1/M2's.
+    /// bytes once the hash algorithm is known: M1/M2 (CHALLENGE), L1/L2
+    /// for GET_MEASUREMENTS (A || measurement exchanges in 1.2+, without A
+    /// in 1.0/1.1) and the planned TH for KEY_EXCHANGE/FINISH (A || hash of
+    /// the chain || session messages).  A new method adds its own running
+    /// hash, started from these bytes, next to M1/M2's and L1/L2's.
     pub fn message_a(&self) -> &[u8] {
         self.tx.message_a()
     }
@@ -408,6 +523,12 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
     /// Whether message B is empty (nothing since VCA or the last CHALLENGE).
     pub fn message_b_is_empty(&self) -> bool {
         self.tx.m1.is_none()
+    }
+
+    /// Whether L1/L2 is empty (no unsigned GET_MEASUREMENTS since its last
+    /// reset).
+    pub fn measurement_transcript_is_empty(&self) -> bool {
+        self.tx.l1.is_none()
     }
 
     /// Whether the connection refuses calls until [`Connection::renegotiate`].
@@ -459,6 +580,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         self.digests = None;
         self.tx.a_len = 0;
         self.tx.m1 = None;
+        self.tx.l1 = None;
         self.device_version_count = 0;
         let asym_offer = self.opts.asym & self.crypto.asym_algorithms() & ALL_ASYM;
         let hash_offer = self.opts.hash & self.crypto.hash_algorithms() & ALL_HASH;
@@ -562,6 +684,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
 
     pub(super) fn get_digests_with(&mut self, sink: &mut Sink<'_, '_>) -> Result<Digests, Error> {
         self.usable()?;
+        self.tx.l1 = None;
         let r = self.digests_inner(sink);
         self.settle(r)
     }
@@ -619,6 +742,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         if unpopulated {
             return Err(Error::SlotNotPopulated(slot));
         }
+        self.tx.l1 = None;
         let r = self.certificate_inner(slot, chain, sink);
         self.settle(r)
     }
@@ -777,6 +901,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
                 "chain hash size is not the negotiated hash's",
             ));
         }
+        self.tx.l1 = None;
         let r = self.challenge_inner(slot, slot_mask, expected_chain_hash, key, out, sink);
         // B restarts empty after every CHALLENGE.
         self.tx.m1 = None;
@@ -868,6 +993,246 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             .copy_from_slice(sig);
         out.signature_len = sig.len();
         Ok(())
+    }
+
+    /// GET_MEASUREMENTS as `request` says; the measurement record and the
+    /// OpaqueData are copied into `record_buf` (too small:
+    /// [`Error::BufferTooSmall`], after the exchange) and the result
+    /// borrows them from there.
+    ///
+    /// Needs MEAS_CAP ([`Error::MissingCapability`]; the signature
+    /// capability for a signed request) and, with MEAS_CAP, ALGORITHMS
+    /// selecting the DMTF measurement specification and one
+    /// MeasurementHashAlgo.  A signed request needs `key`, the public key
+    /// of `request.slot`'s leaf certificate (read or cached: GET_DIGESTS
+    /// is not required), and verifies the signature over L1/L2 (1.2+:
+    /// over the combined prefix, "responder-measurements signing" and the
+    /// transcript hash; 1.0/1.1: over the transcript hash).  Unsigned
+    /// requests accumulate in L1/L2 until the next signed one; see the
+    /// module documentation for the resets.  The response is parsed
+    /// strictly ([`measurements::parse_measurements`]).
+    ///
+    /// Argument and capability errors are reported before anything is
+    /// sent and do not poison the connection.
+    pub fn get_measurements<'r>(
+        &mut self,
+        request: &MeasurementRequest,
+        key: Option<&C::PublicKey>,
+        record_buf: &'r mut [u8],
+    ) -> Result<Measurements<'r>, Error> {
+        self.get_measurements_with_sink(request, key, record_buf, None)
+    }
+
+    /// [`Connection::get_measurements`], with the bytes of L1/L2 (1.2+:
+    /// message A first, when L1/L2 starts) passed to `sink` as they are
+    /// hashed.  Pass the same sink to every call since the last reset of
+    /// L1/L2 to get the whole transcript of a signature.
+    pub fn get_measurements_with_sink<'r>(
+        &mut self,
+        request: &MeasurementRequest,
+        key: Option<&C::PublicKey>,
+        record_buf: &'r mut [u8],
+        sink: Option<&mut dyn TranscriptSink>,
+    ) -> Result<Measurements<'r>, Error> {
+        self.usable()?;
+        let v = self.version;
+        match self.capabilities.flags & messages::CAP_MEAS_MASK {
+            0 => return Err(Error::MissingCapability("MEAS_CAP")),
+            messages::CAP_MEAS_NO_SIG if request.signed => {
+                return Err(Error::MissingCapability("MEAS_CAP with signatures"))
+            }
+            messages::CAP_MEAS_NO_SIG | messages::CAP_MEAS_SIG => {}
+            _ => return Err(Error::InvalidField("MEAS_CAP is the reserved value 3")),
+        }
+        if self.algorithms.measurement_spec != messages::MEAS_SPEC_DMTF {
+            return Err(Error::InvalidField(
+                "MEAS_CAP without the DMTF MeasurementSpecificationSel",
+            ));
+        }
+        let rules = RecordRules {
+            operation: request.operation.to_byte()?,
+            spec: self.algorithms.measurement_spec,
+            hash_size: measurements::measurement_hash_size(self.algorithms.measurement_hash)?,
+        };
+        if request.raw_bit_stream && v < Version::V1_2 {
+            return Err(Error::InvalidArgument(
+                "RawBitStreamRequested needs SPDM 1.2",
+            ));
+        }
+        let key = match (request.signed, key) {
+            (true, Some(k)) => Some(k),
+            (true, None) => {
+                return Err(Error::InvalidArgument(
+                    "signed measurements need the slot's key",
+                ))
+            }
+            (false, _) => None,
+        };
+        if request.signed && (request.slot >= 8 || (v == Version::V1_0 && request.slot != 0)) {
+            return Err(Error::InvalidArgument(
+                "measurement slot must be 0..=7 (0 in SPDM 1.0)",
+            ));
+        }
+        if !request.signed && request.nonce.is_some() {
+            return Err(Error::InvalidArgument("nonce on an unsigned request"));
+        }
+        // GET_MEASUREMENTS resets message B.
+        self.tx.m1 = None;
+        let mut sink: Sink<'_, '_> = sink;
+        let r = self.measurements_inner(request, key, rules, record_buf, &mut sink);
+        if request.signed || r.is_err() {
+            self.tx.l1 = None;
+        }
+        self.settle(r)
+    }
+
+    fn measurements_inner<'r>(
+        &mut self,
+        request: &MeasurementRequest,
+        key: Option<&C::PublicKey>,
+        rules: RecordRules,
+        record_buf: &'r mut [u8],
+        sink: &mut Sink<'_, '_>,
+    ) -> Result<Measurements<'r>, Error> {
+        let v = self.version;
+        let algs = self.algorithms;
+        let hsize = algs.hash.size();
+        let mut requester_nonce = [0u8; NONCE_SIZE];
+        if request.signed {
+            match request.nonce {
+                Some(n) => requester_nonce = n,
+                None => self
+                    .crypto
+                    .random(&mut requester_nonce)
+                    .map_err(Error::Crypto)?,
+            }
+        }
+        let mut requester_context = [0u8; REQUESTER_CONTEXT_SIZE];
+        if v >= Version::V1_3 {
+            self.crypto
+                .random(&mut requester_context)
+                .map_err(Error::Crypto)?;
+        }
+        let mut attributes = 0;
+        if request.signed {
+            attributes |= ATTR_SIGNATURE;
+        }
+        if request.raw_bit_stream {
+            attributes |= ATTR_RAW_BIT_STREAM;
+        }
+        let slot = if request.signed { request.slot } else { 0 };
+        let mut req = [0u8; measurements::MAX_REQUEST_SIZE];
+        let n = measurements::encode_get_measurements(
+            v,
+            attributes,
+            rules.operation,
+            &requester_nonce,
+            slot,
+            &requester_context,
+            &mut req,
+        )?;
+        let req = req.get(..n).ok_or(Error::BufferTooSmall)?;
+        let rsp = transact(
+            &mut *self.transport,
+            &mut self.meter,
+            req,
+            &mut *self.message,
+        )?;
+        let sig_size = if request.signed {
+            algs.asym.signature_size()
+        } else {
+            0
+        };
+        let (m, len) =
+            measurements::parse_measurements(v, rsp, attributes, slot, &rules, sig_size)?;
+        if v >= Version::V1_3 && m.requester_context != requester_context {
+            return Err(Error::RequesterContextMismatch);
+        }
+        let total = m
+            .record
+            .len()
+            .checked_add(m.opaque.len())
+            .ok_or(Error::BufferTooSmall)?;
+        let buf = record_buf.get_mut(..total).ok_or(Error::BufferTooSmall)?;
+        let (record, opaque) = buf.split_at_mut(m.record.len());
+        record.copy_from_slice(m.record);
+        opaque.copy_from_slice(m.opaque);
+
+        let with_a = v >= Version::V1_2;
+        self.tx
+            .add_l1(&mut *self.crypto, algs.hash, with_a, sink, req)?;
+        let signed_part = if request.signed {
+            rsp.get(..m.sig_offset)
+        } else {
+            rsp.get(..len)
+        };
+        self.tx.add_l1(
+            &mut *self.crypto,
+            algs.hash,
+            with_a,
+            sink,
+            signed_part.ok_or(Error::ResponseTooLarge)?,
+        )?;
+
+        let mut out = Measurements {
+            operation: request.operation,
+            signed: request.signed,
+            slot,
+            total_indices: m.total_indices,
+            number_of_blocks: m.number_of_blocks,
+            content_changed: 0,
+            requester_nonce,
+            responder_nonce: <[u8; NONCE_SIZE]>::try_from(m.nonce)
+                .map_err(|_| Error::InvalidField("MEASUREMENTS Nonce size"))?,
+            requester_context,
+            transcript_hash: [0; HashAlgo::MAX_SIZE],
+            hash_size: 0,
+            signature: [0; MAX_SIGNATURE_SIZE],
+            signature_len: 0,
+            record: &[],
+            opaque: &[],
+            rules,
+        };
+        if let Some(key) = key {
+            let mut l1 = [0u8; HashAlgo::MAX_SIZE];
+            self.tx
+                .l1
+                .as_ref()
+                .ok_or(Error::OutOfOrder("empty transcript"))?
+                .digest(&mut l1)
+                .map_err(Error::Crypto)?;
+            let l1 = l1.get(..hsize).ok_or(Error::BufferTooSmall)?;
+            let mut digest = [0u8; HashAlgo::MAX_SIZE];
+            let signed: &[u8] = if v >= Version::V1_2 {
+                let context = measurements::measurements_signing_context(v);
+                hash_parts(&mut *self.crypto, algs.hash, &[&context, l1], &mut digest)?;
+                digest.get(..hsize).ok_or(Error::BufferTooSmall)?
+            } else {
+                l1
+            };
+            self.crypto
+                .verify(key, algs.asym, algs.hash, signed, m.signature)
+                .map_err(|e| match e {
+                    CryptoError::BadSignature => Error::SignatureInvalid,
+                    e => Error::Crypto(e),
+                })?;
+            out.transcript_hash
+                .get_mut(..hsize)
+                .ok_or(Error::BufferTooSmall)?
+                .copy_from_slice(l1);
+            out.hash_size = hsize;
+            out.signature
+                .get_mut(..m.signature.len())
+                .ok_or(Error::BufferTooSmall)?
+                .copy_from_slice(m.signature);
+            out.signature_len = m.signature.len();
+            if v >= Version::V1_2 {
+                out.content_changed = (m.param2 & measurements::CONTENT_CHANGED_MASK) >> 4;
+            }
+        }
+        out.record = record;
+        out.opaque = opaque;
+        Ok(out)
     }
 }
 

@@ -138,6 +138,26 @@ pub enum Error {
         /// Smallest portion accepted.
         min: usize,
     },
+    /// A measurement block is malformed (MeasurementSize, specification,
+    /// index, value type or digest size).
+    BadMeasurementBlock(&'static str),
+    /// MEASUREMENTS' NumberOfBlocks does not match the blocks in its
+    /// record (or what the operation allows).
+    MeasurementBlockCount {
+        /// NumberOfBlocks.
+        declared: u8,
+        /// Well-formed blocks found in the record.
+        found: usize,
+    },
+    /// A measurement record holds two blocks with the same index.
+    DuplicateMeasurementIndex(u8),
+    /// MeasurementRecordLength exceeds what follows it in the message.
+    MeasurementRecordTooLong {
+        /// MeasurementRecordLength.
+        declared: usize,
+        /// Bytes after the fixed part of the message.
+        available: usize,
+    },
 }
 
 impl Error {
@@ -172,7 +192,11 @@ impl Error {
             | Error::Resynch
             | Error::ResynchRequested
             | Error::BudgetExceeded(_)
-            | Error::PortionTooSmall { .. } => ErrorKind::DeviceMisbehaved,
+            | Error::PortionTooSmall { .. }
+            | Error::BadMeasurementBlock(_)
+            | Error::MeasurementBlockCount { .. }
+            | Error::DuplicateMeasurementIndex(_)
+            | Error::MeasurementRecordTooLong { .. } => ErrorKind::DeviceMisbehaved,
         }
     }
 }
@@ -253,6 +277,23 @@ impl fmt::Display for Error {
                 f,
                 "certificate portion of {} bytes, below the minimum of {}",
                 got, min
+            ),
+            Error::BadMeasurementBlock(why) => write!(f, "bad measurement block: {}", why),
+            Error::MeasurementBlockCount { declared, found } => write!(
+                f,
+                "NumberOfBlocks {} but {} measurement blocks",
+                declared, found
+            ),
+            Error::DuplicateMeasurementIndex(i) => {
+                write!(f, "measurement index {} appears twice", i)
+            }
+            Error::MeasurementRecordTooLong {
+                declared,
+                available,
+            } => write!(
+                f,
+                "MeasurementRecordLength {} exceeds the {} bytes received",
+                declared, available
             ),
         }
     }

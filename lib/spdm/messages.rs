@@ -21,6 +21,10 @@ pub const CAP_CERT: u32 = 1 << 1;
 pub const CAP_CHAL: u32 = 1 << 2;
 /// CAPABILITIES flags: MEAS_CAP field (bits 4:3).
 pub const CAP_MEAS_MASK: u32 = 3 << 3;
+/// MEAS_CAP value: measurements without signatures.
+pub const CAP_MEAS_NO_SIG: u32 = 1 << 3;
+/// MEAS_CAP value: measurements with or without signatures.
+pub const CAP_MEAS_SIG: u32 = 2 << 3;
 
 /// Smallest DataTransferSize a 1.2+ device may report (MinDataTransferSize).
 pub const MIN_DATA_TRANSFER_SIZE: u32 = 42;

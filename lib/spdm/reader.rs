@@ -6,6 +6,7 @@ use super::error::Error;
 
 /// A cursor over a received message. Every read is bounds checked and a
 /// short message is reported as [`Error::Truncated`] with the size needed.
+#[derive(Debug, Clone)]
 pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,

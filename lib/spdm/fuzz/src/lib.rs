@@ -19,6 +19,7 @@ use spdm::auth::{ALL_ASYM, ALL_HASH};
 use spdm::certchain::{der_element, parse_chain, MAX_CERTS};
 use spdm::crypto::{AcceptAnyChain, Crypto, CryptoError, Hasher};
 use spdm::error::{Error, TransportError};
+use spdm::measurements;
 use spdm::messages::{self, Algorithms};
 use spdm::transport::Transport;
 use spdm::version::{parse_version, Version, VERSION_FIXED_SIZE};
@@ -202,6 +203,63 @@ pub fn fuzz_challenge_auth(data: &[u8]) -> bool {
     assert_eq!(ca.signature.len(), algs.asym.signature_size());
     assert!(ca.sig_offset <= len);
     assert_eq!(ca.sig_offset + ca.signature.len(), len);
+    true
+}
+
+/// `measurements` target: `[version] [attributes] [operation] [slot]
+/// [asym] [measurement hash]` MEASUREMENTS; the measurement hash byte
+/// selects (modulo 4) raw bit streams only or the SHA-256/384/512 digest
+/// sizes.  On `Ok` the record's blocks are walked: as many as declared,
+/// each inside the record, no index twice, digests of the right size.
+pub fn fuzz_measurements(data: &[u8]) -> bool {
+    let Some(([v, attrs, op, slot, a, h], rsp)) = split::<6>(data) else {
+        return false;
+    };
+    let v = version_from(*v);
+    let hash_size = [0usize, 32, 48, 64][usize::from(*h % 4)];
+    let rules = measurements::RecordRules {
+        operation: *op,
+        spec: messages::MEAS_SPEC_DMTF,
+        hash_size,
+    };
+    let sig = if attrs & measurements::ATTR_SIGNATURE != 0 {
+        asym_from(*a).signature_size()
+    } else {
+        0
+    };
+    let Ok((m, len)) = measurements::parse_measurements(v, rsp, *attrs, *slot, &rules, sig) else {
+        return false;
+    };
+    assert!(len <= rsp.len());
+    for s in [
+        m.record,
+        m.nonce,
+        m.opaque,
+        m.requester_context,
+        m.signature,
+    ] {
+        assert!(within(rsp, s));
+    }
+    assert_eq!(m.nonce.len(), messages::NONCE_SIZE);
+    assert!(m.opaque.len() <= messages::MAX_OPAQUE_DATA);
+    assert_eq!(m.signature.len(), sig);
+    assert_eq!(m.sig_offset + sig, len);
+    let mut seen = [false; 256];
+    let mut n = 0usize;
+    for b in measurements::MeasurementBlocks::new(m.record, rules) {
+        assert!(within(m.record, b.value));
+        assert!(b.index != 0 && b.index != 0xFF);
+        assert!(!seen[usize::from(b.index)]);
+        seen[usize::from(b.index)] = true;
+        if !b.is_raw_bit_stream() {
+            assert_eq!(b.value.len(), hash_size);
+        }
+        if *op != measurements::OP_ALL {
+            assert_eq!(b.index, *op);
+        }
+        n += 1;
+    }
+    assert_eq!(n, usize::from(m.number_of_blocks));
     true
 }
 

@@ -127,6 +127,50 @@ fn challenge_auth_msg(
     m
 }
 
+/// A DMTF measurement block holding a digest of `size` bytes of `fill`.
+fn meas_digest_block(index: u8, fill: u8, size: usize) -> Vec<u8> {
+    let mut b = vec![index, 1];
+    b.extend_from_slice(&(3 + size as u16).to_le_bytes());
+    b.push(0x01);
+    b.extend_from_slice(&(size as u16).to_le_bytes());
+    b.resize(b.len() + size, fill);
+    b
+}
+
+/// A DMTF measurement block holding a raw bit stream of `kind`.
+fn meas_raw_block(index: u8, kind: u8, value: &[u8]) -> Vec<u8> {
+    let mut b = vec![index, 1];
+    b.extend_from_slice(&(3 + value.len() as u16).to_le_bytes());
+    b.push(0x80 | kind);
+    b.extend_from_slice(&(value.len() as u16).to_le_bytes());
+    b.extend_from_slice(value);
+    b
+}
+
+/// MEASUREMENTS with `blocks` blocks in `record`, a signature of `sig`
+/// bytes (0: unsigned).
+fn measurements_msg(
+    v: Version,
+    param1: u8,
+    param2: u8,
+    blocks: u8,
+    record: &[u8],
+    opaque: &[u8],
+    sig: usize,
+) -> Vec<u8> {
+    let mut m = vec![v.as_byte(), 0x60, param1, param2, blocks];
+    m.extend_from_slice(&(record.len() as u32).to_le_bytes()[..3]);
+    m.extend_from_slice(record);
+    m.resize(m.len() + 32, 0x4E); // Nonce
+    m.extend_from_slice(&(opaque.len() as u16).to_le_bytes());
+    m.extend_from_slice(opaque);
+    if v >= V13 {
+        m.extend_from_slice(&[0x5A, 0x5B, 0x58, 0x59, 0x5E, 0x5F, 0x5C, 0x5D]);
+    }
+    m.resize(m.len() + sig, 0x52);
+    m
+}
+
 fn der_seq(content_len: usize) -> Vec<u8> {
     let mut m = vec![0x30];
     match content_len {
@@ -253,6 +297,76 @@ fn gen_parsers(certs_dir: Option<&Path>) {
             ),
         );
     }
+
+    // MEASUREMENTS: `[version] [attributes] [operation] [slot] [asym]
+    // [measurement hash]` (see `fuzz_measurements`).
+    let rec = [
+        meas_digest_block(1, 0x11, 32),
+        meas_digest_block(2, 0x22, 32),
+        meas_raw_block(3, 6, b"1.0.0"),
+    ]
+    .concat();
+    write(
+        "measurements",
+        "v13-signed-all",
+        &prefixed(
+            &[
+                version_byte(V13),
+                1,
+                0xFF,
+                0,
+                asym_index(AsymAlgo::EcdsaP256),
+                1,
+            ],
+            &measurements_msg(V13, 0, 0, 3, &rec, &[], 64),
+        ),
+    );
+    write(
+        "measurements",
+        "v10-count",
+        &prefixed(
+            &[
+                version_byte(V10),
+                0,
+                0,
+                0,
+                asym_index(AsymAlgo::EcdsaP256),
+                1,
+            ],
+            &measurements_msg(V10, 4, 0, 0, &[], &[], 0),
+        ),
+    );
+    write(
+        "measurements",
+        "v12-raw-index5",
+        &prefixed(
+            &[version_byte(V12), 2, 5, 0, 0, 0],
+            &measurements_msg(
+                V12,
+                0,
+                0,
+                1,
+                &meas_raw_block(5, 5, &[1, 2, 3, 4]),
+                &[0x0D; 3],
+                0,
+            ),
+        ),
+    );
+    write(
+        "measurements",
+        "v11-signed-index2-slot1",
+        &prefixed(
+            &[
+                version_byte(V11),
+                1,
+                2,
+                1,
+                asym_index(AsymAlgo::RsaSsa3072),
+                2,
+            ],
+            &measurements_msg(V11, 0, 1, 1, &meas_digest_block(2, 0x33, 48), &[], 384),
+        ),
+    );
 
     // Certificate chains: synthetic and, if available, the real test chain.
     let mut certs = der_seq(10);

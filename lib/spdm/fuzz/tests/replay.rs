@@ -28,13 +28,14 @@ type Harness = fn(&[u8]) -> bool;
 
 #[test]
 fn parser_seeds_replay() {
-    let targets: [(&str, Harness); 9] = [
+    let targets: [(&str, Harness); 10] = [
         ("version", spdm_fuzz::fuzz_version),
         ("capabilities", spdm_fuzz::fuzz_capabilities),
         ("algorithms", spdm_fuzz::fuzz_algorithms),
         ("digests", spdm_fuzz::fuzz_digests),
         ("certificate", spdm_fuzz::fuzz_certificate),
         ("challenge_auth", spdm_fuzz::fuzz_challenge_auth),
+        ("measurements", spdm_fuzz::fuzz_measurements),
         ("cert_chain", spdm_fuzz::fuzz_cert_chain),
         ("x509san", spdm_fuzz::fuzz_x509san),
         ("eku", spdm_fuzz::fuzz_eku),

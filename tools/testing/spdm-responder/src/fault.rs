@@ -83,6 +83,20 @@ faults! {
         "DIGESTS: the last 4 bytes are cut off.",
     WrongResponseCode = "wrong-response-code":
         "DIGESTS: answered with response code 0x02 (CERTIFICATE) instead of 0x01.",
+    MeasurementsBadSignature = "measurements-bad-signature":
+        "MEASUREMENTS: the last byte of the signature has its low bit flipped.",
+    MeasurementsBlockLengthLies = "measurements-block-length-lies":
+        "MEASUREMENTS: the first block's MeasurementSize is one more than its DMTF measurement \
+         (record length unchanged; signed as sent).",
+    MeasurementsDuplicateIndex = "measurements-duplicate-index":
+        "MEASUREMENTS: the second block carries the first block's index (signed as sent).",
+    MeasurementsNonceNotEchoed = "measurements-nonce-not-echoed":
+        "MEASUREMENTS: signed over an L1/L2 in which the requester's nonce in GET_MEASUREMENTS \
+         is all zeros (a signature not bound to the requester's nonce, e.g. replayed).",
+    MeasurementsWrongBlockCount = "measurements-wrong-block-count":
+        "MEASUREMENTS: NumberOfBlocks is one more than the blocks in the record (signed as sent).",
+    MeasurementsRecordLengthOverflow = "measurements-record-length-overflow":
+        "MEASUREMENTS: MeasurementRecordLength is 0xFFFFFF, far beyond the message.",
     TruncateVersion = "truncate-version":
         "VERSION: the last 4 bytes are cut off.",
     NoCommonVersion = "no-common-version":

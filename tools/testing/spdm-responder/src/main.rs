@@ -42,6 +42,15 @@ usage: spdm-responder [options]
                       swapped for another between two connections (each
                       instance of --instances counts its own GET_VERSION)
   --rdt-exponent N    RDTExponent of the not-ready-loop fault (0..31, default 1)
+  --meas-cap N        MEAS_CAP in CAPABILITIES: 0 none, 1 without signatures,
+                      2 with signatures (default 2)
+  --measurements PATH measurement blocks from PATH instead of the default set
+                      (three digests and a raw firmware version): one a line,
+                      'INDEX KIND digest|raw HEX' (index 1..254, KIND the
+                      DMTFSpecMeasurementValueType 0..127, HEX the measured
+                      content; a digest block is sent as the measurement hash
+                      of it unless a raw bit stream is requested); '#' starts
+                      a comment line
   --once              exit after the first connection ends (with --instances,
                       once every instance's first connection ended)
   --silent-close-ms N with the silent fault, close the connection N ms after
@@ -73,6 +82,8 @@ struct DeviceOpts {
     faults: Vec<Fault>,
     chain_from_intermediate: bool,
     chain_out: Option<PathBuf>,
+    meas_cap: Option<u8>,
+    measurements: Option<Vec<responder::Measurement>>,
 }
 
 fn number<T: std::str::FromStr>(s: String, name: &str) -> Result<T, String> {
@@ -139,6 +150,12 @@ fn device_config(o: &DeviceOpts, variant: &str) -> Result<Config, String> {
     if let Some(r) = o.rdt_exponent {
         config.rdt_exponent = r;
     }
+    if let Some(m) = o.meas_cap {
+        config.meas_cap = m;
+    }
+    if let Some(m) = &o.measurements {
+        config.measurements = m.clone();
+    }
     config.faults = o.faults.clone();
     Ok(config)
 }
@@ -196,6 +213,19 @@ fn parse_args() -> Result<Args, String> {
                     return Err("--rdt-exponent wants 0..31".into());
                 }
                 o.rdt_exponent = Some(n);
+            }
+            "--meas-cap" => {
+                let n: u8 = number(value("--meas-cap")?, "--meas-cap")?;
+                if n > 2 {
+                    return Err("--meas-cap wants 0, 1 or 2".into());
+                }
+                o.meas_cap = Some(n);
+            }
+            "--measurements" => {
+                let p = PathBuf::from(value("--measurements")?);
+                let text = std::fs::read_to_string(&p)
+                    .map_err(|e| format!("cannot read {}: {}", p.display(), e))?;
+                o.measurements = Some(responder::parse_measurements(&text)?);
             }
             "--fault" => {
                 let name = value("--fault")?;

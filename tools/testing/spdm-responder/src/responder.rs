@@ -4,7 +4,19 @@
 //!
 //! It answers GET_VERSION, GET_CAPABILITIES, NEGOTIATE_ALGORITHMS,
 //! GET_DIGESTS, GET_CERTIFICATE and CHALLENGE (DMTF DSP0274), in that
-//! order, with fault injection (see [`Fault`]).
+//! order, and GET_MEASUREMENTS once algorithms are negotiated, with fault
+//! injection (see [`Fault`]).
+//!
+//! Measurements ([`Config::measurements`], MEAS_CAP from
+//! [`Config::meas_cap`]): the DMTF measurement specification and the
+//! MeasurementHashAlgo matching the negotiated base hash (SHA-256/384/512)
+//! are selected when the requester offers DMTF and MEAS_CAP is not 0.  A
+//! digest block holds the measurement hash of its content, or the content
+//! itself when RawBitStreamRequested (1.2+); a raw block always holds its
+//! content.  L1/L2 = (1.2+: the six VCA messages ||) every GET_MEASUREMENTS
+//! and MEASUREMENTS since the last reset, the last one without its
+//! signature; a signed MEASUREMENTS and any other request reset it, and a
+//! GET_MEASUREMENTS resets the GET_DIGESTS..CERTIFICATE part of M1.
 //!
 //! Algorithm selection: the hash is the strongest both sides support
 //! (SHA-512, SHA-384, SHA-256); the asymmetric algorithm is the first of
@@ -37,8 +49,12 @@ pub const GET_DIGESTS: u8 = 0x81;
 pub const GET_CERTIFICATE: u8 = 0x82;
 /// Request code CHALLENGE.
 pub const CHALLENGE: u8 = 0x83;
+/// Request code GET_MEASUREMENTS.
+pub const GET_MEASUREMENTS: u8 = 0xE0;
 /// Request code RESPOND_IF_READY.
 pub const RESPOND_IF_READY: u8 = 0xFF;
+/// Response code MEASUREMENTS.
+pub const MEASUREMENTS: u8 = 0x60;
 /// Response code VERSION.
 pub const VERSION: u8 = 0x04;
 /// Response code CAPABILITIES.
@@ -75,6 +91,10 @@ pub const ERR_REQUEST_RESYNCH: u8 = 0x43;
 pub const CAP_CERT: u32 = 1 << 1;
 /// CAPABILITIES flag CHAL_CAP.
 pub const CAP_CHAL: u32 = 1 << 2;
+/// Shift of the MEAS_CAP field in the CAPABILITIES flags.
+pub const CAP_MEAS_SHIFT: u32 = 3;
+/// The 1.2+ signing context string of MEASUREMENTS.
+pub const MEASUREMENTS_CONTEXT: &[u8; 30] = b"responder-measurements signing";
 
 /// Nonce size.
 pub const NONCE_LEN: usize = 32;
@@ -89,6 +109,95 @@ pub const MIN_DATA_TRANSFER_SIZE: u32 = 42;
 pub const OVERSIZED_LEN: usize = 4800;
 /// The 1.2+ signing context string of CHALLENGE_AUTH.
 pub const CHALLENGE_AUTH_CONTEXT: &[u8; 32] = b"responder-challenge_auth signing";
+
+/// A measurement the responder reports as one DMTF measurement block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measurement {
+    /// Index (1..=0xFE).
+    pub index: u8,
+    /// DMTFSpecMeasurementValueType bits 6:0 (0 immutable ROM, 1 mutable
+    /// firmware, 2 hardware configuration, 3 firmware configuration, ...).
+    pub kind: u8,
+    /// Always sent as a raw bit stream (bit 7 set); otherwise as the
+    /// measurement hash of `content` unless raw bit streams are requested.
+    pub raw: bool,
+    /// What is measured.
+    pub content: Vec<u8>,
+}
+
+impl Measurement {
+    /// The default measurements: three digest blocks (immutable ROM,
+    /// mutable firmware, firmware configuration) and a raw firmware
+    /// version.
+    pub fn default_set() -> Vec<Measurement> {
+        let m = |index, kind, raw, content: &[u8]| Measurement {
+            index,
+            kind,
+            raw,
+            content: content.to_vec(),
+        };
+        vec![
+            m(1, 0, false, b"spdm-responder immutable ROM"),
+            m(2, 1, false, b"spdm-responder mutable firmware"),
+            m(3, 3, false, b"spdm-responder firmware configuration"),
+            m(4, 6, true, b"1.0.0"),
+        ]
+    }
+}
+
+/// Parses a measurements file (`--measurements PATH`): one measurement a
+/// line, `INDEX KIND digest|raw HEX` (index 1..254, kind 0..127 the
+/// DMTFSpecMeasurementValueType, the content in hex, at least one byte);
+/// blank lines and lines starting with `#` are ignored; indices must be
+/// unique.
+pub fn parse_measurements(text: &str) -> Result<Vec<Measurement>, String> {
+    let mut out: Vec<Measurement> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = |why: &str| format!("measurements line {}: {}", n + 1, why);
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [index, kind, form, hex] = f[..] else {
+            return Err(bad("want INDEX KIND digest|raw HEX"));
+        };
+        let index: u8 = index.parse().map_err(|_| bad("bad index"))?;
+        if index == 0 || index == 0xFF {
+            return Err(bad("index must be 1..254"));
+        }
+        let kind: u8 = kind.parse().map_err(|_| bad("bad kind"))?;
+        if kind > 0x7F {
+            return Err(bad("kind must be 0..127"));
+        }
+        let raw = match form {
+            "digest" => false,
+            "raw" => true,
+            _ => return Err(bad("want digest or raw")),
+        };
+        if hex.is_empty() || hex.len() % 2 != 0 {
+            return Err(bad("content must be an even number of hex digits"));
+        }
+        let content = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|_| bad("bad hex"))?;
+        if content.len() > 0xFFF0 {
+            return Err(bad("content too long"));
+        }
+        if out.iter().any(|m| m.index == index) {
+            return Err(bad("index used twice"));
+        }
+        out.push(Measurement {
+            index,
+            kind,
+            raw,
+            content,
+        });
+    }
+    Ok(out)
+}
 
 /// A certificate slot.
 #[derive(Debug, Clone)]
@@ -134,6 +243,12 @@ pub struct Config {
     pub rdt_exponent: u8,
     /// A device swapped for another (`--switch-variant`): see [`Switch`].
     pub switch: Option<Switch>,
+    /// MEAS_CAP announced in CAPABILITIES: 0 none, 1 without signatures,
+    /// 2 with signatures (default 2).
+    pub meas_cap: u8,
+    /// The measurement blocks, in index order as listed (default
+    /// [`Measurement::default_set`]).
+    pub measurements: Vec<Measurement>,
 }
 
 /// The responder becomes another device part-way through its life, as a
@@ -170,6 +285,8 @@ impl Default for Config {
             chain_out: None,
             rdt_exponent: 1,
             switch: None,
+            meas_cap: 2,
+            measurements: Measurement::default_set(),
         }
     }
 }
@@ -322,6 +439,10 @@ pub struct Responder {
     vca: Vec<Vec<u8>>,
     /// GET_DIGESTS .. CERTIFICATE messages.
     msg_b: Vec<Vec<u8>>,
+    /// GET_MEASUREMENTS .. MEASUREMENTS messages since the last reset of L1/L2.
+    msg_m: Vec<Vec<u8>>,
+    /// Selected MeasurementHashAlgo bit (0: none).
+    meas_hash: u32,
     not_ready_token: u8,
     /// GET_VERSION requests answered so far, kept across the reset that
     /// GET_VERSION does (counts towards [`Config::switch`]).
@@ -356,6 +477,8 @@ impl Responder {
             chains: Vec::new(),
             vca: Vec::new(),
             msg_b: Vec::new(),
+            msg_m: Vec::new(),
+            meas_hash: 0,
             not_ready_token: 0,
             get_versions: 0,
         }
@@ -428,6 +551,10 @@ impl Responder {
             rsp.extend_from_slice(&[self.config.rdt_exponent, original, self.not_ready_token, 1]);
             return Some(rsp);
         }
+        if code != GET_MEASUREMENTS && code != RESPOND_IF_READY {
+            // Any other request resets L1/L2.
+            self.msg_m.clear();
+        }
         let rsp = match code {
             GET_VERSION => self.get_version(req),
             _ => {
@@ -446,6 +573,7 @@ impl Responder {
                     GET_DIGESTS => self.get_digests(req),
                     GET_CERTIFICATE => self.get_certificate(req),
                     CHALLENGE => self.challenge(req),
+                    GET_MEASUREMENTS => self.get_measurements(req),
                     RESPOND_IF_READY => Err(ERR_UNEXPECTED_REQUEST),
                     _ => return Some(error(version, ERR_UNSUPPORTED_REQUEST, code)),
                 }
@@ -542,7 +670,7 @@ impl Responder {
             self.req_data_transfer_size = dts;
         }
         self.version = v;
-        let mut flags = CAP_CERT | CAP_CHAL;
+        let mut flags = CAP_CERT | CAP_CHAL | u32::from(self.config.meas_cap & 3) << CAP_MEAS_SHIFT;
         if self.has(Fault::NoChalCap) {
             flags &= !CAP_CHAL;
         }
@@ -641,6 +769,18 @@ impl Responder {
                 .find(|b| req_hash & b == 0)
                 .unwrap_or(0);
         }
+        // DMTF measurements with the measurement hash of the base hash.
+        let meas_spec = if self.config.meas_cap != 0 && req[6] & 1 != 0 {
+            1u8
+        } else {
+            0
+        };
+        self.meas_hash = match (meas_spec, self.hash) {
+            (1, Some(HashAlgo::Sha256)) => 1 << 1,
+            (1, Some(HashAlgo::Sha384)) => 1 << 2,
+            (1, Some(HashAlgo::Sha512)) => 1 << 3,
+            _ => 0,
+        };
         let other_sel = if v >= 0x12 && other_params & 0x2 != 0 {
             0x2
         } else {
@@ -655,9 +795,9 @@ impl Responder {
             rsp_len
         };
         rsp.extend_from_slice(&(shown_len as u16).to_le_bytes());
-        rsp.push(0); // MeasurementSpecificationSel: no MEAS_CAP
+        rsp.push(meas_spec); // MeasurementSpecificationSel
         rsp.push(other_sel);
-        rsp.extend_from_slice(&0u32.to_le_bytes()); // MeasurementHashAlgo
+        rsp.extend_from_slice(&self.meas_hash.to_le_bytes()); // MeasurementHashAlgo
         rsp.extend_from_slice(&asym.to_le_bytes());
         rsp.extend_from_slice(&hash_sel.to_le_bytes());
         // Reserved[11], MELSpecificationSel (1.3), ExtAsymSelCount,
@@ -930,6 +1070,162 @@ impl Responder {
             truncate4(&mut rsp);
         }
         self.msg_b.clear();
+        Ok(rsp)
+    }
+
+    /// The DMTF measurement block of `m` (a digest unless `m.raw` or
+    /// `raw_requested`).
+    fn measurement_block(&self, m: &Measurement, raw_requested: bool) -> Vec<u8> {
+        let h = self.hash.unwrap_or(HashAlgo::Sha256);
+        let (value_type, value) = if m.raw || raw_requested {
+            (m.kind | 0x80, m.content.clone())
+        } else {
+            (m.kind & 0x7F, h.digest(&m.content))
+        };
+        let mut b = vec![m.index, 1];
+        b.extend_from_slice(&((3 + value.len()) as u16).to_le_bytes());
+        b.push(value_type);
+        b.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        b.extend_from_slice(&value);
+        b
+    }
+
+    fn get_measurements(&mut self, req: &[u8]) -> Result<Vec<u8>, u8> {
+        if self.state != State::Negotiated {
+            return Err(ERR_UNEXPECTED_REQUEST);
+        }
+        if self.config.meas_cap == 0 || self.meas_hash == 0 {
+            return Err(ERR_UNSUPPORTED_REQUEST);
+        }
+        let h = self.hash.ok_or(ERR_UNEXPECTED_REQUEST)?;
+        let v = self.version;
+        let (attrs, op) = match req {
+            [_, _, a, o, ..] => (*a, *o),
+            _ => return Err(ERR_INVALID_REQUEST),
+        };
+        let signed = attrs & 1 != 0;
+        if signed && self.config.meas_cap != 2 {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        let sig_part = if signed {
+            NONCE_LEN + usize::from(v >= 0x11)
+        } else {
+            0
+        };
+        let req_len = 4 + sig_part + if v >= 0x13 { REQUESTER_CONTEXT_LEN } else { 0 };
+        if req.len() < req_len {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        let req = &req[..req_len];
+        let slot = if signed && v >= 0x11 {
+            usize::from(req[4 + NONCE_LEN] & 0xF)
+        } else {
+            0
+        };
+        let key = if signed {
+            let key = self
+                .config
+                .slots
+                .get(slot)
+                .filter(|_| slot < self.chains.len())
+                .ok_or(ERR_INVALID_REQUEST)?
+                .key
+                .clone();
+            if key.asym_mask() & self.asym == 0 {
+                return Err(ERR_UNSPECIFIED);
+            }
+            Some(key)
+        } else {
+            None
+        };
+        let raw_requested = v >= 0x12 && attrs & 2 != 0;
+        let chosen: Vec<&Measurement> = match op {
+            0 => Vec::new(),
+            0xFF => self.config.measurements.iter().collect(),
+            i => vec![self
+                .config
+                .measurements
+                .iter()
+                .find(|m| m.index == i)
+                .ok_or(ERR_INVALID_REQUEST)?],
+        };
+        let mut blocks: Vec<Vec<u8>> = chosen
+            .iter()
+            .map(|m| self.measurement_block(m, raw_requested))
+            .collect();
+        if self.has(Fault::MeasurementsBlockLengthLies) {
+            if let Some(b) = blocks.first_mut() {
+                let size = u16::from_le_bytes([b[2], b[3]]).wrapping_add(1);
+                b[2..4].copy_from_slice(&size.to_le_bytes());
+            }
+        }
+        if self.has(Fault::MeasurementsDuplicateIndex) && blocks.len() >= 2 {
+            blocks[1][0] = blocks[0][0];
+        }
+        let record: Vec<u8> = blocks.concat();
+        let mut count = blocks.len() as u8;
+        if self.has(Fault::MeasurementsWrongBlockCount) {
+            count = count.wrapping_add(1);
+        }
+        let record_len = if self.has(Fault::MeasurementsRecordLengthOverflow) {
+            0xFF_FFFF
+        } else {
+            record.len()
+        };
+        let param1 = if op == 0 {
+            self.config.measurements.len().min(0xFE) as u8
+        } else {
+            0
+        };
+        let param2 = if signed && v >= 0x11 { slot as u8 } else { 0 };
+        let mut rsp = vec![self.rsp_version(), MEASUREMENTS, param1, param2, count];
+        rsp.extend_from_slice(&(record_len as u32).to_le_bytes()[..3]);
+        rsp.extend_from_slice(&record);
+        let mut nonce = [0u8; NONCE_LEN];
+        crypto::random_bytes(&mut nonce);
+        rsp.extend_from_slice(&nonce);
+        rsp.extend_from_slice(&0u16.to_le_bytes()); // OpaqueDataLength
+        if v >= 0x13 {
+            rsp.extend_from_slice(&req[req_len - REQUESTER_CONTEXT_LEN..]);
+        }
+        // GET_MEASUREMENTS resets the B part of M1.
+        self.msg_b.clear();
+        let mut signed_req = req.to_vec();
+        if self.has(Fault::MeasurementsNonceNotEchoed) && signed {
+            signed_req[4..4 + NONCE_LEN].fill(0);
+        }
+        self.msg_m.push(signed_req);
+        self.msg_m.push(rsp.clone());
+        let Some(key) = key else {
+            return Ok(rsp);
+        };
+        let mut l2 = Vec::new();
+        if v >= 0x12 {
+            for m in &self.vca {
+                l2.extend_from_slice(m);
+            }
+        }
+        for m in &self.msg_m {
+            l2.extend_from_slice(m);
+        }
+        self.msg_m.clear();
+        let l2_hash = h.digest(&l2);
+        let prehash = if v >= 0x12 {
+            let mut msg = signing_prefix(v, MEASUREMENTS_CONTEXT);
+            msg.extend_from_slice(&l2_hash);
+            h.digest(&msg)
+        } else {
+            l2_hash
+        };
+        let mut sig = key
+            .sign(self.asym, h, &prehash)
+            .map_err(|_| ERR_UNSPECIFIED)?;
+        if self.has(Fault::MeasurementsBadSignature) {
+            if let Some(b) = sig.last_mut() {
+                *b ^= 1;
+            }
+        }
+        rsp.extend_from_slice(&sig);
         Ok(rsp)
     }
 }
@@ -1229,9 +1525,10 @@ mod tests {
         assert_eq!(r.handle(&[]).unwrap(), vec![0x10, 0x7F, 0x01, 0]);
         r.handle(&[0x10, 0x84, 0, 0]).unwrap();
         // Unknown request code.
+        // (0xE0 GET_MEASUREMENTS is answered since measurements exist.)
         assert_eq!(
-            r.handle(&[0x12, 0xE0, 0, 0]).unwrap(),
-            vec![0x12, 0x7F, 0x07, 0xE0]
+            r.handle(&[0x12, 0xE4, 0, 0]).unwrap(),
+            vec![0x12, 0x7F, 0x07, 0xE4]
         );
         // NEGOTIATE_ALGORITHMS before GET_CAPABILITIES.
         assert_eq!(
@@ -1307,7 +1604,8 @@ mod tests {
         ] {
             let mut r = Responder::new(Config::default());
             r.handle(&[0x10, GET_VERSION, 0, 0]).unwrap();
-            let mut want = vec![v, CAPABILITIES, 0, 0, 0, 16, 0, 0, 6, 0, 0, 0];
+            // CERT_CAP, CHAL_CAP, MEAS_CAP 2 (signed measurements).
+            let mut want = vec![v, CAPABILITIES, 0, 0, 0, 16, 0, 0, 0x16, 0, 0, 0];
             want.extend_from_slice(tail);
             assert_eq!(r.handle(&get_caps(v)).unwrap(), want, "version {:#x}", v);
             assert_eq!(r.negotiated_version(), Some(v));
@@ -1323,9 +1621,11 @@ mod tests {
             let len = 36 + 4 * n as u16;
             let mut want = vec![v, ALGORITHMS, n, 0];
             want.extend_from_slice(&len.to_le_bytes());
-            want.push(0);
+            // MeasurementSpecificationSel DMTF, MeasurementHashAlgo
+            // TPM_ALG_SHA_512 (the base hash).
+            want.push(1);
             want.push(if v >= 0x12 { 2 } else { 0 });
-            want.extend_from_slice(&[0, 0, 0, 0, 0x80, 0, 0, 0, 4, 0, 0, 0]);
+            want.extend_from_slice(&[0x08, 0, 0, 0, 0x80, 0, 0, 0, 4, 0, 0, 0]);
             want.resize(36, 0);
             if v >= 0x11 {
                 want.extend_from_slice(&[
@@ -1364,6 +1664,96 @@ mod tests {
         // Restricted by the configuration; nothing in common selects 0.
         assert_eq!(pick(0x1FF, 0x7, 0x10), (0x10, 4));
         assert_eq!(pick(0x80, 0x7, 0x10), (0, 4));
+    }
+
+    #[test]
+    fn measurements_byte_exact() {
+        for v in [0x10u8, 0x12, 0x13] {
+            let mut r = Responder::new(Config::default());
+            vca(&mut r, v);
+            let ctx: &[u8] = if v >= 0x13 { &[7; 8] } else { &[] };
+            // Count: TotalNumberOfIndices in Param1, no blocks.
+            let mut req = vec![v, GET_MEASUREMENTS, 0, 0];
+            req.extend_from_slice(ctx);
+            let rsp = r.handle(&req).unwrap();
+            assert_eq!(&rsp[..8], &[v, MEASUREMENTS, 4, 0, 0, 0, 0, 0]);
+            assert_eq!(rsp.len(), 8 + 32 + 2 + ctx.len());
+            assert_eq!(&rsp[42..], ctx);
+            // Index 4: the raw firmware version.
+            let mut req = vec![v, GET_MEASUREMENTS, 0, 4];
+            req.extend_from_slice(ctx);
+            let rsp = r.handle(&req).unwrap();
+            let block = [4, 1, 8, 0, 0x86, 5, 0, b'1', b'.', b'0', b'.', b'0'];
+            assert_eq!(&rsp[..8], &[v, MEASUREMENTS, 0, 0, 1, 12, 0, 0]);
+            assert_eq!(&rsp[8..20], &block);
+            assert_eq!(&rsp[52..54], &[0, 0]);
+            // Index 1 is a SHA-512 digest (the negotiated hash).
+            let mut req = vec![v, GET_MEASUREMENTS, 0, 1];
+            req.extend_from_slice(ctx);
+            let rsp = r.handle(&req).unwrap();
+            assert_eq!(&rsp[8..15], &[1, 1, 67, 0, 0x00, 64, 0]);
+            assert_eq!(
+                &rsp[15..79],
+                &HashAlgo::Sha512.digest(b"spdm-responder immutable ROM")[..]
+            );
+            // No such index.
+            let mut req = vec![v, GET_MEASUREMENTS, 0, 9];
+            req.extend_from_slice(ctx);
+            assert_eq!(
+                r.handle(&req).unwrap(),
+                vec![v, ERROR, ERR_INVALID_REQUEST, 0]
+            );
+        }
+        // No MEAS_CAP: not selected, not answered; MEAS_CAP 1: no signature.
+        for cap in [0u8, 1] {
+            let mut r = Responder::new(Config {
+                meas_cap: cap,
+                ..Config::default()
+            });
+            let algs = vca(&mut r, 0x12);
+            assert_eq!(algs[6], cap);
+            let mut signed = vec![0x12, GET_MEASUREMENTS, 1, 0xFF];
+            signed.resize(37, 0);
+            let want = if cap == 0 {
+                ERR_UNSUPPORTED_REQUEST
+            } else {
+                ERR_INVALID_REQUEST
+            };
+            assert_eq!(r.handle(&signed).unwrap(), vec![0x12, ERROR, want, 0]);
+        }
+    }
+
+    #[test]
+    fn measurements_file_format() {
+        let m = parse_measurements("# c\n1 0 digest 00\n\n2 5 raw abCD\n").unwrap();
+        assert_eq!(
+            m,
+            vec![
+                Measurement {
+                    index: 1,
+                    kind: 0,
+                    raw: false,
+                    content: vec![0]
+                },
+                Measurement {
+                    index: 2,
+                    kind: 5,
+                    raw: true,
+                    content: vec![0xAB, 0xCD]
+                },
+            ]
+        );
+        for bad in [
+            "1 0 digest",
+            "255 0 digest 00",
+            "1 128 digest 00",
+            "1 0 hash 00",
+            "1 0 raw 0",
+            "1 0 raw zz",
+            "1 0 raw 00\n1 1 raw 00",
+        ] {
+            assert!(parse_measurements(bad).is_err(), "{}", bad);
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@
 
 use super::codes;
 use super::error::Error;
-use super::messages::{MAX_OPAQUE_DATA, MEAS_SPEC_DMTF, NONCE_SIZE, REQUESTER_CONTEXT_SIZE};
+use super::messages::{self, MAX_OPAQUE_DATA, MEAS_SPEC_DMTF, NONCE_SIZE, REQUESTER_CONTEXT_SIZE};
 use super::reader::{Reader, Writer};
 use super::version::{check_header, Version};
 
@@ -492,20 +492,10 @@ impl<'a> Iterator for MeasurementBlocks<'a> {
     }
 }
 
-/// The SPDM 1.2+ signing context for MEASUREMENTS: the combined prefix
-/// "dmtf-spdm-v1.N.*" x4, zero padding to 36 bytes of context and the
-/// context string "responder-measurements signing" (30 bytes), 100 bytes.
+/// The SPDM 1.2+ signing context for MEASUREMENTS: "responder-measurements
+/// signing" in [`messages::signing_context`].
 pub fn measurements_signing_context(v: Version) -> [u8; 100] {
-    const CONTEXT: &[u8; 30] = b"responder-measurements signing";
-    let mut out = [0u8; 100];
-    let mut prefix = *b"dmtf-spdm-v1.2.*";
-    prefix[11] = b'0' + v.major();
-    prefix[13] = b'0' + v.minor();
-    for chunk in out[..64].chunks_exact_mut(16) {
-        chunk.copy_from_slice(&prefix);
-    }
-    out[70..].copy_from_slice(CONTEXT);
-    out
+    messages::signing_context(v, b"responder-measurements signing")
 }
 
 #[cfg(any(test, CONFIG_SPDM_KUNIT_TEST))]

@@ -450,10 +450,10 @@ pub fn parse_challenge_auth<'a>(
     ))
 }
 
-/// The SPDM 1.2+ signing context for CHALLENGE_AUTH: the combined prefix
-/// "dmtf-spdm-v1.N.*" x4, zero padding and the context string, 100 bytes.
-pub fn challenge_auth_signing_context(v: Version) -> [u8; 100] {
-    const CONTEXT: &[u8; 32] = b"responder-challenge_auth signing";
+/// The SPDM 1.2+ signing context of a signed response: the combined prefix
+/// "dmtf-spdm-v1.N.*" x4, zero padding to 36 bytes of context, then
+/// `context` (at most 36 bytes), 100 bytes in all.
+pub fn signing_context(v: Version, context: &[u8]) -> [u8; 100] {
     let mut out = [0u8; 100];
     let mut prefix = *b"dmtf-spdm-v1.2.*";
     prefix[11] = b'0' + v.major();
@@ -461,8 +461,16 @@ pub fn challenge_auth_signing_context(v: Version) -> [u8; 100] {
     for chunk in out[..64].chunks_exact_mut(16) {
         chunk.copy_from_slice(&prefix);
     }
-    out[68..].copy_from_slice(CONTEXT);
+    let context = context.get(..context.len().min(36)).unwrap_or(&[]);
+    if let Some(tail) = out.get_mut(100 - context.len()..) {
+        tail.copy_from_slice(context);
+    }
     out
+}
+
+/// The SPDM 1.2+ signing context for CHALLENGE_AUTH ([`signing_context`]).
+pub fn challenge_auth_signing_context(v: Version) -> [u8; 100] {
+    signing_context(v, b"responder-challenge_auth signing")
 }
 
 #[cfg(any(test, CONFIG_SPDM_KUNIT_TEST))]

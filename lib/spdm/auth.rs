@@ -2,14 +2,19 @@
 
 //! Device authentication (DSP0274 1.0-1.3): [`authenticate`] composes the
 //! calls of a [`Connection`] (GET_DIGESTS, GET_CERTIFICATE, CHALLENGE) with
-//! the chain checks and the trust policy.
+//! the chain checks and the trust policy; [`reauthenticate`] checks the
+//! same device again from what an authentication established.  The `_with`
+//! variants take a [`ChallengeRequest`] (the caller's nonce, a measurement
+//! summary hash) and a transcript sink.
 
 use super::algo::{AsymAlgo, HashAlgo};
 use super::certchain::{parse_chain, CertChain};
-use super::connection::{ChallengeOutcome, Connection, Digests, Sink};
+use super::connection::{ChallengeOutcome, ChallengeRequest, Connection, Digests, Sink};
 use super::crypto::{ChainPolicy, Crypto, CryptoError, PolicyError, TranscriptSink};
 use super::error::Error;
-use super::messages::{self, Algorithms, Capabilities, NONCE_SIZE, REQUESTER_CONTEXT_SIZE};
+use super::messages::{
+    self, Algorithms, Capabilities, SummaryHash, NONCE_SIZE, REQUESTER_CONTEXT_SIZE,
+};
 use super::requester::Budget;
 use super::transport::Transport;
 use super::version::Version;
@@ -99,6 +104,15 @@ pub struct AuthRecord {
     pub signature: [u8; 512],
     /// Signature size.
     pub signature_len: usize,
+    /// The measurement summary hash type sent in the last successful
+    /// CHALLENGE (`None` also when the device lacks MEAS_CAP).
+    pub summary_type: SummaryHash,
+    /// MeasurementSummaryHash of that CHALLENGE_AUTH (first
+    /// `measurement_summary_hash_len` bytes valid).
+    pub measurement_summary_hash: [u8; HashAlgo::MAX_SIZE],
+    /// Size of the measurement summary hash: 0 when none was asked for
+    /// (or the device lacks MEAS_CAP).
+    pub measurement_summary_hash_len: usize,
     /// Length of the certificate chain read into the chain buffer, once it
     /// has been read completely (0 before); kept when a later check fails.
     pub chain_len: usize,
@@ -121,6 +135,9 @@ impl AuthRecord {
             transcript_hash: [0; HashAlgo::MAX_SIZE],
             signature: [0; 512],
             signature_len: 0,
+            summary_type: SummaryHash::None,
+            measurement_summary_hash: [0; HashAlgo::MAX_SIZE],
+            measurement_summary_hash_len: 0,
             chain_len: 0,
             chain_slot: 0,
         }
@@ -142,6 +159,14 @@ impl AuthRecord {
     pub fn device_versions(&self) -> &[Version] {
         self.device_versions
             .get(..self.device_version_count)
+            .unwrap_or_default()
+    }
+
+    /// The MeasurementSummaryHash of the last successful CHALLENGE (empty
+    /// when none was asked for).
+    pub fn measurement_summary_hash(&self) -> &[u8] {
+        self.measurement_summary_hash
+            .get(..self.measurement_summary_hash_len)
             .unwrap_or_default()
     }
 }
@@ -171,17 +196,18 @@ pub struct Authenticated<K> {
 
 /// Authenticates the device of `conn`: GET_DIGESTS, GET_CERTIFICATE of
 /// the slot chosen by the connection's [`Options::slot`] into `chain`,
-/// digest check, container parse, `policy`, leaf key and CHALLENGE.
+/// digest check, container parse, `policy`, leaf key and CHALLENGE with a
+/// random nonce and no measurement summary hash
+/// ([`authenticate_with`] and [`ChallengeRequest::DEFAULT`]).
 /// `record` receives the evidence; `sink`, if given, receives M1 (message
 /// A, then B and C as they are hashed) and then needs an empty message B
 /// ([`Error::OutOfOrder`] otherwise).
 ///
 /// ERROR(RequestResynch) renegotiates the connection and starts again, at
-/// most [`RESYNCH_RESTARTS`] times ([`Error::Resynch`] then).  The
-/// connection stays usable after success, e.g. for
-/// [`Connection::read_chain`] of the other slots or a later
-/// re-authentication with [`Connection::get_digests`] and
-/// [`Connection::challenge`].
+/// most [`RESYNCH_RESTARTS`] times ([`Error::Resynch`] then; the sink is
+/// told with [`TranscriptSink::restart`]).  The connection stays usable
+/// after success, e.g. for [`Connection::read_chain`] of the other slots
+/// or a later re-authentication ([`reauthenticate`]).
 ///
 /// Errors distinguish a misbehaving device, an untrusted one and transport
 /// failures: see [`Error::kind`].
@@ -190,27 +216,78 @@ pub fn authenticate<T: Transport, C: Crypto, P: ChainPolicy>(
     policy: &mut P,
     chain: &mut [u8],
     record: &mut AuthRecord,
-    mut sink: Option<&mut dyn TranscriptSink>,
+    sink: Option<&mut dyn TranscriptSink>,
 ) -> Result<Authenticated<C::PublicKey>, Error> {
-    with_resynch(conn, record, |conn, record| {
-        run(conn, policy, chain, record, sink.as_deref_mut())
+    authenticate_with(
+        conn,
+        policy,
+        chain,
+        record,
+        &ChallengeRequest::DEFAULT,
+        sink,
+    )
+}
+
+/// [`authenticate`] with CHALLENGE as `request` says: its nonce (kept for
+/// a restart after ERROR(RequestResynch)) instead of a random one, and its
+/// measurement summary hash type.
+///
+/// The summary hash is asked for only when the device reported MEAS_CAP;
+/// a device without it is challenged without one, silently (its
+/// [`AuthRecord::measurement_summary_hash`] is empty: see
+/// [`Connection::has_measurements`]).  The summary hash, covered by the
+/// signature, is recorded; checking it against measurements is the
+/// caller's ([`check_measurement_summary`](super::measurements::check_measurement_summary),
+/// [`SummaryHash::All`] only).
+pub fn authenticate_with<T: Transport, C: Crypto, P: ChainPolicy>(
+    conn: &mut Connection<'_, T, C>,
+    policy: &mut P,
+    chain: &mut [u8],
+    record: &mut AuthRecord,
+    request: &ChallengeRequest,
+    sink: Option<&mut dyn TranscriptSink>,
+) -> Result<Authenticated<C::PublicKey>, Error> {
+    let mut sink: Sink<'_, '_> = sink;
+    with_resynch(conn, record, &mut sink, |conn, record, sink| {
+        run(conn, policy, chain, record, request, sink.as_deref_mut())
     })
 }
 
+/// `request` for the device of `conn`: no summary hash without MEAS_CAP.
+fn effective_request<T: Transport, C: Crypto>(
+    conn: &Connection<'_, T, C>,
+    request: &ChallengeRequest,
+) -> ChallengeRequest {
+    let mut r = *request;
+    if !conn.has_measurements() {
+        r.summary = SummaryHash::None;
+    }
+    r
+}
+
 /// Runs `flow`; on ERROR(RequestResynch) renegotiates and runs it again,
-/// at most [`RESYNCH_RESTARTS`] times ([`Error::Resynch`] then).
+/// at most [`RESYNCH_RESTARTS`] times ([`Error::Resynch`] then), telling
+/// `sink` ([`TranscriptSink::restart`]).
 fn with_resynch<T: Transport, C: Crypto, R>(
     conn: &mut Connection<'_, T, C>,
     record: &mut AuthRecord,
-    mut flow: impl FnMut(&mut Connection<'_, T, C>, &mut AuthRecord) -> Result<R, Error>,
+    sink: &mut Sink<'_, '_>,
+    mut flow: impl FnMut(
+        &mut Connection<'_, T, C>,
+        &mut AuthRecord,
+        &mut Sink<'_, '_>,
+    ) -> Result<R, Error>,
 ) -> Result<R, Error> {
     let mut restarts = 0;
     loop {
-        match flow(conn, record) {
+        match flow(conn, record, sink) {
             Err(Error::ResynchRequested) => {
                 restarts += 1;
                 if restarts > RESYNCH_RESTARTS {
                     return Err(Error::Resynch);
+                }
+                if let Some(s) = sink.as_deref_mut() {
+                    s.restart();
                 }
                 record.chain_len = 0;
                 let r = conn.renegotiate();
@@ -287,22 +364,53 @@ impl core::fmt::Display for Changed {
 /// does not verify with the known key ([`Error::SignatureInvalid`]).
 ///
 /// ERROR(RequestResynch) renegotiates and starts again, as in
-/// [`authenticate`].
+/// [`authenticate`].  CHALLENGE has a random nonce and no measurement
+/// summary hash ([`reauthenticate_with`] and [`ChallengeRequest::DEFAULT`]).
 pub fn reauthenticate<T: Transport, C: Crypto>(
     conn: &mut Connection<'_, T, C>,
     known: &Known<'_, C::PublicKey>,
     record: &mut AuthRecord,
 ) -> Result<Option<Changed>, Error> {
-    with_resynch(conn, record, |conn, record| rerun(conn, known, record))
+    reauthenticate_with(conn, known, record, &ChallengeRequest::DEFAULT, None)
+}
+
+/// [`reauthenticate`] with CHALLENGE as `request` says (nonce and
+/// measurement summary hash, as in [`authenticate_with`]: no summary hash
+/// without MEAS_CAP).
+///
+/// `sink`, if given, receives the re-authentication's whole M1/M2 as it
+/// is hashed, exactly what the signature covers: message A, GET_DIGESTS
+/// and DIGESTS, CHALLENGE and CHALLENGE_AUTH without its signature.  It
+/// needs an empty message B ([`Error::OutOfOrder`] otherwise), e.g. a
+/// connection just created or renegotiated.  With `Ok(Some(_))` it holds
+/// a partial transcript (nothing was signed).
+pub fn reauthenticate_with<T: Transport, C: Crypto>(
+    conn: &mut Connection<'_, T, C>,
+    known: &Known<'_, C::PublicKey>,
+    record: &mut AuthRecord,
+    request: &ChallengeRequest,
+    sink: Option<&mut dyn TranscriptSink>,
+) -> Result<Option<Changed>, Error> {
+    let mut sink: Sink<'_, '_> = sink;
+    with_resynch(conn, record, &mut sink, |conn, record, sink| {
+        rerun(conn, known, record, request, sink)
+    })
 }
 
 fn rerun<T: Transport, C: Crypto>(
     conn: &mut Connection<'_, T, C>,
     known: &Known<'_, C::PublicKey>,
     record: &mut AuthRecord,
+    request: &ChallengeRequest,
+    sink: &mut Sink<'_, '_>,
 ) -> Result<Option<Changed>, Error> {
     record.chain_len = 0;
     record.set_device_versions(conn.device_versions());
+    if sink.is_some() && !conn.message_b_is_empty() {
+        return Err(Error::OutOfOrder(
+            "transcript sink given with message B started",
+        ));
+    }
     let now = conn.version();
     if now < known.version {
         return Ok(Some(Changed::VersionDowngrade {
@@ -314,20 +422,22 @@ fn rerun<T: Transport, C: Crypto>(
     if algs.asym != known.asym || algs.hash != known.hash {
         return Ok(Some(Changed::Algorithms));
     }
-    let digests = conn.get_digests()?;
+    let digests = conn.get_digests_with(sink)?;
     record_digests(record, &digests)?;
     match digests.get(known.slot) {
         None => return Ok(Some(Changed::SlotEmpty)),
         Some(d) if d != known.chain_hash => return Ok(Some(Changed::Digest)),
         Some(_) => {}
     }
+    let request = effective_request(conn, request);
     let mut outcome = ChallengeOutcome::new();
     let r = conn.challenge_with(
         known.slot,
         known.chain_hash,
         known.leaf_key,
+        &request,
         &mut outcome,
-        &mut None,
+        sink,
     );
     record_challenge(record, &outcome, r.is_ok())?;
     r.map(|()| None)
@@ -375,6 +485,14 @@ fn record_challenge(
         .ok_or(Error::BufferTooSmall)?
         .copy_from_slice(sig);
     record.signature_len = sig.len();
+    record.summary_type = outcome.summary_type;
+    let summary = outcome.measurement_summary_hash();
+    record
+        .measurement_summary_hash
+        .get_mut(..summary.len())
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(summary);
+    record.measurement_summary_hash_len = summary.len();
     Ok(())
 }
 
@@ -383,17 +501,16 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
     policy: &mut P,
     chain: &mut [u8],
     record: &mut AuthRecord,
+    request: &ChallengeRequest,
     mut sink: Sink<'_, '_>,
 ) -> Result<Authenticated<C::PublicKey>, Error> {
     record.chain_len = 0;
     record.set_device_versions(conn.device_versions());
-    if let Some(s) = sink.as_deref_mut() {
-        if !conn.message_b_is_empty() {
-            return Err(Error::OutOfOrder(
-                "transcript sink given with message B started",
-            ));
-        }
-        s.record(conn.message_a());
+    // Message A reaches the sink when M1 starts (GET_DIGESTS).
+    if sink.is_some() && !conn.message_b_is_empty() {
+        return Err(Error::OutOfOrder(
+            "transcript sink given with message B started",
+        ));
     }
     let v = conn.version();
     let caps = *conn.capabilities();
@@ -442,8 +559,16 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
         })?;
 
     // CHALLENGE.
+    let request = effective_request(conn, request);
     let mut outcome = ChallengeOutcome::new();
-    let r = conn.challenge_with(slot, chain_hash, &leaf_key, &mut outcome, &mut sink);
+    let r = conn.challenge_with(
+        slot,
+        chain_hash,
+        &leaf_key,
+        &request,
+        &mut outcome,
+        &mut sink,
+    );
     record_challenge(record, &outcome, r.is_ok())?;
     r?;
 

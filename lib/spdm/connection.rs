@@ -43,7 +43,7 @@ use super::measurements::{
     RecordRules, ATTR_RAW_BIT_STREAM, ATTR_SIGNATURE,
 };
 use super::messages::{
-    self, Algorithms, Capabilities, RequesterCaps, NONCE_SIZE, REQUESTER_CONTEXT_SIZE,
+    self, Algorithms, Capabilities, RequesterCaps, SummaryHash, NONCE_SIZE, REQUESTER_CONTEXT_SIZE,
 };
 use super::requester::{exchange, Meter};
 use super::transport::Transport;
@@ -60,7 +60,8 @@ pub const MAX_SIGNATURE_SIZE: usize = 512;
 /// Size of the request buffer (the largest request sent is 48 bytes).
 const REQUEST_SIZE: usize = 64;
 
-/// The transcript sink of the internal calls: receives B and C as hashed.
+/// The transcript sink of the internal calls: receives M1/M2 as hashed
+/// (message A first when M1/M2 starts, then B and C).
 pub(super) type Sink<'s, 'd> = Option<&'s mut (dyn TranscriptSink + 'd)>;
 
 /// The digests a device reported in DIGESTS (owned copy).
@@ -104,6 +105,27 @@ impl Digests {
     }
 }
 
+/// How to CHALLENGE ([`Connection::challenge_with_request`],
+/// [`authenticate_with`](super::auth::authenticate_with),
+/// [`reauthenticate_with`](super::auth::reauthenticate_with)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChallengeRequest {
+    /// Nonce to send; `None`: random from the [`Crypto`] backend.
+    pub nonce: Option<[u8; NONCE_SIZE]>,
+    /// Measurement summary hash to ask for (only when the device has
+    /// MEAS_CAP).
+    pub summary: SummaryHash,
+}
+
+impl ChallengeRequest {
+    /// A random nonce, no measurement summary hash (what
+    /// [`Connection::challenge`] sends).
+    pub const DEFAULT: ChallengeRequest = ChallengeRequest {
+        nonce: None,
+        summary: SummaryHash::None,
+    };
+}
+
 /// What a successful CHALLENGE established: the evidence of M1/M2.
 #[derive(Debug, Clone)]
 pub struct ChallengeOutcome {
@@ -123,6 +145,14 @@ pub struct ChallengeOutcome {
     pub signature: [u8; MAX_SIGNATURE_SIZE],
     /// Signature size.
     pub signature_len: usize,
+    /// The summary type asked for in CHALLENGE.
+    pub summary_type: SummaryHash,
+    /// MeasurementSummaryHash of CHALLENGE_AUTH (first
+    /// `measurement_summary_hash_len` bytes valid), covered by the
+    /// signature.
+    pub measurement_summary_hash: [u8; HashAlgo::MAX_SIZE],
+    /// Size of the measurement summary hash: 0 when none was asked for.
+    pub measurement_summary_hash_len: usize,
 }
 
 impl ChallengeOutcome {
@@ -137,7 +167,19 @@ impl ChallengeOutcome {
             hash_size: 0,
             signature: [0; MAX_SIGNATURE_SIZE],
             signature_len: 0,
+            summary_type: SummaryHash::None,
+            measurement_summary_hash: [0; HashAlgo::MAX_SIZE],
+            measurement_summary_hash_len: 0,
         }
+    }
+
+    /// The MeasurementSummaryHash of CHALLENGE_AUTH (empty when none was
+    /// asked for), e.g. for
+    /// [`check_measurement_summary`](super::measurements::check_measurement_summary).
+    pub fn measurement_summary_hash(&self) -> &[u8] {
+        self.measurement_summary_hash
+            .get(..self.measurement_summary_hash_len)
+            .unwrap_or_default()
     }
 
     /// The hash of M1/M2.
@@ -271,7 +313,8 @@ impl<H: Hasher> Transcripts<H> {
         Ok(())
     }
 
-    /// Appends `bytes` to M1/M2 (B or C), starting it from message A.
+    /// Appends `bytes` to M1/M2 (B or C), starting it from message A
+    /// (passed to `sink` too).
     fn add_m1<C: Crypto<Hasher = H>>(
         &mut self,
         crypto: &mut C,
@@ -283,7 +326,11 @@ impl<H: Hasher> Transcripts<H> {
             Some(h) => h,
             none => {
                 let mut h = crypto.hasher(alg).map_err(Error::Crypto)?;
-                h.update(self.a.get(..self.a_len).unwrap_or_default());
+                let a = self.a.get(..self.a_len).unwrap_or_default();
+                h.update(a);
+                if let Some(s) = sink.as_deref_mut() {
+                    s.record(a);
+                }
                 none.insert(h)
             }
         };
@@ -370,7 +417,8 @@ fn transact<'m, T: Transport>(
 /// connection: every later call but [`Connection::renegotiate`] fails with
 /// [`Error::Poisoned`].  Argument errors detected before any exchange
 /// ([`Error::SlotNotPopulated`], [`Error::OutOfOrder`],
-/// [`Error::InvalidArgument`]) do not poison it.
+/// [`Error::InvalidArgument`], [`Error::MissingCapability`]) do not poison
+/// it.
 pub struct Connection<'a, T: Transport, C: Crypto> {
     transport: &'a mut T,
     crypto: &'a mut C,
@@ -872,22 +920,65 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         expected_chain_hash: &[u8],
         key: &C::PublicKey,
     ) -> Result<ChallengeOutcome, Error> {
+        self.challenge_with_request(
+            slot,
+            expected_chain_hash,
+            key,
+            &ChallengeRequest::DEFAULT,
+            None,
+        )
+    }
+
+    /// [`Connection::challenge`] as `request` says: its nonce instead of a
+    /// random one, and the measurement summary hash it asks for (Param2),
+    /// returned in [`ChallengeOutcome::measurement_summary_hash`] and
+    /// covered by the signature.
+    ///
+    /// A summary hash asked of a device without MEAS_CAP is
+    /// [`Error::MissingCapability`]`("MEAS_CAP")`, reported before anything
+    /// is sent (the connection stays usable).
+    ///
+    /// `sink`, if given, receives the bytes of M1/M2 this call hashes:
+    /// message A first when M1/M2 starts with this CHALLENGE (message B
+    /// empty, e.g. after an earlier CHALLENGE), then CHALLENGE and
+    /// CHALLENGE_AUTH without its signature.  For a transcript that
+    /// includes message B, use
+    /// [`reauthenticate_with`](super::auth::reauthenticate_with) or
+    /// [`authenticate_with`](super::auth::authenticate_with).
+    pub fn challenge_with_request(
+        &mut self,
+        slot: u8,
+        expected_chain_hash: &[u8],
+        key: &C::PublicKey,
+        request: &ChallengeRequest,
+        sink: Option<&mut dyn TranscriptSink>,
+    ) -> Result<ChallengeOutcome, Error> {
         let mut out = ChallengeOutcome::new();
-        self.challenge_with(slot, expected_chain_hash, key, &mut out, &mut None)?;
+        let mut sink: Sink<'_, '_> = sink;
+        self.challenge_with(slot, expected_chain_hash, key, request, &mut out, &mut sink)?;
         Ok(out)
     }
 
-    /// [`Connection::challenge`] into `out`; the nonces are in `out` as soon
-    /// as they are sent, the rest on success only.
+    /// Whether the device reported MEAS_CAP (with or without signatures).
+    pub fn has_measurements(&self) -> bool {
+        self.capabilities.flags & messages::CAP_MEAS_MASK != 0
+    }
+
+    /// [`Connection::challenge_with_request`] into `out`; the nonces are in
+    /// `out` as soon as they are sent, the rest on success only.
     pub(super) fn challenge_with(
         &mut self,
         slot: u8,
         expected_chain_hash: &[u8],
         key: &C::PublicKey,
+        request: &ChallengeRequest,
         out: &mut ChallengeOutcome,
         sink: &mut Sink<'_, '_>,
     ) -> Result<(), Error> {
         self.usable()?;
+        if request.summary.is_requested() && !self.has_measurements() {
+            return Err(Error::MissingCapability("MEAS_CAP"));
+        }
         let digests = self
             .digests
             .as_ref()
@@ -895,14 +986,13 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         if digests.get(slot).is_none() {
             return Err(Error::SlotNotPopulated(slot));
         }
-        let slot_mask = digests.slot_mask;
         if expected_chain_hash.len() != self.algorithms.hash.size() {
             return Err(Error::InvalidArgument(
                 "chain hash size is not the negotiated hash's",
             ));
         }
         self.tx.l1 = None;
-        let r = self.challenge_inner(slot, slot_mask, expected_chain_hash, key, out, sink);
+        let r = self.challenge_inner(slot, expected_chain_hash, key, request, out, sink);
         // B restarts empty after every CHALLENGE.
         self.tx.m1 = None;
         self.settle(r)
@@ -911,19 +1001,26 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
     fn challenge_inner(
         &mut self,
         slot: u8,
-        slot_mask: u8,
         expected_chain_hash: &[u8],
         key: &C::PublicKey,
+        request: &ChallengeRequest,
         out: &mut ChallengeOutcome,
         sink: &mut Sink<'_, '_>,
     ) -> Result<(), Error> {
         let v = self.version;
         let algs = self.algorithms;
         let hsize = algs.hash.size();
+        // Checked by challenge_with: the digests of this connection.
+        let slot_mask = self.digests.as_ref().map_or(0, |d| d.slot_mask);
         out.slot = slot;
-        self.crypto
-            .random(&mut out.requester_nonce)
-            .map_err(Error::Crypto)?;
+        out.summary_type = request.summary;
+        match request.nonce {
+            Some(n) => out.requester_nonce = n,
+            None => self
+                .crypto
+                .random(&mut out.requester_nonce)
+                .map_err(Error::Crypto)?,
+        }
         if v >= Version::V1_3 {
             self.crypto
                 .random(&mut out.requester_context)
@@ -935,6 +1032,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let n = messages::encode_challenge(
             v,
             slot,
+            request.summary,
             &out.requester_nonce,
             &out.requester_context,
             &mut req,
@@ -945,7 +1043,14 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             &req[..n],
             &mut *self.message,
         )?;
-        let (auth, _len) = messages::parse_challenge_auth(v, rsp, slot, slot_mask, &algs)?;
+        let (auth, _len) = messages::parse_challenge_auth(
+            v,
+            rsp,
+            slot,
+            slot_mask,
+            &algs,
+            request.summary.is_requested(),
+        )?;
         if auth.cert_chain_hash != expected_chain_hash {
             return Err(Error::CertChainHashMismatch);
         }
@@ -992,6 +1097,12 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             .ok_or(Error::BufferTooSmall)?
             .copy_from_slice(sig);
         out.signature_len = sig.len();
+        let summary = auth.measurement_summary_hash;
+        out.measurement_summary_hash
+            .get_mut(..summary.len())
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(summary);
+        out.measurement_summary_hash_len = summary.len();
         Ok(())
     }
 

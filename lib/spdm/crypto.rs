@@ -153,4 +153,9 @@ impl ChainPolicy for AcceptAnyChain {
 pub trait TranscriptSink {
     /// Records the next transcript bytes.
     fn record(&mut self, bytes: &[u8]);
+
+    /// The flow starts again from message A (after ERROR(RequestResynch)
+    /// and a renegotiation): forget what was recorded so far.  The default
+    /// does nothing, leaving the abandoned attempt's bytes in front.
+    fn restart(&mut self) {}
 }

@@ -158,6 +158,9 @@ pub enum Error {
         /// Bytes after the fixed part of the message.
         available: usize,
     },
+    /// CHALLENGE_AUTH's MeasurementSummaryHash (all measurements) is not
+    /// the hash of the measurement blocks MEASUREMENTS reported.
+    MeasurementSummaryMismatch,
 }
 
 impl Error {
@@ -196,7 +199,8 @@ impl Error {
             | Error::BadMeasurementBlock(_)
             | Error::MeasurementBlockCount { .. }
             | Error::DuplicateMeasurementIndex(_)
-            | Error::MeasurementRecordTooLong { .. } => ErrorKind::DeviceMisbehaved,
+            | Error::MeasurementRecordTooLong { .. }
+            | Error::MeasurementSummaryMismatch => ErrorKind::DeviceMisbehaved,
         }
     }
 }
@@ -295,6 +299,9 @@ impl fmt::Display for Error {
                 "MeasurementRecordLength {} exceeds the {} bytes received",
                 declared, available
             ),
+            Error::MeasurementSummaryMismatch => {
+                f.write_str("measurement summary hash does not match the measurements")
+            }
         }
     }
 }

@@ -21,7 +21,11 @@
 //!   DMTFSpecMeasurementValueType u8 (bit 7 raw bit stream, bits 6:0 the
 //!   type), DMTFSpecMeasurementValueSize u16, DMTFSpecMeasurementValue.
 
+use core::fmt;
+
+use super::algo::HashAlgo;
 use super::codes;
+use super::crypto::{Crypto, Hasher};
 use super::error::Error;
 use super::messages::{self, MAX_OPAQUE_DATA, MEAS_SPEC_DMTF, NONCE_SIZE, REQUESTER_CONTEXT_SIZE};
 use super::reader::{Reader, Writer};
@@ -332,10 +336,106 @@ impl MeasurementBlock<'_> {
     /// The measurement type (bits 6:0: 0 immutable ROM, 1 mutable
     /// firmware, 2 hardware configuration, 3 firmware configuration, 4
     /// measurement manifest, 5 device mode, 6 firmware version, 7 security
-    /// version, ...).
+    /// version, ...; see [`value_type_name`]).
     pub const fn kind(&self) -> u8 {
         self.value_type & !VALUE_TYPE_RAW
     }
+}
+
+impl<'a> MeasurementBlock<'a> {
+    /// The block as one line of text, without a newline:
+    /// `INDEX TYPE FORM HEX`, with INDEX in decimal, TYPE the
+    /// [`value_type_name`] of [`MeasurementBlock::kind`] (`type_N`, N in
+    /// decimal, for a type without a name), FORM `digest` or `raw`
+    /// ([`MeasurementBlock::is_raw_bit_stream`]) and HEX the value in
+    /// lowercase hex, e.g. `1 immutable_rom digest 9f86...`.
+    ///
+    /// The format of the kernel's `measurements/blocks` and of host
+    /// verifiers: keep it stable.
+    pub const fn listing(&self) -> BlockListing<'a> {
+        BlockListing { block: *self }
+    }
+}
+
+/// The name of a DMTFSpecMeasurementValueType (DSP0274 1.3: bits 6:0;
+/// bit 7, raw bit stream, is ignored), `None` for a reserved type.
+pub const fn value_type_name(kind: u8) -> Option<&'static str> {
+    match kind & !VALUE_TYPE_RAW {
+        0 => Some("immutable_rom"),
+        1 => Some("mutable_firmware"),
+        2 => Some("hardware_config"),
+        3 => Some("firmware_config"),
+        4 => Some("measurement_manifest"),
+        5 => Some("device_mode"),
+        6 => Some("firmware_version"),
+        7 => Some("firmware_svn"),
+        8 => Some("hash_extended"),
+        9 => Some("informational"),
+        10 => Some("structured_manifest"),
+        _ => None,
+    }
+}
+
+/// One measurement block as a line of text ([`MeasurementBlock::listing`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BlockListing<'a> {
+    block: MeasurementBlock<'a>,
+}
+
+impl fmt::Display for BlockListing<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.block;
+        write!(f, "{} ", b.index)?;
+        match value_type_name(b.kind()) {
+            Some(name) => f.write_str(name)?,
+            None => write!(f, "type_{}", b.kind())?,
+        }
+        f.write_str(if b.is_raw_bit_stream() {
+            " raw "
+        } else {
+            " digest "
+        })?;
+        for byte in b.value {
+            write!(f, "{:02x}", byte)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks CHALLENGE_AUTH's MeasurementSummaryHash of type
+/// [`SummaryHash::All`](super::messages::SummaryHash::All) (`summary`,
+/// e.g. [`AuthRecord::measurement_summary_hash`](super::auth::AuthRecord::measurement_summary_hash))
+/// against `record`, the measurement record of a MEASUREMENTS for all
+/// blocks without RawBitStreamRequested
+/// ([`Measurements::record`](super::connection::Measurements::record)):
+/// the summary is `hash` (the negotiated BaseHashAlgo) over the
+/// measurement blocks back to back, which the record is.
+///
+/// A mismatch is [`Error::MeasurementSummaryMismatch`]; a `summary` not
+/// of `hash`'s size (none asked for) is [`Error::InvalidArgument`].
+/// Both must come from the same state of the device (no reset or update
+/// in between).  Only type All can be checked by a requester: which
+/// measurements a TCB summary ([`SummaryHash::Tcb`](super::messages::SummaryHash::Tcb))
+/// covers is the device's decision.
+pub fn check_measurement_summary<C: Crypto>(
+    crypto: &mut C,
+    hash: HashAlgo,
+    record: &[u8],
+    summary: &[u8],
+) -> Result<(), Error> {
+    if summary.len() != hash.size() {
+        return Err(Error::InvalidArgument(
+            "measurement summary hash size is not the negotiated hash's",
+        ));
+    }
+    let mut h = crypto.hasher(hash).map_err(Error::Crypto)?;
+    h.update(record);
+    let mut digest = [0u8; HashAlgo::MAX_SIZE];
+    let n = h.digest(&mut digest).map_err(Error::Crypto)?;
+    if digest.get(..n) != Some(summary) {
+        return Err(Error::MeasurementSummaryMismatch);
+    }
+    Ok(())
 }
 
 /// Reads the next block of a record at `r`.
@@ -501,6 +601,8 @@ pub fn measurements_signing_context(v: Version) -> [u8; 100] {
 #[cfg(any(test, CONFIG_SPDM_KUNIT_TEST))]
 #[cfg_attr(not(test), ::kernel::prelude::kunit_tests(spdm_measurements))]
 mod tests {
+    use super::super::algo::AsymAlgo;
+    use super::super::crypto::CryptoError;
     use super::*;
 
     const RULES: RecordRules = RecordRules {
@@ -697,6 +799,194 @@ mod tests {
                 parse_measurements(Version::V1_3, &m[..k], ATTR_SIGNATURE, 1, &rules, 64).is_err()
             );
         }
+        Ok(())
+    }
+
+    /// A `core::fmt::Write` sink into a fixed buffer (no allocation).
+    struct FixedWriter<'a> {
+        buf: &'a mut [u8],
+        len: usize,
+    }
+
+    impl core::fmt::Write for FixedWriter<'_> {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let end = self.len + s.len();
+            let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
+            dst.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+
+    /// Writes `b.listing()` into `out`; returns the length.
+    fn listing(b: &MeasurementBlock<'_>, out: &mut [u8]) -> usize {
+        let mut w = FixedWriter { buf: out, len: 0 };
+        assert!(core::fmt::write(&mut w, format_args!("{}", b.listing())).is_ok());
+        w.len
+    }
+
+    #[test]
+    fn spdm_measurement_value_type_names() {
+        let names = [
+            "immutable_rom",
+            "mutable_firmware",
+            "hardware_config",
+            "firmware_config",
+            "measurement_manifest",
+            "device_mode",
+            "firmware_version",
+            "firmware_svn",
+            "hash_extended",
+            "informational",
+            "structured_manifest",
+        ];
+        for (kind, name) in names.iter().enumerate() {
+            assert_eq!(value_type_name(kind as u8), Some(*name));
+            assert_eq!(value_type_name(kind as u8 | VALUE_TYPE_RAW), Some(*name));
+        }
+        for kind in 11..=0x7F {
+            assert_eq!(value_type_name(kind), None);
+        }
+    }
+
+    #[test]
+    fn spdm_measurement_block_listing_is_byte_exact() {
+        let mut text = [0u8; 160];
+        let mut digest = [0u8; 32];
+        for (i, b) in digest.iter_mut().enumerate() {
+            *b = (i * 9) as u8;
+        }
+        let block = |index, value_type, value| MeasurementBlock {
+            index,
+            spec: MEAS_SPEC_DMTF,
+            value_type,
+            value,
+        };
+        let n = listing(&block(1, 0x00, &digest), &mut text);
+        assert_eq!(
+            &text[..n],
+            b"1 immutable_rom digest 0009121b242d363f48515a636c757e879099a2abb4bdc6cfd8e1eaf3fc050e17"
+        );
+        let n = listing(&block(254, 0xFF, b"1.0.0"), &mut text);
+        assert_eq!(&text[..n], b"254 type_127 raw 312e302e30");
+        let n = listing(&block(16, 0x8A, &[0x00, 0xFF]), &mut text);
+        assert_eq!(&text[..n], b"16 structured_manifest raw 00ff");
+        let n = listing(&block(200, 0x0B, &[0xAB; 48]), &mut text);
+        assert_eq!(
+            &text[..n],
+            &b"200 type_11 digest abababababababababababababababababababababababababababababababababababababababababababababababab"[..]
+        );
+        // From a checked record, as the iterator yields them.
+        let mut rec = [0u8; 39];
+        digest_block(7, 0x5C, &mut rec);
+        let mut n = 0;
+        for b in MeasurementBlocks::new(&rec, RULES) {
+            n = listing(&b, &mut text);
+        }
+        assert_eq!(&text[..n], b"7 mutable_firmware digest 5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c");
+    }
+
+    /// A toy hash for [`check_measurement_summary`]: the byte count and a
+    /// running sum, as wide as SHA-256.
+    struct ToyHasher(u64, u64);
+
+    impl Hasher for ToyHasher {
+        fn update(&mut self, data: &[u8]) {
+            for b in data {
+                self.0 += 1;
+                self.1 = self.1.wrapping_mul(31).wrapping_add(u64::from(*b));
+            }
+        }
+
+        fn digest(&self, out: &mut [u8]) -> Result<usize, CryptoError> {
+            let out = out.get_mut(..32).ok_or(CryptoError::Other(1))?;
+            out.fill(0);
+            out[..8].copy_from_slice(&self.0.to_le_bytes());
+            out[8..16].copy_from_slice(&self.1.to_le_bytes());
+            Ok(32)
+        }
+    }
+
+    struct ToyCrypto;
+
+    impl Crypto for ToyCrypto {
+        type Hasher = ToyHasher;
+        type PublicKey = ();
+
+        fn asym_algorithms(&self) -> u32 {
+            0
+        }
+
+        fn hash_algorithms(&self) -> u32 {
+            HashAlgo::Sha256.bit()
+        }
+
+        fn hasher(&mut self, _alg: HashAlgo) -> Result<ToyHasher, CryptoError> {
+            Ok(ToyHasher(0, 0))
+        }
+
+        fn public_key(&mut self, _leaf: &[u8], _alg: AsymAlgo) -> Result<(), CryptoError> {
+            Err(CryptoError::Unsupported)
+        }
+
+        fn verify(
+            &mut self,
+            _key: &(),
+            _alg: AsymAlgo,
+            _hash: HashAlgo,
+            _digest: &[u8],
+            _sig: &[u8],
+        ) -> Result<(), CryptoError> {
+            Err(CryptoError::Unsupported)
+        }
+
+        fn random(&mut self, out: &mut [u8]) -> Result<(), CryptoError> {
+            out.fill(0);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn spdm_measurement_summary_check() -> Result<(), Error> {
+        let mut rec = [0u8; 78];
+        let n = digest_block(1, 0x11, &mut rec);
+        digest_block(2, 0x22, &mut rec[n..]);
+        let mut summary = [0u8; 32];
+        let mut h = ToyHasher(0, 0);
+        h.update(&rec);
+        h.digest(&mut summary).map_err(Error::Crypto)?;
+        let c = &mut ToyCrypto;
+        check_measurement_summary(c, HashAlgo::Sha256, &rec, &summary)?;
+        // One bit of the summary, or of a block, or a block missing.
+        summary[31] ^= 1;
+        assert_eq!(
+            check_measurement_summary(c, HashAlgo::Sha256, &rec, &summary),
+            Err(Error::MeasurementSummaryMismatch)
+        );
+        summary[31] ^= 1;
+        rec[77] ^= 0x80;
+        assert_eq!(
+            check_measurement_summary(c, HashAlgo::Sha256, &rec, &summary),
+            Err(Error::MeasurementSummaryMismatch)
+        );
+        rec[77] ^= 0x80;
+        assert_eq!(
+            check_measurement_summary(c, HashAlgo::Sha256, &rec[..39], &summary),
+            Err(Error::MeasurementSummaryMismatch)
+        );
+        // No summary asked for, or of another hash's size.
+        assert!(matches!(
+            check_measurement_summary(c, HashAlgo::Sha256, &rec, &[]),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            check_measurement_summary(c, HashAlgo::Sha384, &rec, &summary),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert_eq!(
+            Error::MeasurementSummaryMismatch.kind(),
+            super::super::ErrorKind::DeviceMisbehaved
+        );
         Ok(())
     }
 }

@@ -363,16 +363,51 @@ pub fn parse_certificate(
     Ok((CertificatePortion { portion, remainder }, r.pos()))
 }
 
-/// Encodes CHALLENGE for `slot` without a measurement summary hash.
+/// CHALLENGE Param2: MeasurementSummaryHashType.
+///
+/// Only a device with MEAS_CAP may be asked for a summary hash.  Which
+/// measurements make up the TCB is the device's decision, so a requester
+/// can check only [`SummaryHash::All`] against measurements it read
+/// ([`check_measurement_summary`](super::measurements::check_measurement_summary)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SummaryHash {
+    /// No measurement summary hash (0).
+    #[default]
+    None,
+    /// The hash of the measurements of the device's TCB components (1).
+    Tcb,
+    /// The hash of all measurements (0xFF).
+    All,
+}
+
+impl SummaryHash {
+    /// The Param2 byte of CHALLENGE.
+    pub const fn to_byte(self) -> u8 {
+        match self {
+            SummaryHash::None => 0,
+            SummaryHash::Tcb => 1,
+            SummaryHash::All => 0xFF,
+        }
+    }
+
+    /// Whether CHALLENGE_AUTH carries a MeasurementSummaryHash.
+    pub const fn is_requested(self) -> bool {
+        !matches!(self, SummaryHash::None)
+    }
+}
+
+/// Encodes CHALLENGE for `slot` asking for the measurement summary hash
+/// `summary` (Param2).
 pub fn encode_challenge(
     v: Version,
     slot: u8,
+    summary: SummaryHash,
     nonce: &[u8; NONCE_SIZE],
     context: &[u8; REQUESTER_CONTEXT_SIZE],
     buf: &mut [u8],
 ) -> Result<usize, Error> {
     let mut w = Writer::new(buf);
-    w.put(&[v.as_byte(), codes::CHALLENGE, slot & 0xF, 0])?;
+    w.put(&[v.as_byte(), codes::CHALLENGE, slot & 0xF, summary.to_byte()])?;
     w.put(nonce)?;
     if v >= Version::V1_3 {
         w.put(context)?;
@@ -387,6 +422,9 @@ pub struct ChallengeAuth<'a> {
     pub cert_chain_hash: &'a [u8],
     /// The responder's nonce.
     pub nonce: &'a [u8],
+    /// MeasurementSummaryHash (the negotiated hash's size when one was
+    /// requested; empty otherwise).
+    pub measurement_summary_hash: &'a [u8],
     /// OpaqueData.
     pub opaque: &'a [u8],
     /// RequesterContext (1.3+; empty before).
@@ -397,8 +435,10 @@ pub struct ChallengeAuth<'a> {
     pub sig_offset: usize,
 }
 
-/// Parses CHALLENGE_AUTH for a CHALLENGE of `slot` sent without a
-/// measurement summary hash; returns it and the message length.
+/// Parses CHALLENGE_AUTH for a CHALLENGE of `slot`; returns it and the
+/// message length.  With `summary_requested` (CHALLENGE Param2 not 0) a
+/// MeasurementSummaryHash of the negotiated BaseHashAlgo's size follows
+/// the nonce.
 ///
 /// `populated` is the slot mask from DIGESTS.  Param2 (SlotMask) must name
 /// `slot` and no slot outside `populated`: libspdm sends exactly the slot
@@ -409,6 +449,7 @@ pub fn parse_challenge_auth<'a>(
     slot: u8,
     populated: u8,
     algs: &Algorithms,
+    summary_requested: bool,
 ) -> Result<(ChallengeAuth<'a>, usize), Error> {
     check_header(rsp, v.as_byte(), codes::CHALLENGE_AUTH)?;
     let mut r = Reader::new(rsp);
@@ -424,7 +465,11 @@ pub fn parse_challenge_auth<'a>(
     }
     let cert_chain_hash = r.bytes(algs.hash.size())?;
     let nonce = r.bytes(NONCE_SIZE)?;
-    // No MeasurementSummaryHash: CHALLENGE was sent with Param2 = 0.
+    let measurement_summary_hash = if summary_requested {
+        r.bytes(algs.hash.size())?
+    } else {
+        &[]
+    };
     let opaque_len = usize::from(r.u16()?);
     if opaque_len > MAX_OPAQUE_DATA {
         return Err(Error::InvalidField("OpaqueDataLength above 1024"));
@@ -441,6 +486,7 @@ pub fn parse_challenge_auth<'a>(
         ChallengeAuth {
             cert_chain_hash,
             nonce,
+            measurement_summary_hash,
             opaque,
             requester_context,
             signature,
@@ -521,11 +567,11 @@ mod tests {
         assert_eq!(&buf[..n], &[0x11, 0x82, 3, 0, 0x02, 0x01, 0x00, 0x04]);
         let nonce = [0xA5u8; NONCE_SIZE];
         let ctx = [0x5Au8; REQUESTER_CONTEXT_SIZE];
-        let n = encode_challenge(Version::V1_2, 1, &nonce, &ctx, &mut buf)?;
+        let n = encode_challenge(Version::V1_2, 1, SummaryHash::None, &nonce, &ctx, &mut buf)?;
         assert_eq!(n, 36);
         assert_eq!(&buf[..4], &[0x12, 0x83, 1, 0]);
         assert_eq!(&buf[4..36], &nonce);
-        let n = encode_challenge(Version::V1_3, 0, &nonce, &ctx, &mut buf)?;
+        let n = encode_challenge(Version::V1_3, 0, SummaryHash::None, &nonce, &ctx, &mut buf)?;
         assert_eq!(n, 44);
         assert_eq!(&buf[36..44], &ctx);
         Ok(())
@@ -694,29 +740,163 @@ mod tests {
         r[68] = 2;
         r[72..80].fill(0xC7);
         r[80..].fill(0x5E);
-        let (a, n) = parse_challenge_auth(Version::V1_3, &r, 0, 1, &algs)?;
+        let (a, n) = parse_challenge_auth(Version::V1_3, &r, 0, 1, &algs, false)?;
         assert_eq!(n, r.len());
         assert_eq!(a.sig_offset, 80);
         assert_eq!(a.opaque.len(), 2);
         assert_eq!(a.requester_context, &[0xC7; 8]);
         assert_eq!(a.signature, &[0x5E; 64]);
         assert!(matches!(
-            parse_challenge_auth(Version::V1_3, &r[..r.len() - 1], 0, 1, &algs),
+            parse_challenge_auth(Version::V1_3, &r[..r.len() - 1], 0, 1, &algs, false),
             Err(Error::Truncated { .. })
         ));
         // SlotMask must name the slot and only populated slots.
         r[3] = 0b10;
-        assert!(parse_challenge_auth(Version::V1_3, &r, 0, 0b11, &algs).is_err());
+        assert!(parse_challenge_auth(Version::V1_3, &r, 0, 0b11, &algs, false).is_err());
         r[3] = 0b11;
-        assert!(parse_challenge_auth(Version::V1_3, &r, 0, 0b11, &algs).is_ok());
-        assert!(parse_challenge_auth(Version::V1_3, &r, 0, 0b01, &algs).is_err());
+        assert!(parse_challenge_auth(Version::V1_3, &r, 0, 0b11, &algs, false).is_ok());
+        assert!(parse_challenge_auth(Version::V1_3, &r, 0, 0b01, &algs, false).is_err());
         // OpaqueDataLength above 1024.
         r[3] = 1;
         r[68..70].copy_from_slice(&1025u16.to_le_bytes());
         assert!(matches!(
-            parse_challenge_auth(Version::V1_3, &r, 0, 1, &algs),
+            parse_challenge_auth(Version::V1_3, &r, 0, 1, &algs, false),
             Err(Error::InvalidField(_))
         ));
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_challenge_encoding_per_summary_type() -> Result<(), Error> {
+        let mut nonce = [0u8; NONCE_SIZE];
+        for (i, b) in nonce.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let ctx = [0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5, 0xC6, 0xC7];
+        let mut buf = [0u8; 64];
+        for (v, vb) in [
+            (Version::V1_0, 0x10u8),
+            (Version::V1_1, 0x11),
+            (Version::V1_2, 0x12),
+            (Version::V1_3, 0x13),
+        ] {
+            for (summary, p2) in [
+                (SummaryHash::None, 0u8),
+                (SummaryHash::Tcb, 1),
+                (SummaryHash::All, 0xFF),
+            ] {
+                let n = encode_challenge(v, 3, summary, &nonce, &ctx, &mut buf)?;
+                let mut want = [0u8; 44];
+                want[..4].copy_from_slice(&[vb, 0x83, 3, p2]);
+                want[4..36].copy_from_slice(&nonce);
+                let len = if v >= Version::V1_3 {
+                    want[36..44].copy_from_slice(&ctx);
+                    44
+                } else {
+                    36
+                };
+                assert_eq!(&buf[..n], &want[..len]);
+                assert_eq!(summary.is_requested(), p2 != 0);
+            }
+        }
+        assert_eq!(SummaryHash::default(), SummaryHash::None);
+        let mut small = [0u8; 35];
+        assert_eq!(
+            encode_challenge(Version::V1_2, 0, SummaryHash::All, &nonce, &ctx, &mut small),
+            Err(Error::BufferTooSmall)
+        );
+        Ok(())
+    }
+
+    /// A CHALLENGE_AUTH for slot 0: CertChainHash 0x11.., Nonce 0x22..,
+    /// MeasurementSummaryHash 0x33.. (`summary` bytes), 2 bytes of
+    /// OpaqueData, RequesterContext 0xC7.. (1.3), signature 0x00.. (so a
+    /// misplaced OpaqueDataLength reads 0).
+    fn challenge_auth(
+        v: Version,
+        hash: usize,
+        summary: usize,
+        sig: usize,
+        out: &mut [u8],
+    ) -> usize {
+        let mut n = 0;
+        let mut put = |bytes: &[u8], n: &mut usize| {
+            out[*n..*n + bytes.len()].copy_from_slice(bytes);
+            *n += bytes.len();
+        };
+        put(&[v.as_byte(), 0x03, 0, 1], &mut n);
+        put(&[0x11; 64][..hash], &mut n);
+        put(&[0x22; 32], &mut n);
+        put(&[0x33; 64][..summary], &mut n);
+        put(&[2, 0, 0xAA, 0xBB], &mut n);
+        if v >= Version::V1_3 {
+            put(&[0xC7; 8], &mut n);
+        }
+        put(&[0; 132][..sig], &mut n);
+        n
+    }
+
+    #[test]
+    fn spdm_challenge_auth_parse_with_summary() -> Result<(), Error> {
+        let mut algs = Algorithms {
+            asym: AsymAlgo::EcdsaP384,
+            hash: HashAlgo::Sha384,
+            measurement_spec: 1,
+            measurement_hash: 0,
+            other_params: 0,
+        };
+        let mut r = [0u8; 300];
+        for v in Version::SUPPORTED {
+            let ctx = if v >= Version::V1_3 { 8 } else { 0 };
+            let n = challenge_auth(v, 48, 48, 96, &mut r);
+            let (a, len) = parse_challenge_auth(v, &r[..n], 0, 1, &algs, true)?;
+            assert_eq!(len, n);
+            assert_eq!(a.cert_chain_hash, &[0x11; 48]);
+            assert_eq!(a.nonce, &[0x22; 32]);
+            assert_eq!(a.measurement_summary_hash, &[0x33; 48]);
+            assert_eq!(a.opaque, &[0xAA, 0xBB]);
+            assert_eq!(a.requester_context.len(), ctx);
+            assert_eq!(a.signature, &[0; 96]);
+            assert_eq!(a.sig_offset, 4 + 48 + 32 + 48 + 4 + ctx);
+            // Padding after the message is not part of it.
+            assert_eq!(
+                parse_challenge_auth(v, &r[..n + 3], 0, 1, &algs, true)?.1,
+                n
+            );
+            // Every truncation fails.
+            for k in 0..n {
+                assert!(
+                    parse_challenge_auth(v, &r[..k], 0, 1, &algs, true).is_err(),
+                    "{} [..{}]",
+                    v,
+                    k
+                );
+            }
+            // A summary of the wrong length (SHA-256's under SHA-384): the
+            // fields after it move by 16 bytes, 14 more than sent.
+            let n = challenge_auth(v, 48, 32, 96, &mut r);
+            assert_eq!(
+                parse_challenge_auth(v, &r[..n], 0, 1, &algs, true),
+                Err(Error::Truncated {
+                    needed: n + 14,
+                    got: n
+                })
+            );
+            // Asked for, not sent.
+            let n = challenge_auth(v, 48, 0, 96, &mut r);
+            assert!(matches!(
+                parse_challenge_auth(v, &r[..n], 0, 1, &algs, true),
+                Err(Error::Truncated { .. })
+            ));
+            // Not asked for: no summary read, the same bytes are OpaqueDataLength.
+            let (a, _) = parse_challenge_auth(v, &r[..n], 0, 1, &algs, false)?;
+            assert!(a.measurement_summary_hash.is_empty());
+        }
+        // The summary is as long as the negotiated hash.
+        algs.hash = HashAlgo::Sha512;
+        let n = challenge_auth(Version::V1_2, 64, 64, 96, &mut r);
+        let (a, _) = parse_challenge_auth(Version::V1_2, &r[..n], 0, 1, &algs, true)?;
+        assert_eq!(a.measurement_summary_hash.len(), 64);
         Ok(())
     }
 }

@@ -33,12 +33,19 @@ pub mod version;
 pub mod x509chain;
 
 pub use algo::{AsymAlgo, HashAlgo};
-pub use auth::{authenticate, reauthenticate, AuthRecord, Authenticated, Changed, Known, Options};
+pub use auth::{
+    authenticate, authenticate_with, reauthenticate, reauthenticate_with, AuthRecord,
+    Authenticated, Changed, Known, Options,
+};
 pub use certchain::CertChain;
-pub use connection::{ChallengeOutcome, Connection, Digests, Measurements};
+pub use connection::{ChallengeOutcome, ChallengeRequest, Connection, Digests, Measurements};
 pub use crypto::{ChainPolicy, Crypto, CryptoError, Hasher, PolicyError, TranscriptSink};
 pub use error::{Error, ErrorKind, TransportError};
-pub use measurements::{MeasurementBlock, MeasurementOperation, MeasurementRequest};
+pub use measurements::{
+    check_measurement_summary, value_type_name, BlockListing, MeasurementBlock,
+    MeasurementOperation, MeasurementRequest,
+};
+pub use messages::SummaryHash;
 pub use requester::{get_version, Budget, Meter, VersionInfo};
 pub use transport::Transport;
 pub use version::{Version, VersionEntry, VersionList};

@@ -203,9 +203,9 @@ fn certificate_msg(v: Version, slot: u8, portion: &[u8], remainder: u16) -> Vec<
     m
 }
 
-/// CHALLENGE_AUTH without MeasurementSummaryHash: header (Param1 = slot,
-/// Param2 = slot mask), CertChainHash[H], Nonce[32], OpaqueDataLength u16,
-/// OpaqueData, RequesterContext[8] (1.3+), Signature.
+/// CHALLENGE_AUTH: header (Param1 = slot, Param2 = slot mask),
+/// CertChainHash[H], Nonce[32], MeasurementSummaryHash[H] (`summary`),
+/// OpaqueDataLength u16, OpaqueData, RequesterContext[8] (1.3+), Signature.
 fn challenge_auth_msg(
     v: Version,
     slot: u8,
@@ -213,10 +213,14 @@ fn challenge_auth_msg(
     h: HashAlgo,
     a: AsymAlgo,
     opaque: usize,
+    summary: bool,
 ) -> Vec<u8> {
     let mut m = vec![v.as_byte(), 0x03, slot, mask];
     m.resize(m.len() + h.size(), 0xCC);
     m.resize(m.len() + NONCE_SIZE, 0x4E);
+    if summary {
+        m.resize(m.len() + h.size(), 0x55);
+    }
     m.extend_from_slice(&(opaque as u16).to_le_bytes());
     m.resize(m.len() + opaque, 0x0D);
     if v >= Version::V1_3 {
@@ -340,12 +344,16 @@ fn check_challenge_auth(
     slot: u8,
     populated: u8,
     a: &Algorithms,
+    summary: bool,
 ) -> Result<usize, Error> {
-    let (ca, len) = messages::parse_challenge_auth(v, rsp, slot, populated, a)?;
+    let (ca, len) = messages::parse_challenge_auth(v, rsp, slot, populated, a, summary)?;
     assert!(len <= rsp.len());
+    let summary_len = if summary { a.hash.size() } else { 0 };
+    assert_eq!(ca.measurement_summary_hash.len(), summary_len);
     for s in [
         ca.cert_chain_hash,
         ca.nonce,
+        ca.measurement_summary_hash,
         ca.opaque,
         ca.requester_context,
         ca.signature,
@@ -594,9 +602,10 @@ proptest! {
         populated in any::<u8>(),
         a in asym_algo(),
         h in hash_algo(),
+        summary in any::<bool>(),
         rsp in bytes(700),
     ) {
-        let _ = check_challenge_auth(v, &rsp, slot, populated, &algs(a, h));
+        let _ = check_challenge_auth(v, &rsp, slot, populated, &algs(a, h), summary);
     }
 
     #[test]
@@ -606,14 +615,16 @@ proptest! {
         a in asym_algo(),
         h in hash_algo(),
         opaque_len in prop_oneof![0..64u16, 1000..1100u16, any::<u16>()],
+        summary in any::<bool>(),
         tail in bytes(700),
     ) {
         let bit = 1u8 << slot;
         let mut rsp = vec![v.as_byte(), 0x03, slot, bit];
-        rsp.resize(4 + h.size() + NONCE_SIZE, 0xAB);
+        let summary_len = if summary { h.size() } else { 0 };
+        rsp.resize(4 + h.size() + NONCE_SIZE + summary_len, 0xAB);
         rsp.extend_from_slice(&opaque_len.to_le_bytes());
         rsp.extend_from_slice(&tail);
-        let _ = check_challenge_auth(v, &rsp, slot, bit, &algs(a, h));
+        let _ = check_challenge_auth(v, &rsp, slot, bit, &algs(a, h), summary);
     }
 
     #[test]
@@ -625,15 +636,15 @@ proptest! {
         a in asym_algo(),
         h in hash_algo(),
         opaque in prop_oneof![4 => 0..64usize, 1 => 0..=MAX_OPAQUE_DATA],
+        summary in any::<bool>(),
         muts in mutations(),
     ) {
         let bit = 1u8 << slot;
         let populated = others | bit;
         let mask = bit | (subset & populated);
         let al = algs(a, h);
-        check_valid(&challenge_auth_msg(v, slot, mask, h, a, opaque), &muts, |m| {
-            check_challenge_auth(v, m, slot, populated, &al)
-        });
+        let msg = challenge_auth_msg(v, slot, mask, h, a, opaque, summary);
+        check_valid(&msg, &muts, |m| check_challenge_auth(v, m, slot, populated, &al, summary));
     }
 
     // ---- certchain::parse_chain

@@ -171,26 +171,32 @@ pub fn fuzz_certificate(data: &[u8]) -> bool {
 }
 
 /// `challenge_auth` target:
-/// `[version] [slot] [populated] [asym] [hash] CHALLENGE_AUTH`.
+/// `[version] [slot] [populated] [asym] [hash] CHALLENGE_AUTH`; bit 7 of
+/// the hash byte says a measurement summary hash was requested.
 pub fn fuzz_challenge_auth(data: &[u8]) -> bool {
     let Some(([v, slot, populated, a, h], rsp)) = split::<5>(data) else {
         return false;
     };
     let v = version_from(*v);
+    let summary = h & 0x80 != 0;
     let algs = Algorithms {
         asym: asym_from(*a),
-        hash: hash_from(*h),
+        hash: hash_from(h & 0x7F),
         measurement_spec: 1,
         measurement_hash: 0,
         other_params: 0,
     };
-    let Ok((ca, len)) = messages::parse_challenge_auth(v, rsp, *slot, *populated, &algs) else {
+    let Ok((ca, len)) = messages::parse_challenge_auth(v, rsp, *slot, *populated, &algs, summary)
+    else {
         return false;
     };
     assert!(len <= rsp.len());
+    let summary_len = if summary { algs.hash.size() } else { 0 };
+    assert_eq!(ca.measurement_summary_hash.len(), summary_len);
     for s in [
         ca.cert_chain_hash,
         ca.nonce,
+        ca.measurement_summary_hash,
         ca.opaque,
         ca.requester_context,
         ca.signature,

@@ -114,10 +114,14 @@ fn challenge_auth_msg(
     h: HashAlgo,
     a: AsymAlgo,
     opaque: usize,
+    summary: bool,
 ) -> Vec<u8> {
     let mut m = vec![v.as_byte(), 0x03, slot, mask];
     m.resize(m.len() + h.size(), 0xCC); // CertChainHash
     m.resize(m.len() + 32, 0x4E); // Nonce
+    if summary {
+        m.resize(m.len() + h.size(), 0x3A); // MeasurementSummaryHash
+    }
     m.extend_from_slice(&(opaque as u16).to_le_bytes());
     m.resize(m.len() + opaque, 0x0D);
     if v >= V13 {
@@ -285,7 +289,16 @@ fn gen_parsers(certs_dir: Option<&Path>) {
             &format!("v{n:x}"),
             &prefixed(
                 &[vb, 0, 0x01, ai, hi],
-                &challenge_auth_msg(v, 0, 0x01, hash, asym, 0),
+                &challenge_auth_msg(v, 0, 0x01, hash, asym, 0, false),
+            ),
+        );
+        // Bit 7 of the hash byte: a measurement summary hash requested.
+        write(
+            "challenge_auth",
+            &format!("v{n:x}-summary"),
+            &prefixed(
+                &[vb, 0, 0x01, ai, hi | 0x80],
+                &challenge_auth_msg(v, 0, 0x01, hash, asym, 0, true),
             ),
         );
         write(
@@ -293,7 +306,7 @@ fn gen_parsers(certs_dir: Option<&Path>) {
             &format!("v{n:x}-opaque-slot2"),
             &prefixed(
                 &[vb, 2, 0x07, asym_index(AsymAlgo::EcdsaP256), 0],
-                &challenge_auth_msg(v, 2, 0x04, HashAlgo::Sha256, AsymAlgo::EcdsaP256, 20),
+                &challenge_auth_msg(v, 2, 0x04, HashAlgo::Sha256, AsymAlgo::EcdsaP256, 20, false),
             ),
         );
     }

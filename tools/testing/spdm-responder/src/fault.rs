@@ -58,6 +58,9 @@ faults! {
         "CHALLENGE_AUTH: OpaqueDataLength is 1025 (limit 1024), followed by 1025 zero bytes.",
     TruncateChallengeAuth = "truncate-challenge-auth":
         "CHALLENGE_AUTH: the last 4 bytes are cut off.",
+    ChallengeSummaryHashWrong = "challenge-summary-hash-wrong":
+        "CHALLENGE_AUTH: the MeasurementSummaryHash (when asked for) has a bit flipped; the \
+         signature covers it as sent, so only a check against the measurements catches it.",
     WrongRootHash = "wrong-root-hash":
         "Certificate chain: RootHash is not the root certificate's hash (DIGESTS match the chain).",
     ChainLengthTooLarge = "chain-length-too-large":

@@ -18,6 +18,15 @@
 //! signature; a signed MEASUREMENTS and any other request reset it, and a
 //! GET_MEASUREMENTS resets the GET_DIGESTS..CERTIFICATE part of M1.
 //!
+//! CHALLENGE's measurement summary hash (Param2): 0xFF is the base hash
+//! over every measurement block back to back, exactly as a
+//! GET_MEASUREMENTS for all blocks without RawBitStreamRequested sends
+//! them (without the GET_MEASUREMENTS faults); 1 (TCB) the same over the
+//! blocks of type immutable ROM (libspdm's choice); 0 none; other values
+//! ERROR InvalidRequest, as is a summary asked without MEAS_CAP.  With
+//! MEAS_CAP but no measurement blocks (or no measurement specification
+//! negotiated) the summary is all zeros.
+//!
 //! Algorithm selection: the hash is the strongest both sides support
 //! (SHA-512, SHA-384, SHA-256); the asymmetric algorithm is the first of
 //! [`crypto::ASYM_PREFERENCE`] (ECDSA P-384, P-256, P-521, RSAPSS-3072,
@@ -982,6 +991,9 @@ impl Responder {
         if slot >= self.chains.len() || !matches!(meas, 0 | 1 | 0xFF) {
             return Err(ERR_INVALID_REQUEST);
         }
+        if meas != 0 && self.config.meas_cap == 0 {
+            return Err(ERR_INVALID_REQUEST);
+        }
         let key = self
             .config
             .slots
@@ -1014,8 +1026,11 @@ impl Responder {
         crypto::random_bytes(&mut nonce);
         rsp.extend_from_slice(&nonce);
         if meas != 0 {
-            // No measurements: an all-zero summary hash.
-            rsp.resize(rsp.len() + h.len(), 0);
+            let mut summary = self.measurement_summary(h, meas == 1);
+            if self.has(Fault::ChallengeSummaryHashWrong) {
+                flip_bit(&mut summary, 0);
+            }
+            rsp.extend_from_slice(&summary);
         }
         if self.has(Fault::OpaqueLengthTooLarge) {
             rsp.extend_from_slice(&1025u16.to_le_bytes());
@@ -1071,6 +1086,24 @@ impl Responder {
         }
         self.msg_b.clear();
         Ok(rsp)
+    }
+
+    /// The MeasurementSummaryHash of CHALLENGE_AUTH: `h` over the blocks a
+    /// GET_MEASUREMENTS for all blocks (no raw bit streams requested)
+    /// sends, only those of type immutable ROM when `tcb_only`; all zeros
+    /// without blocks or without a negotiated measurement specification.
+    fn measurement_summary(&self, h: HashAlgo, tcb_only: bool) -> Vec<u8> {
+        if self.config.measurements.is_empty() || self.meas_hash == 0 {
+            return vec![0; h.len()];
+        }
+        let record: Vec<u8> = self
+            .config
+            .measurements
+            .iter()
+            .filter(|m| !tcb_only || m.kind & 0x7F == 0)
+            .flat_map(|m| self.measurement_block(m, false))
+            .collect();
+        h.digest(&record)
     }
 
     /// The DMTF measurement block of `m` (a digest unless `m.raw` or

@@ -197,6 +197,37 @@ fn challenge_prehash(ver: u8, halg: u32, m1: &[u8]) -> Vec<u8> {
     hash(halg, &msg)
 }
 
+/// The MeasurementSummaryHash a CHALLENGE with Param2 `meas` must get,
+/// computed independently from `cfg`'s measurements: `halg` over the DMTF
+/// measurement blocks (index, specification 1, size, type, value size,
+/// value: the `halg` digest of the content, or the content for a raw
+/// block) of every measurement (0xFF) or of those of type 0 (1, TCB).
+fn expected_summary(cfg: &Config, halg: u32, meas: u8) -> Vec<u8> {
+    if meas == 0 {
+        return Vec::new();
+    }
+    if cfg.measurements.is_empty() {
+        return vec![0; hash_len(halg)];
+    }
+    let mut record = Vec::new();
+    for m in &cfg.measurements {
+        if meas == 1 && m.kind != 0 {
+            continue;
+        }
+        let (ty, value) = if m.raw {
+            (m.kind | 0x80, m.content.clone())
+        } else {
+            (m.kind, hash(halg, &m.content))
+        };
+        record.extend_from_slice(&[m.index, 1]);
+        record.extend_from_slice(&(value.len() as u16 + 3).to_le_bytes());
+        record.push(ty);
+        record.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        record.extend_from_slice(&value);
+    }
+    hash(halg, &record)
+}
+
 /// A strict test requester.  Errors name the check that failed.
 struct Client {
     r: Responder,
@@ -431,7 +462,8 @@ impl Client {
         if rsp[4..4 + h] != hash(self.halg, &self.chain) {
             return Err("cert chain hash".into());
         }
-        if mh != 0 && rsp[4 + h + 32..opaque_at].iter().any(|b| *b != 0) {
+        if rsp[4 + h + 32..opaque_at] != expected_summary(self.r.config(), self.halg, self.meas)[..]
+        {
             return Err("measurement summary hash".into());
         }
         let ctx_at = opaque_at + 2 + opaque;
@@ -590,9 +622,73 @@ fn byte_exact_certificate_messages() {
         assert_eq!(&ca[..4], &[v, 0x03, 0, 1]);
         assert_eq!(&ca[4..52], &Sha384::digest(&chain)[..]);
         assert_ne!(&ca[52..84], &c.log.last().unwrap().0[4..36]);
-        assert!(ca[84..84 + meas].iter().all(|b| *b == 0));
+        // 1.1 asks for the TCB summary: the immutable ROM block only.
+        assert_eq!(
+            &ca[84..84 + meas],
+            &expected_summary(&config("ecp256"), 0x2, if v == 0x11 { 1 } else { 0 })[..]
+        );
         assert_eq!(&ca[84 + meas..86 + meas], &[0, 0]);
         assert_eq!(&ca[86 + meas..86 + meas + ctx], &b"ctx-1234"[..ctx]);
+    }
+}
+
+/// CHALLENGE's measurement summary hash for each Param2 in every version:
+/// all blocks, TCB (immutable ROM) blocks, none; all zeros without
+/// measurement blocks; refused without MEAS_CAP; one bit flipped by the
+/// `challenge-summary-hash-wrong` fault (the signature still verifies).
+#[test]
+fn challenge_measurement_summary_hash() {
+    for v in VERSIONS {
+        let mut seen = Vec::new();
+        for meas in [0u8, 1, 0xFF] {
+            let mut c = Client::new(config("ecp384"), "ecp384", v);
+            c.meas = meas;
+            c.run()
+                .unwrap_or_else(|e| panic!("{:#x} {}: {}", v, meas, e));
+            let h = hash_len(c.halg);
+            let ca = &c.challenge_auth;
+            let want = expected_summary(c.r.config(), c.halg, meas);
+            assert_eq!(want.len(), if meas == 0 { 0 } else { h });
+            assert_eq!(&ca[4 + h + 32..4 + h + 32 + want.len()], &want[..]);
+            seen.push(want);
+        }
+        assert_ne!(seen[1], seen[2], "TCB and all differ");
+        // A summary of the default blocks, by hand for SHA-512 (ecp384's
+        // strongest common hash): block 1 alone for TCB.
+        let rom = Sha512::digest(b"spdm-responder immutable ROM");
+        let mut block = vec![1, 1, 67, 0, 0, 64, 0];
+        block.extend_from_slice(&rom);
+        assert_eq!(seen[1], Sha512::digest(&block).to_vec());
+
+        // No measurement blocks: zeros.
+        let mut cfg = config("ecp384");
+        cfg.measurements.clear();
+        let mut c = Client::new(cfg, "ecp384", v);
+        c.meas = 0xFF;
+        c.run().unwrap();
+        assert!(c.challenge_auth[4 + 64 + 32..4 + 64 + 32 + 64]
+            .iter()
+            .all(|b| *b == 0));
+
+        // No MEAS_CAP: a summary is an invalid request.
+        for meas in [1u8, 0xFF] {
+            let mut cfg = config("ecp384");
+            cfg.meas_cap = 0;
+            let mut c = Client::new(cfg, "ecp384", v);
+            c.meas = meas;
+            assert_eq!(c.run(), Err("error 0x01".to_string()));
+        }
+
+        // The fault: signed as sent, one bit off.
+        let mut cfg = config("ecp384");
+        cfg.faults = vec![Fault::ChallengeSummaryHashWrong];
+        let mut c = Client::new(cfg, "ecp384", v);
+        c.meas = 0xFF;
+        assert_eq!(c.run(), Err("measurement summary hash".to_string()));
+        let ca = &c.challenge_auth;
+        let mut got = ca[4 + 64 + 32..4 + 64 + 32 + 64].to_vec();
+        got[0] ^= 1;
+        assert_eq!(got, seen[2]);
     }
 }
 
@@ -812,6 +908,9 @@ fn fault_run(fault: Fault, ver: u8) -> (Client, Result<(), String>) {
     let mut c = Client::new(cfg, "ecp256", ver);
     c.offer_asym = 0x10;
     c.offer_hash = 0x1;
+    if fault == Fault::ChallengeSummaryHashWrong {
+        c.meas = 0xFF;
+    }
     let r = c.run();
     (c, r)
 }
@@ -842,6 +941,7 @@ fn check_fault(f: Fault) {
         Fault::WrongRequesterContext => "requester context",
         Fault::OpaqueLengthTooLarge => "opaque",
         Fault::TruncateChallengeAuth => "challenge_auth length",
+        Fault::ChallengeSummaryHashWrong => "measurement summary hash",
         Fault::WrongRootHash => "root hash",
         Fault::ChainLengthTooLarge | Fault::ChainLengthTooSmall => "chain length",
         Fault::TruncateCertificate => "certificate length",
@@ -973,6 +1073,7 @@ fault_tests! {
     fault_wrong_requester_context: WrongRequesterContext,
     fault_opaque_length_too_large: OpaqueLengthTooLarge,
     fault_truncate_challenge_auth: TruncateChallengeAuth,
+    fault_challenge_summary_hash_wrong: ChallengeSummaryHashWrong,
     fault_wrong_root_hash: WrongRootHash,
     fault_chain_length_too_large: ChainLengthTooLarge,
     fault_chain_length_too_small: ChainLengthTooSmall,

@@ -90,6 +90,89 @@ run_case() {
 	(trap cleanup_pids EXIT; one_case "$@") &
 }
 
+# check_evidence DIR NAME: the evidence the guest printed, verified off the
+# machine: the files rebuilt under DIR/evidence, tools/spdm-verify passes
+# on every entry and on root's nonces, fails on a transcript with one byte
+# flipped; measurements/blocks lists the responder's configured blocks.
+# Prints "RSPDM-RESULT: PASS NAME" or the reason it failed.
+check_evidence() {
+	local dir=$1 name=$2 ev=$1/evidence n1 n2 out
+	rm -rf "$ev"
+	python3 - "$dir/serial.log" "$ev" <<'PY' || { echo "cannot rebuild the evidence files"; return; }
+import os, sys
+files = {}
+inside = False
+for raw in open(sys.argv[1], "rb").read().decode(errors="replace").splitlines():
+    line = raw.strip("\r")
+    if line == "RSPDM-FILES-BEGIN":
+        inside = True
+    elif line == "RSPDM-FILES-END":
+        inside = False
+    elif inside and line.startswith("RSPDM-FILE: "):
+        name, _, data = line[len("RSPDM-FILE: "):].partition(": ")
+        files.setdefault(name, bytearray()).extend(bytes.fromhex(data))
+if not files:
+    sys.exit(1)
+for name, data in files.items():
+    path = os.path.join(sys.argv[2], name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, "wb").write(data)
+PY
+	n1=$(grep -a "^RSPDM-NONCE1: " "$dir/serial.log" | tr -d '\r' | cut -d' ' -f2)
+	n2=$(grep -a "^RSPDM-NONCE2: " "$dir/serial.log" | tr -d '\r' | cut -d' ' -f2)
+	local verify root=$certs/builtin/root.der
+	verify=$(verify_bin)
+	if ! out=$("$verify" --dir "$ev" --root "$root" --json "$dir/evidence.json" 2>&1); then
+		echo "spdm-verify failed: $(echo "$out" | tr '\n' '|')"; return
+	fi
+	if ! out=$("$verify" --dir "$ev" --root "$root" --entry 2 --nonce "$n1" 2>&1) ||
+	   ! out=$("$verify" --dir "$ev" --root "$root" --entry 3 --nonce "$n2" 2>&1); then
+		echo "spdm-verify refused root's nonce: $(echo "$out" | tr '\n' '|')"; return
+	fi
+	if "$verify" --dir "$ev" --root "$root" --entry 2 --nonce "$n2" >/dev/null 2>&1; then
+		echo "spdm-verify accepted the wrong nonce"; return
+	fi
+	cp -r "$ev" "$ev.flipped"
+	python3 - "$ev.flipped/signatures/2_transcript" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+b[len(b) // 2] ^= 0x01
+open(p, "wb").write(b)
+PY
+	if "$verify" --dir "$ev.flipped" --root "$root" --entry 2 >/dev/null 2>&1; then
+		echo "spdm-verify accepted a transcript with a flipped byte"; return
+	fi
+	# The listing, computed here from the responder's configuration.
+	if ! out=$(python3 - "$REPO/tools/testing/cma-e2e/measurements.txt" "$ev/signatures/1_hash_algorithm" "$ev/measurements/blocks" <<'PY'
+import hashlib, sys
+names = ["immutable_rom", "mutable_firmware", "hardware_config", "firmware_config",
+         "measurement_manifest", "device_mode", "firmware_version", "firmware_svn",
+         "hash_extended", "informational", "structured_manifest"]
+alg = open(sys.argv[2]).read().strip()
+want = []
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line or line.startswith("#"):
+        continue
+    index, kind, form, content = line.split()
+    kind = int(kind)
+    value = bytes.fromhex(content)
+    if form == "digest":
+        value = hashlib.new(alg, value).digest()
+    name = names[kind] if kind < len(names) else "type_%d" % kind
+    want.append("%s %s %s %s" % (index, name, form, value.hex()))
+got = open(sys.argv[3]).read().splitlines()
+if got != want:
+    print("measurements/blocks %r, want %r" % (got, want))
+    sys.exit(1)
+PY
+	); then
+		echo "$out"; return
+	fi
+	echo "RSPDM-RESULT: PASS $name"
+}
+
 one_case() {
 	local name=$1 rargs=$2 expect=$3 want_slot0=${4:-} flags=",${5:-},"
 	local dir=$OUT/e2e/$name
@@ -139,6 +222,9 @@ one_case() {
 		if [ "$got" != "$want" ]; then
 			result="certificates/slot0 (${#got} hex digits) differs from the $want_slot0 chain (${#want})"
 		fi
+	fi
+	if [ "$result" = "RSPDM-RESULT: PASS $name" ] && [[ $flags == *,evidence,* ]]; then
+		result=$(check_evidence "$dir" "$name")
 	fi
 	if [ "$result" = "RSPDM-RESULT: PASS $name" ]; then
 		echo "PASS $name" >"$dir/result"
@@ -310,6 +396,22 @@ policy_case policy-enforce-reset-swapped-unbinds "--variant builtin --switch-var
 	enforce-reset pci_cma.policy=enforce
 policy_case policy-enforce-resume-swapped-unbinds "--variant builtin --switch-variant otherroot:1" \
 	enforce-resume pci_cma.policy=enforce s3
+
+# Evidence (Documentation/PCI/cma.rst, "Evidence"): the signature log, root's
+# nonces and the measurements, verified off the machine with spdm-verify;
+# one case per version family (1.0/1.1 sign the transcript hash, 1.2+ the
+# combined prefix; 1.3 adds RequesterContext).
+evidence_case() { # NAME VERSION
+	run_case "$1" "--variant builtin --versions $2 --measurements $REPO/tools/testing/cma-e2e/measurements.txt" \
+		"rspdm.mode=evidence rspdm.version=$2" "" evidence
+}
+evidence_case evidence-log-nonces-measurements-spdm1.1 1.1
+evidence_case evidence-log-nonces-measurements-spdm1.3 1.3
+# Measurements that disagree with what the device signed.
+run_case fault-measurement-summary-hash "--variant builtin --fault challenge-summary-hash-wrong" \
+	"rspdm.boot=CMA:+not+authenticated:+measurement+summary+hash" served
+run_case fault-measurements-bad-signature "--variant builtin --fault measurements-bad-signature" \
+	"rspdm.boot=CMA:+not+authenticated:+signature+verification+failed" served
 
 wait
 for name in "${CASES[@]}"; do

@@ -32,6 +32,12 @@ responder_bin() {
 	echo "$REPO/target/release/spdm-responder"
 }
 
+# verify_bin: the host verifier of the kernel's evidence, built if needed.
+verify_bin() {
+	(cd "$REPO" && cargo build -q --release -p spdm-verify) >&2 || die "cannot build spdm-verify"
+	echo "$REPO/target/release/spdm-verify"
+}
+
 # guest_assets: test certificates, the guest initramfs and the responder
 # binary, built if needed; sets CERTS and INITRD.
 guest_assets() {

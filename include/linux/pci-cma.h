@@ -13,8 +13,11 @@
 
 /* SPDM certificate slots: certificates/slot0 .. slot7 */
 #define PCI_CMA_SLOTS 8
+/* Size of SPDM nonces (signatures/N_requester_nonce, next_requester_nonce) */
+#define PCI_CMA_NONCE_SIZE 32
 
 struct pci_dev;
+struct pci_cma_meas;
 
 /**
  * enum pci_cma_event - why a device is authenticated
@@ -104,6 +107,18 @@ enum pci_cma_result {
  * @slot_size: size of the ``certificates/slotN`` files, 0 where none; the
  *	files are re-created only when a size changes, so a reader of an
  *	unchanged file is not cut off by another verdict
+ * @sigs: the signature log (&struct pci_cma_sig, oldest first), changed
+ *	under @lock; its files are read without it (drivers/pci/cma/evidence.c)
+ * @sig_next: number of the next log entry
+ * @sig_bytes: memory the log holds, charged against
+ *	``pci_cma.signature_log_size``
+ * @nonce: the nonce written to ``signatures/next_requester_nonce``, under
+ *	@lock
+ * @nonce_set: @nonce is to be used by the next authentication or
+ *	measurement refresh
+ * @meas_lock: protects @meas, taken inside @lock
+ * @meas: the measurements shown (``measurements/record`` and ``blocks``),
+ *	NULL when none
  */
 struct pci_cma {
 	struct pci_dev *pdev;
@@ -118,6 +133,58 @@ struct pci_cma {
 	u8 pcie_san;
 	unsigned long actions;
 	size_t slot_size[PCI_CMA_SLOTS];
+	struct list_head sigs;
+	unsigned int sig_next;
+	size_t sig_bytes;
+	u8 nonce[PCI_CMA_NONCE_SIZE];
+	bool nonce_set;
+	struct mutex meas_lock;
+	struct pci_cma_meas *meas;
+};
+
+/**
+ * enum pci_cma_sig_type - the signed response of a log entry
+ *	(``signatures/N_type``)
+ * @PCI_CMA_SIG_CHALLENGE_AUTH: CHALLENGE_AUTH (authentication)
+ * @PCI_CMA_SIG_MEASUREMENTS: MEASUREMENTS (signed measurements)
+ */
+enum pci_cma_sig_type {
+	PCI_CMA_SIG_CHALLENGE_AUTH,
+	PCI_CMA_SIG_MEASUREMENTS,
+	PCI_CMA_SIG_TYPES
+};
+
+/**
+ * struct pci_cma_signature - a signed exchange for the signature log
+ * @type: the signed response
+ * @hash_algorithm: the negotiated hash, as the crypto API names it
+ *	("sha256", "sha384", "sha512")
+ * @transcript: the bytes hashed for the signature (M1/M2, L1/L2)
+ * @transcript_len: their number
+ * @signature: the signature as received
+ * @signature_len: its size
+ * @combined_spdm_prefix: the signing context before the transcript hash
+ *	(SPDM 1.2+), NULL before
+ * @combined_spdm_prefix_len: its size (100), 0 when none
+ * @requester_nonce: the nonce the kernel sent (%PCI_CMA_NONCE_SIZE bytes)
+ * @responder_nonce: the nonce the device sent (%PCI_CMA_NONCE_SIZE bytes)
+ * @certificate_chain: the SPDM certificate chain whose leaf key verified
+ *	the signature
+ * @certificate_chain_len: its size
+ */
+struct pci_cma_signature {
+	enum pci_cma_sig_type type;
+	const char *hash_algorithm;
+	const u8 *transcript;
+	size_t transcript_len;
+	const u8 *signature;
+	size_t signature_len;
+	const u8 *combined_spdm_prefix;
+	size_t combined_spdm_prefix_len;
+	const u8 *requester_nonce;
+	const u8 *responder_nonce;
+	const u8 *certificate_chain;
+	size_t certificate_chain_len;
 };
 
 /**
@@ -142,6 +209,12 @@ struct pci_cma {
  *	device; 0 hides the ``certificates/slotN`` file.
  * @slot_read: copy up to @count bytes of the chain of @slot from @off.
  *
+ * @measure: fetch fresh measurements of @pdev (device I/O) for a writer of
+ *	``measurements/refresh``, with @pdev->cma->lock held; log them and
+ *	show them (pci_cma_log_signature(), pci_cma_set_measurements()).
+ *	Returns 0, -ENOKEY when the device is not authenticated, -EINTR when
+ *	the writer was killed, or another error when the device failed.
+ *
  * All operations may sleep.
  */
 struct pci_cma_ops {
@@ -153,9 +226,16 @@ struct pci_cma_ops {
 	size_t (*slot_size)(struct pci_dev *pdev, void *data, unsigned int slot);
 	ssize_t (*slot_read)(struct pci_dev *pdev, void *data, unsigned int slot,
 			     char *buf, loff_t off, size_t count);
+	int (*measure)(struct pci_dev *pdev, void *data);
 };
 
 int pci_cma_register(const struct pci_cma_ops *ops, void *ctx);
 bool pci_cma_tsm_owns(struct pci_dev *pdev);
+int pci_cma_log_signature(struct pci_dev *pdev,
+			  const struct pci_cma_signature *sig);
+bool pci_cma_take_nonce(struct pci_dev *pdev, u8 *nonce);
+int pci_cma_set_measurements(struct pci_dev *pdev, const u8 *record,
+			     size_t record_len, const u8 *blocks,
+			     size_t blocks_len);
 
 #endif /* LINUX_PCI_CMA_H */

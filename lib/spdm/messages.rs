@@ -865,12 +865,7 @@ mod tests {
             );
             // Every truncation fails.
             for k in 0..n {
-                assert!(
-                    parse_challenge_auth(v, &r[..k], 0, 1, &algs, true).is_err(),
-                    "{} [..{}]",
-                    v,
-                    k
-                );
+                assert!(parse_challenge_auth(v, &r[..k], 0, 1, &algs, true).is_err());
             }
             // A summary of the wrong length (SHA-256's under SHA-384): the
             // fields after it move by 16 bytes, 14 more than sent.

@@ -35,6 +35,7 @@ use kernel::{
     prelude::*,
     sync::Mutex, //
 };
+use spdm::messages::{CAP_MEAS_MASK, CAP_MEAS_SIG};
 
 pub mod pcie_san;
 
@@ -377,6 +378,8 @@ struct AuthBuffers {
     message: KVec<u8>,
     chain: KVVec<u8>,
     record: KBox<spdm::AuthRecord>,
+    /// The measurement record of MEASUREMENTS (at most a message).
+    measurements: KVec<u8>,
 }
 
 impl AuthBuffers {
@@ -386,7 +389,111 @@ impl AuthBuffers {
             // 64 KiB: vmalloc'ed if need be, no order-4 allocation.
             chain: KVVec::from_elem(0u8, CHAIN_BUF_SIZE, GFP_KERNEL)?,
             record: KBox::new(spdm::AuthRecord::new(), GFP_KERNEL)?,
+            measurements: KVec::from_elem(0u8, MESSAGE_BUF_SIZE, GFP_KERNEL)?,
         })
+    }
+}
+
+/// Largest transcript kept for the signature log: M1 of a full
+/// authentication holds message A, the CERTIFICATE responses of a chain of
+/// up to 64 KiB and CHALLENGE_AUTH.
+const TRANSCRIPT_MAX: usize = 128 * 1024;
+
+/// The bytes of a transcript as the SPDM core hashes them, for the
+/// signature log; dropped (`lost`) rather than cut short when they exceed
+/// [`TRANSCRIPT_MAX`] or memory runs out.
+#[derive(Default)]
+struct Transcript {
+    bytes: KVVec<u8>,
+    lost: bool,
+}
+
+impl spdm::TranscriptSink for Transcript {
+    fn record(&mut self, bytes: &[u8]) {
+        if self.lost {
+            return;
+        }
+        if self.bytes.len().saturating_add(bytes.len()) > TRANSCRIPT_MAX
+            || self.bytes.extend_from_slice(bytes, GFP_KERNEL).is_err()
+        {
+            self.lost = true;
+            self.bytes = KVVec::new();
+        }
+    }
+    fn restart(&mut self) {
+        *self = Transcript::default();
+    }
+}
+
+/// The crypto API's name of `hash` (`signatures/N_hash_algorithm`).
+fn hash_name(hash: spdm::HashAlgo) -> &'static CStr {
+    match hash {
+        spdm::HashAlgo::Sha256 => c"sha256",
+        spdm::HashAlgo::Sha384 => c"sha384",
+        spdm::HashAlgo::Sha512 => c"sha512",
+    }
+}
+
+/// Text built with `core::fmt` (the `measurements/blocks` listing).
+#[derive(Default)]
+struct Text(KVVec<u8>);
+
+impl core::fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0
+            .extend_from_slice(s.as_bytes(), GFP_KERNEL)
+            .map_err(|_| core::fmt::Error)
+    }
+}
+
+/// A verified signed exchange, for [`log_signature`].
+struct Evidence<'a> {
+    kind: cma::SignatureType,
+    version: spdm::Version,
+    hash: spdm::HashAlgo,
+    transcript: &'a Transcript,
+    signature: &'a [u8],
+    requester_nonce: &'a [u8; cma::NONCE_SIZE],
+    responder_nonce: &'a [u8; cma::NONCE_SIZE],
+    chain: &'a [u8],
+}
+
+/// Adds `e` to the device's signature log; says so when it cannot (but not
+/// when the log is off or the entry larger than the log).
+fn log_signature(pdev: &cma::CmaDevice<'_>, e: &Evidence<'_>) {
+    let dev = pdev.device().as_ref();
+    if e.transcript.lost {
+        dev_warn!(
+            dev,
+            "CMA: signature not logged: transcript larger than {} bytes or out of memory\n",
+            TRANSCRIPT_MAX
+        );
+        return;
+    }
+    let prefix = (e.version >= spdm::Version::V1_2).then(|| match e.kind {
+        cma::SignatureType::ChallengeAuth => {
+            spdm::messages::challenge_auth_signing_context(e.version)
+        }
+        cma::SignatureType::Measurements => {
+            spdm::measurements::measurements_signing_context(e.version)
+        }
+    });
+    let sig = cma::Signature {
+        kind: e.kind,
+        hash_algorithm: hash_name(e.hash),
+        transcript: &e.transcript.bytes,
+        signature: e.signature,
+        combined_spdm_prefix: prefix.as_ref().map(|p| &p[..]),
+        requester_nonce: e.requester_nonce,
+        responder_nonce: e.responder_nonce,
+        certificate_chain: e.chain,
+    };
+    match pdev.log_signature(&sig) {
+        Ok(()) => {}
+        Err(err) if err == E2BIG => {
+            dev_dbg!(dev, "CMA: signature not logged: larger than the log\n")
+        }
+        Err(err) => dev_warn!(dev, "CMA: signature not logged: {:?}\n", err),
     }
 }
 
@@ -445,6 +552,99 @@ struct History {
     /// Version and algorithms of the last successful authentication, for
     /// the downgrade warning.
     negotiated: Option<(spdm::Version, spdm::messages::Algorithms)>,
+    /// Hash (the negotiated BaseHashAlgo) of the measurement record shown,
+    /// as a measurement summary hash of all blocks would be: an unchanged
+    /// summary in CHALLENGE_AUTH means the measurements shown are current.
+    measured: Option<[u8; spdm::HashAlgo::MAX_SIZE]>,
+}
+
+/// Where the measurements' signature comes from.
+enum MeasureKey<'k> {
+    /// Signed with the key of `slot` (MEAS_CAP with signatures).
+    Signed {
+        slot: u8,
+        key: &'k spdm::kernel::LeafKey,
+        chain: &'k [u8],
+    },
+    /// Not signed: vouched for by the summary hash of CHALLENGE_AUTH.
+    Unsigned,
+}
+
+/// GET_MEASUREMENTS of all blocks on `conn`, with `nonce` if signed: checks
+/// the record against `summary` (the measurement summary hash of the
+/// CHALLENGE_AUTH just received, if any), logs a signed response and shows
+/// the blocks; returns the record's hash for [`History::measured`].
+fn fetch_measurements<T: spdm::Transport, C: spdm::Crypto<PublicKey = spdm::kernel::LeafKey>>(
+    pdev: &cma::CmaDevice<'_>,
+    conn: &mut spdm::Connection<'_, T, C>,
+    how: MeasureKey<'_>,
+    nonce: Option<[u8; cma::NONCE_SIZE]>,
+    summary: Option<&[u8]>,
+    record_buf: &mut [u8],
+) -> Result<[u8; spdm::HashAlgo::MAX_SIZE], spdm::Error> {
+    let op = spdm::MeasurementOperation::All;
+    let (request, key, chain) = match how {
+        MeasureKey::Signed { slot, key, chain } => {
+            let mut r = spdm::MeasurementRequest::signed(op, slot);
+            if let Some(n) = nonce {
+                r = r.with_nonce(n);
+            }
+            (r, Some(key), chain)
+        }
+        MeasureKey::Unsigned => (spdm::MeasurementRequest::unsigned(op), None, &[][..]),
+    };
+    let mut transcript = Transcript::default();
+    let version = conn.version();
+    let hash = conn.algorithms().hash;
+    let m = conn.get_measurements_with_sink(&request, key, record_buf, Some(&mut transcript))?;
+    let record = m.record();
+    let mut digest = [0u8; spdm::HashAlgo::MAX_SIZE];
+    conn.hash(record, &mut digest)?;
+    match summary {
+        Some(s) => spdm::check_measurement_summary(conn.crypto(), hash, record, s)?,
+        None if !m.signed => {
+            return Err(spdm::Error::InvalidArgument(
+                "unsigned measurements without a summary hash",
+            ))
+        }
+        None => {}
+    }
+    if m.signed {
+        log_signature(
+            pdev,
+            &Evidence {
+                kind: cma::SignatureType::Measurements,
+                version,
+                hash,
+                transcript: &transcript,
+                signature: m.signature(),
+                requester_nonce: &m.requester_nonce,
+                responder_nonce: &m.responder_nonce,
+                chain,
+            },
+        );
+    }
+    let mut text = Text::default();
+    let mut listed = true;
+    for block in m.blocks() {
+        if core::fmt::Write::write_fmt(&mut text, format_args!("{}\n", block.listing())).is_err() {
+            listed = false;
+            break;
+        }
+    }
+    let shown = if listed {
+        pdev.set_measurements(Some((record, &text.0)))
+    } else {
+        Err(ENOMEM)
+    };
+    if shown.is_err() {
+        dev_err!(
+            pdev.device().as_ref(),
+            "CMA: cannot show the measurements: out of memory\n"
+        );
+        let _ = pdev.set_measurements(None);
+    }
+    Ok(digest)
 }
 
 /// Per-device state of a CMA-capable device, kept until it is removed.
@@ -525,7 +725,7 @@ impl Cma {
         request: cma::Request,
     ) -> cma::Verdict {
         let mut history = data.history.lock();
-        let outcome = self.attempt(pdev, &mut history, request);
+        let outcome = self.attempt(pdev, &mut history, &data.shown, request);
         drop(history);
         let mut shown = data.shown.lock();
         if let Some(chains) = outcome.chains {
@@ -550,6 +750,7 @@ impl Cma {
         &self,
         pdev: &cma::CmaDevice<'_>,
         history: &mut History,
+        shown: &Mutex<Shown>,
         request: cma::Request,
     ) -> Outcome {
         let event = request.event;
@@ -595,6 +796,16 @@ impl Cma {
             &mut bufs.record,
         );
 
+        // Root's nonce for this attempt's signed requests; a measurement
+        // summary hash of all blocks in CHALLENGE_AUTH (when the device
+        // measures) says whether the measurements shown are still current.
+        let nonce = pdev.take_requester_nonce();
+        let challenge = spdm::ChallengeRequest {
+            nonce,
+            summary: spdm::SummaryHash::All,
+        };
+        let mut transcript = Transcript::default();
+
         let mut revca = Ok(());
         // After a reset, resume or recovery: is it the device we knew?  (Not
         // if its name was not checked then and must be now.)
@@ -603,22 +814,74 @@ impl Cma {
             .as_ref()
             .filter(|k| k.pcie_san_required || !request.require_pcie_san);
         if let (true, Ok(c), Some(known)) = (event.may_have_changed(), conn.as_mut(), known) {
-            let r = spdm::reauthenticate(c, &known.as_known(), &mut bufs.record);
+            let r = spdm::reauthenticate_with(
+                c,
+                &known.as_known(),
+                &mut bufs.record,
+                &challenge,
+                Some(&mut transcript),
+            );
             let micros = start.elapsed().as_micros_ceil();
             match r {
                 Ok(None) => {
-                    dev_info!(
-                        dev,
-                        "CMA: authenticated: same device, SPDM {}, {} {}, slot {}, on {} ({} us)\n",
-                        Show(known.version),
-                        Show(known.asym),
-                        Show(known.hash),
-                        known.slot,
-                        Show(event),
-                        micros
+                    let shown = shown.lock();
+                    let chain = shown
+                        .chains
+                        .get(usize::from(known.slot))
+                        .map_or(&[][..], |c| &c[..]);
+                    let record = &bufs.record;
+                    log_signature(
+                        pdev,
+                        &Evidence {
+                            kind: cma::SignatureType::ChallengeAuth,
+                            version: known.version,
+                            hash: known.hash,
+                            transcript: &transcript,
+                            signature: record.signature.get(..record.signature_len).unwrap_or(&[]),
+                            requester_nonce: &record.requester_nonce,
+                            responder_nonce: &record.responder_nonce,
+                            chain,
+                        },
                     );
-                    log_timing(dev, &stats, &crypto_stats);
-                    return Outcome::authenticated(None);
+                    let how = measure_key(c, known.slot, &known.key, chain);
+                    let measured = measure_after_challenge(
+                        pdev,
+                        c,
+                        how,
+                        nonce,
+                        history.measured.as_ref(),
+                        &bufs.record,
+                        &mut bufs.measurements,
+                    );
+                    drop(shown);
+                    match measured {
+                        Ok(m) => {
+                            history.measured = m;
+                            dev_info!(
+                                dev,
+                                "CMA: authenticated: same device, SPDM {}, {} {}, slot {}, on {} ({} us)\n",
+                                Show(known.version),
+                                Show(known.asym),
+                                Show(known.hash),
+                                known.slot,
+                                Show(event),
+                                micros
+                            );
+                            log_timing(dev, &stats, &crypto_stats);
+                            return Outcome::authenticated(None);
+                        }
+                        Err(e) => {
+                            dev_warn!(
+                                dev,
+                                "CMA: not authenticated: {} (measurements), on {}\n",
+                                Show(e),
+                                Show(event)
+                            );
+                            log_timing(dev, &stats, &crypto_stats);
+                            self.forget(pdev, history);
+                            return Outcome::failed(None, verdict_of(&e));
+                        }
+                    }
                 }
                 Ok(Some(change)) => {
                     dev_info!(
@@ -631,6 +894,7 @@ impl Cma {
                     // failure is the attempt's.
                     revca = c.renegotiate();
                     bufs.record.set_device_versions(c.device_versions());
+                    transcript = Transcript::default();
                 }
                 Err(e) => {
                     dev_warn!(
@@ -641,7 +905,7 @@ impl Cma {
                         micros
                     );
                     log_timing(dev, &stats, &crypto_stats);
-                    history.known = None;
+                    self.forget(pdev, history);
                     return Outcome::failed(None, verdict_of(&e));
                 }
             }
@@ -671,12 +935,55 @@ impl Cma {
             ),
             stats: &crypto_stats,
         };
-        let result = match (revca, conn.as_mut()) {
+        let mut result = match (revca, conn.as_mut()) {
             (Err(e), _) | (Ok(()), Err(&mut e)) => Err(e),
-            (Ok(()), Ok(c)) => {
-                spdm::authenticate(c, &mut policy, &mut bufs.chain, &mut bufs.record, None)
-            }
+            (Ok(()), Ok(c)) => spdm::authenticate_with(
+                c,
+                &mut policy,
+                &mut bufs.chain,
+                &mut bufs.record,
+                &challenge,
+                Some(&mut transcript),
+            ),
         };
+        // Keep the chain as read, trusted or not, for user space to inspect.
+        let mut chains: Chains = [const { KVVec::new() }; SLOTS];
+        if bufs.record.chain_len > 0 {
+            let read = bufs.chain.get(..bufs.record.chain_len).unwrap_or(&[]);
+            keep_chain(dev, &mut chains, bufs.record.chain_slot, read);
+        }
+        // The evidence, then the measurements, before the chain buffer is
+        // used for the other slots.
+        if let (Ok(a), Ok(c)) = (&result, conn.as_mut()) {
+            let chain = chains.get(usize::from(a.slot)).map_or(&[][..], |c| &c[..]);
+            let record = &bufs.record;
+            log_signature(
+                pdev,
+                &Evidence {
+                    kind: cma::SignatureType::ChallengeAuth,
+                    version: a.version,
+                    hash: a.algorithms.hash,
+                    transcript: &transcript,
+                    signature: record.signature.get(..record.signature_len).unwrap_or(&[]),
+                    requester_nonce: &record.requester_nonce,
+                    responder_nonce: &record.responder_nonce,
+                    chain,
+                },
+            );
+            let how = measure_key(c, a.slot, &a.leaf_key, chain);
+            match measure_after_challenge(
+                pdev,
+                c,
+                how,
+                nonce,
+                history.measured.as_ref(),
+                &bufs.record,
+                &mut bufs.measurements,
+            ) {
+                Ok(m) => history.measured = m,
+                Err(e) => result = Err(e),
+            }
+        }
         let micros = start.elapsed().as_micros_ceil();
         let versions = Versions(bufs.record.device_versions());
         match &result {
@@ -700,15 +1007,9 @@ impl Cma {
                 micros
             ),
         }
-        // Keep the chain as read, trusted or not, for user space to inspect.
-        let mut chains: Chains = [const { KVVec::new() }; SLOTS];
-        let record = &bufs.record;
-        if record.chain_len > 0 {
-            let read = bufs.chain.get(..record.chain_len).unwrap_or(&[]);
-            keep_chain(dev, &mut chains, record.chain_slot, read);
-        }
         // Then the other populated slots' chains, checked against DIGESTS,
         // on the same connection.
+        let record = &bufs.record;
         if let (Ok(a), Ok(conn)) = (&result, conn.as_mut()) {
             for slot in
                 (0..SLOTS as u8).filter(|s| *s != a.slot && record.slot_mask & (1 << s) != 0)
@@ -728,7 +1029,7 @@ impl Cma {
         let a = match result {
             Ok(a) => a,
             Err(e) => {
-                history.known = None;
+                self.forget(pdev, history);
                 return Outcome::failed(Some(chains), verdict_of(&e));
             }
         };
@@ -770,6 +1071,136 @@ impl Cma {
         });
         Outcome::authenticated(Some(chains))
     }
+
+    /// After a failed attempt: the device is not known any more, and its
+    /// measurements are not shown.
+    fn forget(&self, pdev: &cma::CmaDevice<'_>, history: &mut History) {
+        history.known = None;
+        history.measured = None;
+        let _ = pdev.set_measurements(None);
+    }
+}
+
+/// The measurements after a successful CHALLENGE on `conn`: none for a
+/// device without MEAS_CAP; those shown when the CHALLENGE_AUTH summary
+/// hash says they are unchanged (`measured`); else all blocks, fetched
+/// `how` and checked against the summary hash.  Returns the new
+/// [`History::measured`].
+fn measure_after_challenge<T: spdm::Transport>(
+    pdev: &cma::CmaDevice<'_>,
+    conn: &mut spdm::Connection<'_, T, TimedCrypto<'_>>,
+    how: Option<MeasureKey<'_>>,
+    nonce: Option<[u8; cma::NONCE_SIZE]>,
+    measured: Option<&[u8; spdm::HashAlgo::MAX_SIZE]>,
+    record: &spdm::AuthRecord,
+    record_buf: &mut [u8],
+) -> Result<Option<[u8; spdm::HashAlgo::MAX_SIZE]>, spdm::Error> {
+    let Some(how) = how else {
+        let _ = pdev.set_measurements(None);
+        return Ok(None);
+    };
+    let summary = record.measurement_summary_hash();
+    let hsize = conn.algorithms().hash.size();
+    if let Some(m) = measured {
+        if !summary.is_empty() && m.get(..hsize) == Some(summary) {
+            return Ok(Some(*m));
+        }
+    }
+    let summary = (!summary.is_empty()).then_some(summary);
+    fetch_measurements(pdev, conn, how, nonce, summary, record_buf).map(Some)
+}
+
+impl Cma {
+    /// Fresh measurements for a writer of `measurements/refresh`: VCA and
+    /// a signed GET_MEASUREMENTS of all blocks with the key the device
+    /// authenticated with (and root's nonce, if one was written).
+    fn measure(&self, pdev: &cma::CmaDevice<'_>, data: &PerDevice) -> Result {
+        let dev = pdev.device().as_ref();
+        let mut guard = data.history.lock();
+        let history = &mut *guard;
+        let Some(known) = history.known.as_ref() else {
+            return Err(ENOKEY);
+        };
+        let mailbox = pdev
+            .doe_mailbox(doe::VENDOR_PCI_SIG, doe::TYPE_CMA)
+            .ok_or(ENODEV)?;
+        let mut bufs = AuthBuffers::new()?;
+        let stats = DoeStats::default();
+        let mut transport = DoeTransport::new(mailbox, &stats, true);
+        let crypto_stats = CryptoStats::default();
+        let mut crypto = TimedCrypto {
+            inner: KernelCrypto,
+            stats: &crypto_stats,
+        };
+        let failed = |e: spdm::Error| {
+            dev_warn!(dev, "CMA: measurements not refreshed: {}\n", Show(e));
+            match e {
+                spdm::Error::Transport(spdm::TransportError::Interrupted) => EINTR,
+                _ => EIO,
+            }
+        };
+        let mut conn = spdm::Connection::new_with_record(
+            &mut transport,
+            &mut crypto,
+            &CMA_OPTIONS,
+            &mut bufs.message,
+            &mut bufs.record,
+        )
+        .map_err(failed)?;
+        let algs = *conn.algorithms();
+        if conn.version() != known.version || algs.asym != known.asym || algs.hash != known.hash {
+            dev_warn!(
+            dev,
+            "CMA: measurements not refreshed: the device negotiated differently since it authenticated; write re to authenticated\n"
+        );
+            return Err(ESTALE);
+        }
+        let shown = data.shown.lock();
+        let chain = shown
+            .chains
+            .get(usize::from(known.slot))
+            .map_or(&[][..], |c| &c[..]);
+        let how = match measure_key(&conn, known.slot, &known.key, chain) {
+            Some(how @ MeasureKey::Signed { .. }) => how,
+            // Unsigned measurements are only shown when a CHALLENGE_AUTH
+            // summary hash vouches for them: "re" fetches those.
+            _ => return Err(EOPNOTSUPP),
+        };
+        let nonce = pdev.take_requester_nonce();
+        let r = fetch_measurements(pdev, &mut conn, how, nonce, None, &mut bufs.measurements);
+        drop(shown);
+        match r {
+            Ok(m) => {
+                history.measured = Some(m);
+                dev_info!(dev, "CMA: measurements refreshed\n");
+                Ok(())
+            }
+            Err(e) => {
+                history.measured = None;
+                let _ = pdev.set_measurements(None);
+                Err(failed(e))
+            }
+        }
+    }
+}
+
+/// How to fetch the measurements of the device on `conn`, authenticated
+/// with the key of `slot`: `None` when it does not measure (no MEAS_CAP).
+/// Signed when it can sign them with that key (SPDM 1.0 signs with slot 0
+/// only), else vouched for by the CHALLENGE_AUTH summary hash.
+fn measure_key<'k, T: spdm::Transport, C: spdm::Crypto>(
+    conn: &spdm::Connection<'_, T, C>,
+    slot: u8,
+    key: &'k spdm::kernel::LeafKey,
+    chain: &'k [u8],
+) -> Option<MeasureKey<'k>> {
+    match conn.capabilities().flags & CAP_MEAS_MASK {
+        0 => None,
+        CAP_MEAS_SIG if conn.version() > spdm::Version::V1_0 || slot == 0 => {
+            Some(MeasureKey::Signed { slot, key, chain })
+        }
+        _ => Some(MeasureKey::Unsigned),
+    }
 }
 
 /// Stores a copy of `chain` as the chain of `slot`.
@@ -795,6 +1226,7 @@ impl cma::Component for Cma {
             history <- new_mutex!(History {
                 known: None,
                 negotiated: None,
+                measured: None,
             }),
         })
     }
@@ -806,6 +1238,10 @@ impl cma::Component for Cma {
         request: cma::Request,
     ) -> cma::Verdict {
         Cma::authenticate(self, dev, data, request)
+    }
+
+    fn measure(&self, dev: &cma::CmaDevice<'_>, data: &PerDevice) -> Result {
+        Cma::measure(self, dev, data)
     }
 
     fn slot_size(&self, data: &PerDevice, slot: usize) -> usize {
@@ -854,4 +1290,58 @@ module! {
     authors: ["The rspdm developers"],
     description: "PCIe Component Measurement and Authentication (CMA-SPDM)",
     license: "GPL",
+}
+
+#[cfg(CONFIG_PCI_CMA_KUNIT_TEST)]
+#[kernel::prelude::kunit_tests(cma_evidence)]
+mod tests {
+    use super::*;
+    use spdm::TranscriptSink;
+
+    #[test]
+    fn transcript_keeps_bytes_in_order_and_restarts() {
+        let mut t = Transcript::default();
+        t.record(b"\x10\x84\x00\x00");
+        t.record(b"\x12\x04");
+        assert!(!t.lost);
+        assert_eq!(&t.bytes[..], b"\x10\x84\x00\x00\x12\x04");
+        t.restart();
+        assert!(!t.lost);
+        assert!(t.bytes.is_empty());
+    }
+
+    #[test]
+    fn transcript_over_the_bound_is_lost_not_cut() -> Result {
+        let mut t = Transcript::default();
+        let chunk = KVVec::from_elem(0xA5u8, TRANSCRIPT_MAX / 2, GFP_KERNEL)?;
+        t.record(&chunk);
+        t.record(&chunk);
+        assert!(!t.lost);
+        assert_eq!(t.bytes.len(), TRANSCRIPT_MAX);
+        t.record(b"x");
+        assert!(t.lost);
+        assert!(t.bytes.is_empty());
+        // Lost stays lost until the flow restarts.
+        t.record(b"y");
+        assert!(t.bytes.is_empty());
+        t.restart();
+        t.record(b"z");
+        assert_eq!(&t.bytes[..], b"z");
+        Ok(())
+    }
+
+    #[test]
+    fn hash_names_are_the_crypto_apis() {
+        assert_eq!(hash_name(spdm::HashAlgo::Sha256), c"sha256");
+        assert_eq!(hash_name(spdm::HashAlgo::Sha384), c"sha384");
+        assert_eq!(hash_name(spdm::HashAlgo::Sha512), c"sha512");
+    }
+
+    #[test]
+    fn listing_text_accumulates() {
+        let mut text = Text::default();
+        assert!(core::fmt::Write::write_fmt(&mut text, format_args!("{} {}\n", 1, "raw")).is_ok());
+        assert!(core::fmt::Write::write_str(&mut text, "2 digest\n").is_ok());
+        assert_eq!(&text.0[..], b"1 raw\n2 digest\n");
+    }
 }

@@ -59,6 +59,7 @@
 #include <linux/workqueue.h>
 
 #include "../pci.h"
+#include "core.h"
 
 /* The parameters are the CMA component's: pci_cma.policy=... */
 #undef MODULE_PARAM_PREFIX
@@ -204,7 +205,7 @@ static bool pci_cma_require_san(const struct pci_dev *pdev)
 	return rule != PCI_CMA_SAN_OPTIONAL;
 }
 
-static bool pci_cma_capable(struct pci_dev *pdev)
+bool pci_cma_capable(struct pci_dev *pdev)
 {
 	return pci_find_doe_mailbox(pdev, PCI_VENDOR_ID_PCI_SIG,
 				    PCI_DOE_FEATURE_CMA);
@@ -421,6 +422,35 @@ out:
 	return ret;
 }
 
+/*
+ * For a writer of "measurements/refresh": fetch fresh measurements, with
+ * cma->lock held as for an authentication.  Changes no verdict.
+ */
+int pci_cma_measure(struct pci_dev *pdev)
+{
+	struct pci_cma *cma = pdev->cma;
+	void *data;
+	int ret;
+
+	if (!cma)
+		return -ENODEV;
+	ret = mutex_lock_killable(&cma->lock);
+	if (ret)
+		return ret;
+	/* Pairs with the smp_store_release() in pci_cma_probe(). */
+	data = smp_load_acquire(&cma->data);
+	if (!data)
+		ret = -ENODEV;
+	else if (pci_cma_tsm_owns(pdev))
+		ret = -EBUSY;
+	else if (pci_cma_policy_of(pdev) == PCI_CMA_POLICY_OFF)
+		ret = -EPERM;
+	else
+		ret = pci_cma_ops->measure(pdev, data);
+	mutex_unlock(&cma->lock);
+	return ret;
+}
+
 static void pci_cma_work(struct work_struct *work)
 {
 	struct pci_cma *cma = container_of(work, struct pci_cma, work);
@@ -515,6 +545,7 @@ void pci_cma_init(struct pci_dev *pdev)
 	INIT_WORK(&cma->work, pci_cma_work);
 	INIT_WORK(&cma->bind_work, pci_cma_bind_work);
 	mutex_init(&cma->lock);
+	pci_cma_evidence_init(cma);
 
 	mutex_lock(&pci_cma_lock);
 	pdev->cma = cma;
@@ -550,6 +581,7 @@ void pci_cma_destroy(struct pci_dev *pdev)
 	cancel_work_sync(&cma->bind_work);
 	if (data)
 		pci_cma_ops->remove(pdev, data);
+	pci_cma_evidence_destroy(pdev);
 }
 
 /**

@@ -17,7 +17,7 @@
 use crate::{
     bindings,
     error::to_result,
-    ffi::{c_char, c_uint, c_void},
+    ffi::{c_char, c_int, c_uint, c_void},
     prelude::*,
 };
 use core::{fmt, marker::PhantomData, ptr};
@@ -34,7 +34,8 @@ use super::{doe, Device};
 /// `pci_cma_destroy()` waits for the authentication work item and for any
 /// authentication in progress (it takes the device's `cma->lock`, which
 /// every authentication holds), and the device's sysfs callbacks have been
-/// drained by `device_del()` before it.
+/// drained by `device_del()` before it.  The device's `cma->lock` is held
+/// for `'a`, and `pdev->cma` is set.
 pub struct CmaDevice<'a> {
     dev: &'a Device,
 }
@@ -51,6 +52,66 @@ impl<'a> CmaDevice<'a> {
         // SAFETY: By the type invariant, the device's mailboxes stay valid
         // for `'a`.
         unsafe { doe::Mailbox::find(self.dev, vendor, ty) }
+    }
+
+    /// The nonce root wrote to `signatures/next_requester_nonce` since the
+    /// last call, if any; the PCI core forgets it here.
+    pub fn take_requester_nonce(&self) -> Option<[u8; NONCE_SIZE]> {
+        let mut nonce = [0u8; NONCE_SIZE];
+        // SAFETY: By the type invariant `pdev->cma` is set and its lock is
+        // held; `nonce` has room for `PCI_CMA_NONCE_SIZE` bytes.
+        let set = unsafe { bindings::pci_cma_take_nonce(self.dev.as_raw(), nonce.as_mut_ptr()) };
+        set.then_some(nonce)
+    }
+
+    /// Adds `sig` to the device's signature log (`signatures/N_*`); the
+    /// oldest entries make room.  `E2BIG` when the entry alone exceeds the
+    /// log's bound (`pci_cma.signature_log_size`, 0: no log).
+    pub fn log_signature(&self, sig: &Signature<'_>) -> Result {
+        let (prefix, prefix_len) = match sig.combined_spdm_prefix {
+            Some(p) => (p.as_ptr(), p.len()),
+            None => (ptr::null(), 0),
+        };
+        let raw = bindings::pci_cma_signature {
+            type_: sig.kind.to_raw(),
+            hash_algorithm: sig.hash_algorithm.as_char_ptr(),
+            transcript: sig.transcript.as_ptr(),
+            transcript_len: sig.transcript.len(),
+            signature: sig.signature.as_ptr(),
+            signature_len: sig.signature.len(),
+            combined_spdm_prefix: prefix,
+            combined_spdm_prefix_len: prefix_len,
+            requester_nonce: sig.requester_nonce.as_ptr(),
+            responder_nonce: sig.responder_nonce.as_ptr(),
+            certificate_chain: sig.certificate_chain.as_ptr(),
+            certificate_chain_len: sig.certificate_chain.len(),
+        };
+        // SAFETY: By the type invariant `pdev->cma` is set and its lock is
+        // held; every pointer in `raw` is valid for its length (the nonces
+        // for `PCI_CMA_NONCE_SIZE` bytes) for the call, which copies them.
+        to_result(unsafe { bindings::pci_cma_log_signature(self.dev.as_raw(), &raw) })
+    }
+
+    /// Shows `record` (a measurement record: DMTF measurement blocks) in
+    /// `measurements/record` and `blocks` (its listing) in
+    /// `measurements/blocks`; `None` empties both.
+    pub fn set_measurements(&self, measurements: Option<(&[u8], &[u8])>) -> Result {
+        let (record, record_len, blocks, blocks_len) = match measurements {
+            Some((r, b)) => (r.as_ptr(), r.len(), b.as_ptr(), b.len()),
+            None => (ptr::null(), 0, ptr::null(), 0),
+        };
+        // SAFETY: By the type invariant `pdev->cma` is set and its lock is
+        // held; the buffers are valid for their lengths during the call,
+        // which copies them.
+        to_result(unsafe {
+            bindings::pci_cma_set_measurements(
+                self.dev.as_raw(),
+                record,
+                record_len,
+                blocks,
+                blocks_len,
+            )
+        })
     }
 
     /// Whether a PCI TSM holds the device: then the component must not
@@ -72,6 +133,49 @@ impl core::ops::Deref for CmaDevice<'_> {
 
 /// Number of certificate slots (`certificates/slot0` .. `slot7`).
 pub const SLOTS: usize = 8;
+
+/// Size of an SPDM nonce (`signatures/next_requester_nonce`).
+pub const NONCE_SIZE: usize = bindings::PCI_CMA_NONCE_SIZE as usize;
+
+/// The signed response of a signature log entry (`signatures/N_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureType {
+    /// CHALLENGE_AUTH: an authentication.
+    ChallengeAuth,
+    /// MEASUREMENTS: signed measurements.
+    Measurements,
+}
+
+impl SignatureType {
+    fn to_raw(self) -> bindings::pci_cma_sig_type {
+        match self {
+            SignatureType::ChallengeAuth => bindings::pci_cma_sig_type_PCI_CMA_SIG_CHALLENGE_AUTH,
+            SignatureType::Measurements => bindings::pci_cma_sig_type_PCI_CMA_SIG_MEASUREMENTS,
+        }
+    }
+}
+
+/// A signed exchange whose signature the component verified, for the
+/// device's signature log (`signatures/N_*`, see
+/// `Documentation/ABI/testing/sysfs-devices-spdm`).
+pub struct Signature<'a> {
+    /// The signed response.
+    pub kind: SignatureType,
+    /// The negotiated hash, as the crypto API names it (`sha384`).
+    pub hash_algorithm: &'a CStr,
+    /// The bytes hashed for the signature (M1/M2, L1/L2).
+    pub transcript: &'a [u8],
+    /// The signature as received.
+    pub signature: &'a [u8],
+    /// The signing context before the transcript hash (SPDM 1.2+).
+    pub combined_spdm_prefix: Option<&'a [u8]>,
+    /// The nonce sent.
+    pub requester_nonce: &'a [u8; NONCE_SIZE],
+    /// The nonce received.
+    pub responder_nonce: &'a [u8; NONCE_SIZE],
+    /// The SPDM certificate chain whose leaf key verified the signature.
+    pub certificate_chain: &'a [u8],
+}
 
 /// Why the PCI core asks for an authentication (C `enum pci_cma_event`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,6 +324,12 @@ pub trait Component: Sync + 'static {
         offset: usize,
         out: &mut [u8],
     ) -> Result<usize>;
+    /// Fetches fresh measurements of `dev` for a writer of
+    /// `measurements/refresh`, logs and shows them
+    /// ([`CmaDevice::log_signature`], [`CmaDevice::set_measurements`]).
+    /// Changes no verdict.  `ENOKEY` when the device is not authenticated,
+    /// `EINTR` when the writer was killed.
+    fn measure(&self, dev: &CmaDevice<'_>, data: &Self::Data) -> Result;
 }
 
 /// Heap bytes the PCI core and this abstraction hold per CMA-capable
@@ -246,6 +356,7 @@ impl<T: Component> Adapter<T> {
         remove: Some(Self::remove),
         slot_size: Some(Self::slot_size),
         slot_read: Some(Self::slot_read),
+        measure: Some(Self::measure),
     };
 
     /// # Safety
@@ -314,6 +425,21 @@ impl<T: Component> Adapter<T> {
         node.component
             .authenticate(&dev, &node.data, request)
             .to_raw()
+    }
+
+    /// # Safety
+    ///
+    /// Called by the PCI core as `ops->measure`: `pdev` is valid and `data` its live node, with
+    /// `pdev->cma->lock` held.
+    unsafe extern "C" fn measure(pdev: *mut bindings::pci_dev, data: *mut c_void) -> c_int {
+        // SAFETY: As in `authenticate`.
+        let (dev, node) = unsafe { (Self::device(pdev), Self::node(data)) };
+        // INVARIANT: `pci_cma_destroy()` waits for `cma->lock`, held here.
+        let dev = CmaDevice { dev };
+        match node.component.measure(&dev, &node.data) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
     }
 
     /// # Safety

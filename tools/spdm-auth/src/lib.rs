@@ -7,10 +7,14 @@
 //! - [`policy::X509Policy`]: a [`spdm::ChainPolicy`] that validates chains
 //!   against trusted root certificates with `x509-cert`;
 //! - [`socket::SocketTransport`]: the QEMU/spdm-emu socket protocol with the
-//!   PCI DOE transport, as a client.
+//!   PCI DOE transport, as a client;
+//! - [`evidence`]: a writer of the kernel's evidence layout (`signatures/`,
+//!   `measurements/`, `certificates/`) from a host run, for
+//!   `tools/spdm-verify`.
 //!
 //! None of this is needed by the kernel build.
 
 pub mod crypto;
+pub mod evidence;
 pub mod policy;
 pub mod socket;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use spdm::{AsymAlgo, HashAlgo, Options, Version};
 use spdm_auth::crypto::HostCrypto;
+use spdm_auth::evidence::{record_evidence, EvidenceError};
 use spdm_auth::policy::X509Policy;
 use spdm_auth::socket::SocketTransport;
 
@@ -26,6 +27,14 @@ usage: spdm-auth --port N [options]
   --max-ct N        largest CTExponent accepted (default 23, PCIe CMA)
   --count N         authenticate N times on one connection (default 1)
   --timeout-ms N    per-message timeout (default 5000)
+  --evidence DIR    write the kernel's evidence layout of the first
+                    authentication into DIR (signatures/0_* CHALLENGE_AUTH,
+                    1_* signed MEASUREMENTS of all blocks when the device
+                    signs measurements, measurements/, certificates/),
+                    for spdm-verify
+  --nonce HEX       requester nonce (64 hex digits) of the signed
+                    GET_MEASUREMENTS written with --evidence (default
+                    random); the CHALLENGE nonce stays random for now
   --quiet           only the summary";
 
 struct Args {
@@ -40,6 +49,8 @@ struct Args {
     count: u32,
     timeout: Duration,
     quiet: bool,
+    evidence: Option<std::path::PathBuf>,
+    nonce: Option<[u8; 32]>,
 }
 
 fn parse_list<T: Copy + Into<u32>>(
@@ -89,6 +100,8 @@ fn parse_args() -> Result<Args, String> {
         count: 1,
         timeout: Duration::from_millis(5000),
         quiet: false,
+        evidence: None,
+        nonce: None,
     };
     let asyms: Vec<A> = AsymAlgo::ALL.iter().map(|x| A(*x)).collect();
     let hashes: Vec<H> = HashAlgo::ALL.iter().map(|x| H(*x)).collect();
@@ -130,6 +143,8 @@ fn parse_args() -> Result<Args, String> {
                 )
             }
             "--quiet" => a.quiet = true,
+            "--evidence" => a.evidence = Some(val("--evidence")?.into()),
+            "--nonce" => a.nonce = Some(parse_nonce(&val("--nonce")?)?),
             "--help" | "-h" => {
                 println!("{}", USAGE);
                 std::process::exit(0);
@@ -137,13 +152,77 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument '{}'\n{}", other, USAGE)),
         }
     }
+    if a.nonce.is_some() && a.evidence.is_none() {
+        return Err("--nonce is for --evidence".to_string());
+    }
     let port = port.ok_or_else(|| format!("--port is required\n{}", USAGE))?;
     a.addr = format!("{}:{}", host, port);
     Ok(a)
 }
 
+fn parse_nonce(s: &str) -> Result<[u8; 32], String> {
+    let bad = || format!("--nonce wants 64 hex digits, got '{}'", s);
+    if s.len() != 64 || !s.is_ascii() {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{:02x}", x)).collect()
+}
+
+/// The first authentication with `--evidence`: the same flow, through
+/// `spdm_auth::evidence::record_evidence`.
+fn evidence(
+    conn: &mut spdm::Connection<'_, SocketTransport, HostCrypto>,
+    args: &Args,
+    dir: &std::path::Path,
+    chain: &mut [u8],
+    record: &mut spdm::AuthRecord,
+) -> Result<spdm::Authenticated<spdm_auth::crypto::HostKey>, spdm::Error> {
+    let r = if args.trust.is_empty() {
+        record_evidence(
+            conn,
+            &mut spdm::crypto::AcceptAnyChain,
+            chain,
+            record,
+            args.nonce,
+            dir,
+        )
+    } else {
+        let mut policy = X509Policy::new(args.trust.clone());
+        if let Some(s) = &args.san {
+            policy = policy.expect_san(s);
+        }
+        record_evidence(conn, &mut policy, chain, record, args.nonce, dir)
+    };
+    match r {
+        Ok(s) => {
+            if !args.quiet {
+                println!(
+                    "evidence:       {} entries in {}{}",
+                    s.entries,
+                    dir.display(),
+                    if s.measurements {
+                        ""
+                    } else {
+                        " (device does not sign measurements)"
+                    }
+                );
+            }
+            Ok(s.auth)
+        }
+        Err(EvidenceError::Spdm(e)) => Err(e),
+        Err(EvidenceError::Io(e)) => {
+            eprintln!("spdm-auth: cannot write evidence: {}", e);
+            std::process::exit(1);
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -185,6 +264,9 @@ fn main() -> ExitCode {
             &mut record,
         )
         .and_then(|mut conn| {
+            if let (0, Some(dir)) = (i, &args.evidence) {
+                return evidence(&mut conn, &args, dir, &mut chain, &mut record);
+            }
             if args.trust.is_empty() {
                 spdm::authenticate(
                     &mut conn,

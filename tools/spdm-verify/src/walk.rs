@@ -303,7 +303,6 @@ pub fn challenge(transcript: &[u8], signature: &[u8]) -> Result<ChallengeWalk, W
     let vca = vca(&mut c)?;
     let v = vca.version;
     let algs = vca.algorithms;
-    let hsize = algs.hash.size();
     if vca.capabilities.flags & messages::CAP_CHAL == 0 {
         return Err(c.err("CAPABILITIES", "CHAL_CAP not announced"));
     }
@@ -389,28 +388,16 @@ pub fn challenge(transcript: &[u8], signature: &[u8]) -> Result<ChallengeWalk, W
     let requester_context = (v >= Version::V1_3).then(|| context(&ch[4 + NONCE_SIZE..]));
 
     // CHALLENGE_AUTH: the rest of the transcript, then the signature.
-    // The library's parser takes no MeasurementSummaryHash: a requested
-    // one is cut out of a copy (offsets after it shift by its size).
     const CA: &str = "CHALLENGE_AUTH";
     if c.at_end() {
         return Err(c.err(CA, "missing: the transcript ends"));
     }
-    let rest = c.rest();
-    let summary_at = 4 + hsize + NONCE_SIZE;
-    let (mut msg, summary) = if p2 != 0 {
-        let s = rest
-            .get(summary_at..summary_at + hsize)
-            .ok_or_else(|| c.err(CA, "truncated before the end of MeasurementSummaryHash"))?;
-        let mut m = rest[..summary_at].to_vec();
-        m.extend_from_slice(&rest[summary_at + hsize..]);
-        (m, Some(s.to_vec()))
-    } else {
-        (rest.to_vec(), None)
-    };
+    let mut msg = c.rest().to_vec();
     let unsigned_len = msg.len();
     msg.extend_from_slice(signature);
-    let (auth, len) = messages::parse_challenge_auth(v, &msg, slot, slot_mask, &algs)
+    let (auth, len) = messages::parse_challenge_auth(v, &msg, slot, slot_mask, &algs, p2 != 0)
         .map_err(|e| c.err(CA, e))?;
+    let summary = (p2 != 0).then(|| auth.measurement_summary_hash.to_vec());
     if len != msg.len() || auth.sig_offset != unsigned_len {
         return Err(c.err(
             CA,

@@ -14,7 +14,7 @@
 //!   SPDM chain of the slot whose leaf key signed);
 //! - `measurements/record` (the MeasurementRecord of the last
 //!   MEASUREMENTS) and `measurements/blocks` (one line per block:
-//!   `INDEX TYPE FORM HEX`, see [`block_listing`]);
+//!   `INDEX TYPE FORM HEX`, [`MeasurementBlock::listing`]);
 //! - `certificates/slot0` .. `slot7`.
 //!
 //! [`record_evidence`] runs an authentication and, when the device signs
@@ -22,14 +22,14 @@
 //! [`Connection`], and writes that layout: entry 0 the CHALLENGE_AUTH,
 //! entry 1 the MEASUREMENTS.  `tools/spdm-verify` checks it.
 
-use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
 use spdm::messages::{self, CAP_MEAS_MASK, CAP_MEAS_SIG, NONCE_SIZE};
 use spdm::{
-    AuthRecord, Authenticated, ChainPolicy, Connection, HashAlgo, MeasurementBlock,
-    MeasurementOperation, MeasurementRequest, TranscriptSink, Transport, Version,
+    AuthRecord, Authenticated, ChainPolicy, ChallengeRequest, Connection, HashAlgo,
+    MeasurementBlock, MeasurementOperation, MeasurementRequest, SummaryHash, TranscriptSink,
+    Transport, Version,
 };
 
 use crate::crypto::{HostCrypto, HostKey};
@@ -136,59 +136,11 @@ pub fn write_measurements<'a>(
     let d = dir.join("measurements");
     std::fs::create_dir_all(&d)?;
     write(&d.join("record"), record)?;
-    write(&d.join("blocks"), block_listing(blocks).as_bytes())
-}
-
-/// The name of a DMTFSpecMeasurementValueType (bits 6:0) in
-/// `measurements/blocks`; `type_N` for values without a name.
-///
-/// TODO: the same table is being added to lib/spdm/measurements.rs
-/// (`value_type_name()`, `MeasurementBlock::listing()`); use it once it is
-/// on this branch.
-pub fn value_type_name(kind: u8) -> String {
-    const NAMES: [&str; 11] = [
-        "immutable_rom",
-        "mutable_firmware",
-        "hardware_config",
-        "firmware_config",
-        "measurement_manifest",
-        "device_mode",
-        "firmware_version",
-        "firmware_svn",
-        "hash_extended",
-        "informational",
-        "structured_manifest",
-    ];
-    match NAMES.get(usize::from(kind)) {
-        Some(n) => (*n).to_string(),
-        None => format!("type_{}", kind),
-    }
-}
-
-/// The `measurements/blocks` line of one block, newline included:
-/// `INDEX TYPE FORM HEX` (index decimal, FORM `digest` or `raw`, the
-/// value in lowercase hex).
-pub fn block_line(b: &MeasurementBlock<'_>) -> String {
-    let mut s = format!(
-        "{} {} {} ",
-        b.index,
-        value_type_name(b.kind()),
-        if b.is_raw_bit_stream() {
-            "raw"
-        } else {
-            "digest"
-        }
-    );
-    for x in b.value {
-        let _ = write!(s, "{:02x}", x);
-    }
-    s.push('\n');
-    s
-}
-
-/// The `measurements/blocks` text of `blocks`.
-pub fn block_listing<'a>(blocks: impl IntoIterator<Item = MeasurementBlock<'a>>) -> String {
-    blocks.into_iter().map(|b| block_line(&b)).collect()
+    let listing: String = blocks
+        .into_iter()
+        .map(|b| format!("{}\n", b.listing()))
+        .collect();
+    write(&d.join("blocks"), listing.as_bytes())
 }
 
 /// What [`record_evidence`] did.
@@ -233,14 +185,23 @@ impl From<io::Error> for EvidenceError {
 }
 
 /// Authenticates the device of `conn` (a fresh connection: message B
-/// empty) with `policy` and writes the evidence layout into `dir`: entry 0
-/// the CHALLENGE_AUTH (its M1 collected with a [`TranscriptSink`]), and,
-/// when the device announces MEAS_CAP with signatures, entry 1 a signed
-/// GET_MEASUREMENTS of every block with the leaf key of the authenticated
-/// slot and `measurement_nonce` (`None`: a random nonce), plus
+/// empty) with `policy` and writes the evidence layout into `dir`, as the
+/// kernel does at an authentication: entry 0 the CHALLENGE_AUTH (its M1
+/// collected with a [`TranscriptSink`]), and, when the device announces
+/// MEAS_CAP with signatures, entry 1 a signed GET_MEASUREMENTS of every
+/// block with the leaf key of the authenticated slot, plus
 /// `measurements/record` and `measurements/blocks`.
 /// `certificates/slotN` gets the authenticated chain and every other
 /// populated slot's chain that reads back cleanly.
+///
+/// `nonce` is the requester nonce of every signed request (CHALLENGE and
+/// GET_MEASUREMENTS, as root's `next_requester_nonce` in the kernel);
+/// `None`: random ones.  CHALLENGE asks a device with MEAS_CAP for the
+/// measurement summary hash of all blocks, and the measurement record
+/// must hash to it ([`spdm::check_measurement_summary`], checked before
+/// entry 1 is written: a mismatch is
+/// [`spdm::Error::MeasurementSummaryMismatch`], with only entry 0 and
+/// `certificates/` written).
 ///
 /// `chain` must hold a whole chain (0xFFFF bytes), `record` is the
 /// connection's authentication record.
@@ -249,18 +210,18 @@ pub fn record_evidence<T: Transport, P: ChainPolicy>(
     policy: &mut P,
     chain: &mut [u8],
     record: &mut AuthRecord,
-    measurement_nonce: Option<[u8; NONCE_SIZE]>,
+    nonce: Option<[u8; NONCE_SIZE]>,
     dir: &Path,
 ) -> Result<EvidenceSummary, EvidenceError> {
     std::fs::create_dir_all(dir)?;
     let v = conn.version();
     let hash = conn.algorithms().hash;
-    // TODO: the CHALLENGE nonce API (a caller-chosen requester nonce for
-    // CHALLENGE) is being added to lib/spdm; once it is there, pass the
-    // caller's challenge nonce here (e.g. from `--nonce`) instead of the
-    // random one `authenticate` draws from HostCrypto.
     let mut m1 = VecSink::default();
-    let auth = spdm::authenticate(conn, policy, chain, record, Some(&mut m1))?;
+    let request = ChallengeRequest {
+        nonce,
+        summary: SummaryHash::All,
+    };
+    let auth = spdm::authenticate_with(conn, policy, chain, record, &request, Some(&mut m1))?;
     let chain_bytes = chain
         .get(..auth.chain_len)
         .ok_or(spdm::Error::BufferTooSmall)?
@@ -292,7 +253,7 @@ pub fn record_evidence<T: Transport, P: ChainPolicy>(
 
     if summary.auth.capabilities.flags & CAP_MEAS_MASK == CAP_MEAS_SIG {
         let mut request = MeasurementRequest::signed(MeasurementOperation::All, summary.auth.slot);
-        if let Some(n) = measurement_nonce {
+        if let Some(n) = nonce {
             request = request.with_nonce(n);
         }
         let mut l1 = VecSink::default();
@@ -303,6 +264,11 @@ pub fn record_evidence<T: Transport, P: ChainPolicy>(
             &mut rec,
             Some(&mut l1),
         )?;
+        // A device with MEAS_CAP sent the summary hash of all blocks.
+        let summary_hash = record.measurement_summary_hash();
+        if !summary_hash.is_empty() {
+            spdm::check_measurement_summary(conn.crypto(), hash, m.record(), summary_hash)?;
+        }
         write_entry(
             dir,
             1,

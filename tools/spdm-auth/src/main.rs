@@ -31,10 +31,11 @@ usage: spdm-auth --port N [options]
                     authentication into DIR (signatures/0_* CHALLENGE_AUTH,
                     1_* signed MEASUREMENTS of all blocks when the device
                     signs measurements, measurements/, certificates/),
-                    for spdm-verify
-  --nonce HEX       requester nonce (64 hex digits) of the signed
-                    GET_MEASUREMENTS written with --evidence (default
-                    random); the CHALLENGE nonce stays random for now
+                    for spdm-verify; the measurements must match the
+                    CHALLENGE_AUTH summary hash of all measurements
+  --nonce HEX       requester nonce (64 hex digits) of every signed
+                    request of the --evidence authentication: CHALLENGE
+                    and the signed GET_MEASUREMENTS (default random)
   --quiet           only the summary";
 
 struct Args {

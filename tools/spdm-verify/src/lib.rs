@@ -66,10 +66,18 @@
 //! each `--entry` is logged, `measurements/` has a measurements entry to
 //! compare with.  The verdict is OK only if every check passed.
 //!
+//! Reported, not checked: whether `measurements/record` hashes to the
+//! measurement summary hash of all measurements (CHALLENGE Param2 0xFF)
+//! of the newest challenge_auth entry, when that entry verified
+//! (`measurements.summary_matches` in the JSON; a later refresh may
+//! legitimately show other measurements than the authentication saw).
+//!
+//! `--root` files are DER certificates or PEM ([`root_certificates`]).
+//!
 //! # Usage
 //!
 //! ```text
-//! spdm-verify --dir DIR --root ROOT.der [--root ...] [--nonce HEX]
+//! spdm-verify --dir DIR --root ROOT.der|ROOT.pem [--root ...] [--nonce HEX]
 //!             [--entry N ...] [--json FILE|-] [--time UNIX_SECONDS] [--quiet]
 //! ```
 //!
@@ -105,6 +113,54 @@ pub fn parse_nonce(s: &str) -> Result<[u8; 32], String> {
         *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
     }
     Ok(out)
+}
+
+/// The line that opens a PEM certificate (RFC 7468).
+pub const PEM_CERTIFICATE_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+const PEM_CERTIFICATE_END: &str = "-----END CERTIFICATE-----";
+
+fn find(haystack: &[u8], needle: &str) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())
+}
+
+/// The DER certificates of a `--root` file: the file itself if it is DER
+/// (starts with a SEQUENCE tag), else every PEM `CERTIFICATE` block in it
+/// (text outside the blocks, as `openssl x509 -text` writes, is ignored).
+/// Each must parse as an X.509 certificate.
+pub fn root_certificates(file: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    use der::Decode;
+    let ders = if file.first() == Some(&0x30) {
+        vec![file.to_vec()]
+    } else {
+        let Some(mut start) = find(file, PEM_CERTIFICATE_BEGIN) else {
+            return Err(format!(
+                "neither a DER certificate nor PEM ({})",
+                PEM_CERTIFICATE_BEGIN
+            ));
+        };
+        let mut out = Vec::new();
+        loop {
+            let block = &file[start..];
+            let end = find(block, PEM_CERTIFICATE_END)
+                .ok_or_else(|| format!("PEM certificate {} has no end line", out.len() + 1))?;
+            let block = &block[..end + PEM_CERTIFICATE_END.len()];
+            let (_, der) = der::pem::decode_vec(block)
+                .map_err(|e| format!("PEM certificate {}: {}", out.len() + 1, e))?;
+            out.push(der);
+            start += block.len();
+            match find(&file[start..], PEM_CERTIFICATE_BEGIN) {
+                Some(next) => start += next,
+                None => break out,
+            }
+        }
+    };
+    for (i, d) in ders.iter().enumerate() {
+        x509_cert::Certificate::from_der(d)
+            .map_err(|e| format!("certificate {}: not X.509: {}", i + 1, e))?;
+    }
+    Ok(ders)
 }
 
 /// Loads `dir` and verifies it.

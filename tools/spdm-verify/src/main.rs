@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use spdm_verify::{parse_nonce, verify_dir, Options};
+use spdm_verify::{parse_nonce, root_certificates, verify_dir, Options};
 
 /// Verifies the SPDM evidence the kernel publishes for a PCIe device.
 ///
@@ -18,8 +18,10 @@ use spdm_verify::{parse_nonce, verify_dir, Options};
 /// context, the nonces, the certificate chain against the --root
 /// certificates and the signature; the newest measurements entry against
 /// measurements/record and measurements/blocks.  Prints one verdict line
-/// per entry and a final line; exits 0 only if every check passed, 1 if
-/// one failed, 2 on a usage or I/O error.
+/// per entry, whether measurements/record matches the newest
+/// challenge_auth entry's summary hash of all measurements (if it has
+/// one; reported only), and a final line; exits 0 only if every check
+/// passed, 1 if one failed, 2 on a usage or I/O error.
 #[derive(Debug, Parser)]
 #[command(name = "spdm-verify", version)]
 struct Cli {
@@ -27,7 +29,8 @@ struct Cli {
     #[arg(long, value_name = "DIR")]
     dir: PathBuf,
 
-    /// A trusted root certificate (DER); repeatable.
+    /// A trusted root certificate, DER or PEM (every CERTIFICATE block of
+    /// the file); repeatable.
     #[arg(long = "root", value_name = "FILE", required = true)]
     roots: Vec<PathBuf>,
 
@@ -57,7 +60,8 @@ struct Cli {
 fn run(cli: Cli) -> Result<bool, String> {
     let mut roots = Vec::new();
     for r in &cli.roots {
-        roots.push(std::fs::read(r).map_err(|e| format!("{}: {}", r.display(), e))?);
+        let file = std::fs::read(r).map_err(|e| format!("{}: {}", r.display(), e))?;
+        roots.extend(root_certificates(&file).map_err(|e| format!("{}: {}", r.display(), e))?);
     }
     let nonce = cli.nonce.as_deref().map(parse_nonce).transpose()?;
     let opts = Options {
@@ -84,6 +88,17 @@ fn run(cli: Cli) -> Result<bool, String> {
             out(&e.line());
         }
         let m = &report.measurements;
+        if let Some(matches) = m.summary_matches {
+            out(&format!(
+                "measurements/record: {} the summary hash of the newest challenge_auth entry{}",
+                if matches { "matches" } else { "does not match" },
+                if matches {
+                    ""
+                } else {
+                    " (reported, not a failure)"
+                }
+            ));
+        }
         if (m.record || m.blocks) && !m.checked {
             if let Some(n) = m.entry {
                 out(&format!(

@@ -6,9 +6,11 @@ use serde::Serialize;
 use spdm::certchain::parse_chain;
 use spdm::crypto::{Crypto, CryptoError, PolicyError};
 use spdm::messages::NONCE_SIZE;
-use spdm::{AsymAlgo, ChainPolicy, HashAlgo, MeasurementBlock, Version};
+use spdm::{
+    value_type_name, AsymAlgo, ChainPolicy, HashAlgo, MeasurementBlock, SummaryHash, Version,
+};
 use spdm_auth::crypto::{hash, public_key_of, HostCrypto};
-use spdm_auth::evidence::{block_listing, value_type_name, EntryType};
+use spdm_auth::evidence::EntryType;
 use spdm_auth::policy::X509Policy;
 
 use crate::hex;
@@ -160,10 +162,15 @@ pub struct BlockReport {
 }
 
 impl From<&MeasurementBlock<'_>> for BlockReport {
+    /// The fields of [`MeasurementBlock::listing`] (the line of
+    /// `measurements/blocks`).
     fn from(b: &MeasurementBlock<'_>) -> Self {
         BlockReport {
             index: b.index,
-            kind: value_type_name(b.kind()),
+            kind: match value_type_name(b.kind()) {
+                Some(name) => name.to_string(),
+                None => format!("type_{}", b.kind()),
+            },
             form: if b.is_raw_bit_stream() {
                 "raw"
             } else {
@@ -210,6 +217,9 @@ pub struct EntryReport {
     pub certificate_chain: Option<ChainReport>,
     /// CHALLENGE_AUTH's MeasurementSummaryHash, hex (when requested).
     pub measurement_summary_hash: Option<String>,
+    /// The summary CHALLENGE asked for (Param2): `tcb` or `all` (`null`:
+    /// none).
+    pub measurement_summary_hash_type: Option<&'static str>,
     /// The signed MEASUREMENTS' blocks.
     pub measurement_blocks: Option<Vec<BlockReport>>,
     /// Checks passed, in order.
@@ -238,6 +248,7 @@ impl EntryReport {
             signature: None,
             certificate_chain: None,
             measurement_summary_hash: None,
+            measurement_summary_hash_type: None,
             measurement_blocks: None,
             passed: Vec::new(),
             verdict: "FAILED",
@@ -271,6 +282,13 @@ pub struct MeasurementFiles {
     pub entry: Option<u64>,
     /// Whether the files were compared (the entry was selected).
     pub checked: bool,
+    /// Whether `measurements/record` hashes (with that entry's hash
+    /// algorithm) to the measurement summary hash of all measurements
+    /// (CHALLENGE Param2 0xFF) in the newest challenge_auth entry.
+    /// `null`: no record, that entry not checked or failed, or it carries
+    /// no summary of all measurements.  Reported only, not a check: a
+    /// later refresh may legitimately show other measurements.
+    pub summary_matches: Option<bool>,
 }
 
 /// The whole verdict and evidence record.
@@ -424,8 +442,17 @@ struct Run<'a> {
     newest_measurements: Option<u64>,
 }
 
-/// Checks one entry, filling `rep` as it goes.
-fn check_entry(run: &Run<'_>, raw: &RawEntry, rep: &mut EntryReport) -> Result<(), Failure> {
+/// A measurement summary hash of all measurements, of `hash`.
+type SummaryAll = (HashAlgo, Vec<u8>);
+
+/// Checks one entry, filling `rep` as it goes, and `summary_all` for a
+/// CHALLENGE_AUTH with a summary hash of all measurements.
+fn check_entry(
+    run: &Run<'_>,
+    raw: &RawEntry,
+    rep: &mut EntryReport,
+    summary_all: &mut Option<SummaryAll>,
+) -> Result<(), Failure> {
     let n = raw.number;
     if let Some(e) = raw.errors.first() {
         return fail(Check::Files, format!("cannot read {}", e));
@@ -486,6 +513,14 @@ fn check_entry(run: &Run<'_>, raw: &RawEntry, rep: &mut EntryReport) -> Result<(
         EntryType::ChallengeAuth => {
             let w = challenge.insert(walk::challenge(transcript, signature).map_err(t)?);
             rep.measurement_summary_hash = w.measurement_summary_hash.as_ref().map(|h| hex(h));
+            rep.measurement_summary_hash_type = match w.summary_hash_type {
+                0 => None,
+                1 => Some("tcb"),
+                _ => Some("all"),
+            };
+            if w.summary_hash_type == SummaryHash::All.to_byte() {
+                *summary_all = w.measurement_summary_hash.clone().map(|h| (hash_alg, h));
+            }
             rep.requester_context = w.requester_context.map(|c| hex(&c));
             let a = &w.vca;
             let asym = vec![a.algorithms.asym];
@@ -758,7 +793,7 @@ fn measurement_files(ev: &Evidence, w: &walk::MeasurementsWalk) -> Result<(), Fa
         }
     }
     if let Some(b) = &ev.blocks {
-        let want = block_listing(w.blocks());
+        let want: String = w.blocks().map(|b| format!("{}\n", b.listing())).collect();
         if b.as_slice() != want.as_bytes() {
             let line = String::from_utf8_lossy(b)
                 .lines()
@@ -854,13 +889,23 @@ pub fn verify(ev: &Evidence, opts: &Options) -> Report {
         nonce_entries,
         newest_measurements,
     };
+    let newest_challenge = newest(EntryType::ChallengeAuth);
+    let mut summary_matches = None;
     let mut entries = Vec::new();
     for n in &selected {
         let raw = &ev.entries[n];
         let mut rep = EntryReport::new(*n);
-        match check_entry(&run, raw, &mut rep) {
+        let mut summary_all = None;
+        match check_entry(&run, raw, &mut rep, &mut summary_all) {
             Ok(()) => rep.verdict = "OK",
             Err(f) => rep.failure = Some(f),
+        }
+        if let (Some(record), true, Some((h, summary))) = (
+            &ev.record,
+            rep.ok() && newest_challenge == Some(*n),
+            summary_all,
+        ) {
+            summary_matches = Some(hash(h, record) == summary);
         }
         entries.push(rep);
     }
@@ -878,6 +923,7 @@ pub fn verify(ev: &Evidence, opts: &Options) -> Report {
             blocks: ev.blocks.is_some(),
             entry: newest_measurements,
             checked: has_files && newest_measurements.is_some_and(|m| selected.contains(&m)),
+            summary_matches,
         },
         ignored_files: ev.ignored.clone(),
         failures,
@@ -887,4 +933,31 @@ pub fn verify(ev: &Evidence, opts: &Options) -> Report {
         report.verdict = "OK";
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_report_is_the_listing() {
+        // The JSON fields are those of the measurements/blocks line, for
+        // named and reserved types, digests and raw bit streams.
+        for (value_type, value) in [
+            (0x00, &[0xAB; 32][..]),
+            (0x86, b"1.0"),
+            (0x7F, b""),
+            (0xC2, b"x"),
+        ] {
+            let b = MeasurementBlock {
+                index: 9,
+                spec: 1,
+                value_type,
+                value,
+            };
+            let r = BlockReport::from(&b);
+            let line = format!("{} {} {} {}", r.index, r.kind, r.form, r.value);
+            assert_eq!(line, b.listing().to_string());
+        }
+    }
 }

@@ -2,12 +2,17 @@
 
 //! Evidence written from in-memory requester <-> responder runs
 //! (`spdm_auth::evidence::record_evidence`) verifies, in every version
-//! with ECDSA P-256, P-384 and RSA; the layout is the kernel's.
+//! with ECDSA P-256, P-384 and RSA; the layout is the kernel's: one
+//! requester nonce for both signed requests, a CHALLENGE_AUTH with the
+//! measurement summary hash of all blocks.
 
 mod common;
 
 use common::*;
-use spdm::{AsymAlgo, Version};
+use spdm::{AsymAlgo, HashAlgo, Version};
+use spdm_auth::crypto::hash;
+use spdm_auth::evidence::EvidenceError;
+use spdm_responder::fault::Fault;
 use spdm_verify::{hex, Check, Options};
 
 const CASES: [(&str, AsymAlgo); 2] = [
@@ -47,6 +52,8 @@ fn check_report(dir: &std::path::Path, variant: &str, v: Version, asym: AsymAlgo
             "prefix check (present or rightly absent)"
         );
         assert_eq!(e.requester_context.is_some(), v >= Version::V1_3);
+        // The fixtures' nonce, in CHALLENGE as in GET_MEASUREMENTS.
+        assert_eq!(e.requester_nonce.as_deref(), Some(hex(&NONCE).as_str()));
     }
     assert!(ca.passed.contains(&Check::ChainHash));
     assert!(ca.passed.contains(&Check::Digests));
@@ -54,7 +61,6 @@ fn check_report(dir: &std::path::Path, variant: &str, v: Version, asym: AsymAlgo
     assert!(!ca.asym_inferred);
     // 1.0/1.1 L1/L2 has no message A: the algorithm comes from the key.
     assert_eq!(me.asym_inferred, v < Version::V1_2);
-    assert_eq!(me.requester_nonce.as_deref(), Some(hex(&NONCE).as_str()));
     assert!(me.passed.contains(&Check::Record));
     assert!(me.passed.contains(&Check::BlockListing));
     let blocks = me.measurement_blocks.as_ref().unwrap();
@@ -77,6 +83,14 @@ fn check_report(dir: &std::path::Path, variant: &str, v: Version, asym: AsymAlgo
         ca.transcript_hash.as_deref(),
         Some(hex(&spdm_auth::crypto::hash(hash, &t)).as_str())
     );
+    // The summary hash of all measurements, which the record matches.
+    let record = std::fs::read(dir.join("measurements/record")).unwrap();
+    assert_eq!(ca.measurement_summary_hash_type, Some("all"));
+    assert_eq!(
+        ca.measurement_summary_hash.as_deref(),
+        Some(hex(&spdm_auth::crypto::hash(hash, &record)).as_str())
+    );
+    assert_eq!(r.measurements.summary_matches, Some(true));
 }
 
 #[test]
@@ -123,12 +137,17 @@ fn layout_is_the_kernels() {
     assert_eq!(prefix.len(), 100);
     assert_eq!(&prefix[..16], b"dmtf-spdm-v1.2.*");
     assert!(prefix.ends_with(b"responder-measurements signing"));
-    assert_eq!(
-        std::fs::read(dir.join("signatures/1_requester_nonce")).unwrap(),
-        NONCE
-    );
-    for f in ["requester_nonce", "responder_nonce"] {
-        assert_eq!(std::fs::read(entry_file(&dir, 0, f)).unwrap().len(), 32);
+    for n in 0..2 {
+        assert_eq!(
+            std::fs::read(entry_file(&dir, n, "requester_nonce")).unwrap(),
+            NONCE
+        );
+        assert_eq!(
+            std::fs::read(entry_file(&dir, n, "responder_nonce"))
+                .unwrap()
+                .len(),
+            32
+        );
     }
     assert_eq!(
         std::fs::read(dir.join("certificates/slot0")).unwrap(),
@@ -151,47 +170,122 @@ fn layout_is_the_kernels() {
 #[test]
 fn nonce_option_and_entry_selection() {
     let dir = produce("ecp384", Version::V1_3, AsymAlgo::EcdsaP384);
-    // The measurements entry carries the chosen nonce.
+    let opts = |nonce, entries| Options {
+        roots: vec![root("ecp384")],
+        nonce: Some(nonce),
+        entries,
+        ..Options::default()
+    };
+    // Both entries carry the chosen nonce: --nonce passes without --entry.
+    let r = verify_opts(&dir, opts(NONCE, vec![]));
+    assert!(r.ok(), "{:#?}", r);
+    assert_eq!(r.entries_checked, 2);
+    for e in &r.entries {
+        assert!(e.passed.contains(&Check::ExpectedNonce), "{}", e.number);
+    }
+    // Another nonce: both fail.
+    let r = verify_opts(&dir, opts([0x11; 32], vec![]));
+    for n in 0..2 {
+        assert_eq!(failed_check(&r, n).0, Check::ExpectedNonce);
+    }
+    // The challenge_auth entry alone: the measurement files are not
+    // compared then.
+    let r = verify_opts(&dir, opts(NONCE, vec![0]));
+    assert!(r.ok(), "{:#?}", r);
+    assert_eq!(r.entries_checked, 1);
+    assert!(!r.measurements.checked);
+    // An entry that is not in the log.
+    let r = verify_opts(&dir, opts(NONCE, vec![7]));
+    assert!(!r.ok());
+    assert_eq!(r.failures[0].check, Check::Log);
+    // Without a nonce the run draws two random ones.
+    let (dir, _) = produce_with(
+        device("ecp384", Version::V1_3, AsymAlgo::EcdsaP384),
+        "ecp384",
+        None,
+    );
+    let nonce = |n| std::fs::read(entry_file(&dir, n, "requester_nonce")).unwrap();
+    assert_ne!(nonce(0), nonce(1));
+    assert_ne!(nonce(0), NONCE);
+}
+
+#[test]
+fn challenge_auth_summary_hash_verifies() {
+    for v in Version::SUPPORTED {
+        let dir = produce("ecp256", v, AsymAlgo::EcdsaP256);
+        let r = verify(&dir, "ecp256");
+        assert!(r.ok(), "{} {:#?}", v, r);
+        let ca = &r.entries[0];
+        let record = std::fs::read(dir.join("measurements/record")).unwrap();
+        let summary = hash(HashAlgo::Sha256, &record);
+        assert_eq!(ca.measurement_summary_hash, Some(hex(&summary)), "{}", v);
+        assert_eq!(ca.measurement_summary_hash_type, Some("all"));
+        assert_eq!(r.measurements.summary_matches, Some(true));
+        // The summary is signed: one bit of it changed breaks the
+        // signature, and the match is not reported from a failed entry.
+        let tail = 2 + if v >= Version::V1_3 { 8 } else { 0 };
+        edit(&entry_file(&dir, 0, "transcript"), |t| {
+            let at = t.len() - tail - summary.len();
+            assert_eq!(&t[at..at + summary.len()], summary.as_slice());
+            t[at] ^= 1;
+        });
+        let r = verify(&dir, "ecp256");
+        assert_eq!(failed_check(&r, 0).0, Check::Signature, "{}", v);
+        assert_eq!(r.measurements.summary_matches, None);
+    }
+}
+
+#[test]
+fn summary_hash_mismatch_at_recording() {
+    // A device whose summary hash is not that of its measurements: the
+    // run stops after the CHALLENGE_AUTH, as the kernel's authentication
+    // fails; no measurements are written.
+    let mut cfg = device("ecp256", Version::V1_2, AsymAlgo::EcdsaP256);
+    cfg.faults = vec![Fault::ChallengeSummaryHashWrong];
+    let (dir, r) = try_produce_with(cfg, "ecp256", Some(NONCE));
+    assert!(
+        matches!(
+            r,
+            Err(EvidenceError::Spdm(spdm::Error::MeasurementSummaryMismatch))
+        ),
+        "{:?}",
+        r
+    );
+    assert!(entry_file(&dir, 0, "signature").exists());
+    assert!(!entry_file(&dir, 1, "type").exists());
+    assert!(!dir.join("measurements").exists());
+}
+
+#[test]
+fn summary_mismatch_is_reported_not_failed() {
+    // The challenge_auth entry of a device measured differently (a later
+    // authentication, say) with the measurements of the first run: every
+    // entry verifies, and the mismatch is only reported.
+    let dir = produce("ecp256", Version::V1_2, AsymAlgo::EcdsaP256);
+    let mut cfg = device("ecp256", Version::V1_2, AsymAlgo::EcdsaP256);
+    cfg.measurements[0].content = b"updated firmware".to_vec();
+    let (other, _) = produce_with(cfg, "ecp256", Some(NONCE));
+    for f in spdm_verify::load::FIELDS {
+        let from = entry_file(&other, 0, f);
+        if from.exists() {
+            std::fs::copy(from, entry_file(&dir, 0, f)).unwrap();
+        }
+    }
+    let r = verify(&dir, "ecp256");
+    assert!(r.ok(), "{:#?}", r);
+    assert_eq!(r.measurements.summary_matches, Some(false));
+    // --entry 1 alone: the challenge_auth entry is not checked, nothing
+    // to compare.
     let r = verify_opts(
         &dir,
         Options {
-            roots: vec![root("ecp384")],
-            nonce: Some(NONCE),
+            roots: vec![root("ecp256")],
             entries: vec![1],
             ..Options::default()
         },
     );
     assert!(r.ok(), "{:#?}", r);
-    assert_eq!(r.entries_checked, 1);
-    assert!(r.entries[0].passed.contains(&Check::ExpectedNonce));
-    // The challenge_auth entry alone, with its own (random) nonce: and the
-    // measurement files are not compared then.
-    let n0: [u8; 32] = std::fs::read(entry_file(&dir, 0, "requester_nonce"))
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let r = verify_opts(
-        &dir,
-        Options {
-            roots: vec![root("ecp384")],
-            nonce: Some(n0),
-            entries: vec![0],
-            ..Options::default()
-        },
-    );
-    assert!(r.ok(), "{:#?}", r);
-    assert!(!r.measurements.checked);
-    // An entry that is not in the log.
-    let r = verify_opts(
-        &dir,
-        Options {
-            roots: vec![root("ecp384")],
-            entries: vec![7],
-            ..Options::default()
-        },
-    );
-    assert!(!r.ok());
-    assert_eq!(r.failures[0].check, Check::Log);
+    assert_eq!(r.measurements.summary_matches, None);
 }
 
 #[test]
@@ -239,4 +333,7 @@ fn device_without_signed_measurements_has_one_entry() {
     assert!(r.ok(), "{:#?}", r);
     assert_eq!(r.entries_checked, 1);
     assert_eq!(r.measurements.entry, None);
+    // Asked for (MEAS_CAP), but no record to compare it with.
+    assert_eq!(r.entries[0].measurement_summary_hash_type, Some("all"));
+    assert_eq!(r.measurements.summary_matches, None);
 }

@@ -68,7 +68,8 @@ fn handmade_challenge(dir: &Path, v: Version, summary: u8, read_chain: bool) -> 
         assert_eq!(got, chain);
     }
     let nonce = [0xC3u8; 32];
-    let n = messages::encode_challenge(v, 0, &nonce, &[7; 8], &mut buf).unwrap();
+    let n = messages::encode_challenge(v, 0, spdm::SummaryHash::None, &nonce, &[7; 8], &mut buf)
+        .unwrap();
     buf[3] = summary;
     let rsp = r.handle(&buf[..n]).expect("CHALLENGE_AUTH");
     assert_eq!(rsp[1], 0x03);
@@ -106,11 +107,14 @@ fn challenge_with_measurement_summary_hash() {
         let r = verify(&dir, "ecp256");
         assert!(r.ok(), "{} {:#?}", v, r);
         let e = &r.entries[0];
-        // The emulator has no TCB measurement summary: zeros.
-        assert_eq!(
-            e.measurement_summary_hash.as_deref(),
-            Some(&*"00".repeat(32))
-        );
+        // The emulator's summary of its blocks (TCB: the immutable ROM).
+        let h = e.measurement_summary_hash.as_deref().unwrap();
+        assert_eq!(h.len(), 64);
+        assert_ne!(h, "00".repeat(32));
+        let kind = if summary == 1 { "tcb" } else { "all" };
+        assert_eq!(e.measurement_summary_hash_type, Some(kind));
+        // No measurements/record to compare with.
+        assert_eq!(r.measurements.summary_matches, None);
         assert!(e.passed.contains(&Check::CertificatePortions));
     }
 }

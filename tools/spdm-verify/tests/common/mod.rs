@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use spdm::{AsymAlgo, HashAlgo, Version};
 use spdm_auth::crypto::HostCrypto;
-use spdm_auth::evidence::{record_evidence, EvidenceSummary};
+use spdm_auth::evidence::{record_evidence, EvidenceError, EvidenceSummary};
 use spdm_auth::policy::X509Policy;
 use spdm_responder::responder::{Config, Responder};
 use spdm_verify::{Check, Options, Report};
@@ -113,17 +113,17 @@ pub const CMA: spdm::Options<'static> = spdm::Options {
     ..spdm::Options::DEFAULT
 };
 
-/// The measurement nonce the fixtures use.
+/// The requester nonce the fixtures use (CHALLENGE and GET_MEASUREMENTS).
 pub const NONCE: [u8; 32] = [0x4E; 32];
 
-/// Authenticates the emulated device `cfg` (trusting `variant`'s root),
-/// measures it with `nonce` and writes the evidence into a fresh
-/// directory.
-pub fn produce_with(
+/// Authenticates the emulated device `cfg` (trusting `variant`'s root)
+/// with `nonce` for every signed request, measures it and writes the
+/// evidence into a fresh directory.
+pub fn try_produce_with(
     cfg: Config,
     variant: &str,
     nonce: Option<[u8; 32]>,
-) -> (PathBuf, EvidenceSummary) {
+) -> (PathBuf, Result<EvidenceSummary, EvidenceError>) {
     let dir = fresh_dir(variant);
     let mut t = MemTransport {
         responder: Responder::new(cfg),
@@ -136,8 +136,18 @@ pub fn produce_with(
         spdm::Connection::new_with_record(&mut t, &mut crypto, &CMA, &mut message, &mut record)
             .expect("VCA");
     let mut policy = X509Policy::new(vec![root(variant)]);
-    let s = record_evidence(&mut conn, &mut policy, &mut chain, &mut record, nonce, &dir)
-        .unwrap_or_else(|e| panic!("record_evidence {}: {}", variant, e));
+    let r = record_evidence(&mut conn, &mut policy, &mut chain, &mut record, nonce, &dir);
+    (dir, r)
+}
+
+/// [`try_produce_with`], which must succeed.
+pub fn produce_with(
+    cfg: Config,
+    variant: &str,
+    nonce: Option<[u8; 32]>,
+) -> (PathBuf, EvidenceSummary) {
+    let (dir, r) = try_produce_with(cfg, variant, nonce);
+    let s = r.unwrap_or_else(|e| panic!("record_evidence {}: {}", variant, e));
     (dir, s)
 }
 

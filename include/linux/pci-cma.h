@@ -96,6 +96,9 @@ enum pci_cma_result {
  *	@slot_size and of the ``certificates`` files.  Taken inside
  *	device_lock() on the reset and resume paths, never around it.
  * @removed: pci_cma_destroy() has begun: no new probe
+ * @unpublished: device_del() is about to remove the device's sysfs files
+ *	(pci_cma_unpublish()): no CMA file is added, removed or re-created
+ *	any more; set under @lock
  * @result: the last verdict (&enum pci_cma_result), read locklessly
  * @allowed: the binding decision of @result under the device's policy:
  *	whether a driver may bind; read locklessly by the match and probe
@@ -127,6 +130,7 @@ struct pci_cma {
 	void *data;
 	struct mutex lock;
 	bool removed;
+	bool unpublished;
 	enum pci_cma_result result;
 	bool allowed;
 	u8 policy;

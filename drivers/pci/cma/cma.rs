@@ -573,7 +573,8 @@ enum MeasureKey<'k> {
 /// GET_MEASUREMENTS of all blocks on `conn`, with `nonce` if signed: checks
 /// the record against `summary` (the measurement summary hash of the
 /// CHALLENGE_AUTH just received, if any), logs a signed response and shows
-/// the blocks; returns the record's hash for [`History::measured`].
+/// the blocks; returns the record's hash for [`History::measured`] (`None`
+/// when they could not be shown).
 fn fetch_measurements<T: spdm::Transport, C: spdm::Crypto<PublicKey = spdm::kernel::LeafKey>>(
     pdev: &cma::CmaDevice<'_>,
     conn: &mut spdm::Connection<'_, T, C>,
@@ -581,7 +582,7 @@ fn fetch_measurements<T: spdm::Transport, C: spdm::Crypto<PublicKey = spdm::kern
     nonce: Option<[u8; cma::NONCE_SIZE]>,
     summary: Option<&[u8]>,
     record_buf: &mut [u8],
-) -> Result<[u8; spdm::HashAlgo::MAX_SIZE], spdm::Error> {
+) -> Result<Option<[u8; spdm::HashAlgo::MAX_SIZE]>, spdm::Error> {
     let op = spdm::MeasurementOperation::All;
     let (request, key, chain) = match how {
         MeasureKey::Signed { slot, key, chain } => {
@@ -603,8 +604,8 @@ fn fetch_measurements<T: spdm::Transport, C: spdm::Crypto<PublicKey = spdm::kern
     match summary {
         Some(s) => spdm::check_measurement_summary(conn.crypto(), hash, record, s)?,
         None if !m.signed => {
-            return Err(spdm::Error::InvalidArgument(
-                "unsigned measurements without a summary hash",
+            return Err(spdm::Error::InvalidField(
+                "unsigned measurements without a measurement summary hash",
             ))
         }
         None => {}
@@ -643,8 +644,10 @@ fn fetch_measurements<T: spdm::Transport, C: spdm::Crypto<PublicKey = spdm::kern
             "CMA: cannot show the measurements: out of memory\n"
         );
         let _ = pdev.set_measurements(None);
+        // Not shown: the next attempt fetches them again.
+        return Ok(None);
     }
-    Ok(digest)
+    Ok(Some(digest))
 }
 
 /// Per-device state of a CMA-capable device, kept until it is removed.
@@ -762,7 +765,7 @@ impl Cma {
                 "CMA: not authenticated: CMA mailbox gone, on {}\n",
                 Show(event)
             );
-            history.known = None;
+            self.forget(pdev, history);
             return Outcome::failed(
                 Some([const { KVVec::new() }; SLOTS]),
                 cma::Verdict::Transport,
@@ -776,7 +779,7 @@ impl Cma {
                     "CMA: not authenticated: out of memory, on {}\n",
                     Show(event)
                 );
-                history.known = None;
+                self.forget(pdev, history);
                 return Outcome::failed(None, cma::Verdict::Error);
             }
         };
@@ -799,7 +802,13 @@ impl Cma {
         // Root's nonce for this attempt's signed requests; a measurement
         // summary hash of all blocks in CHALLENGE_AUTH (when the device
         // measures) says whether the measurements shown are still current.
-        let nonce = pdev.take_requester_nonce();
+        // Only a request from user space uses root's nonce: a reset or a
+        // resume on the way (e.g. a runtime resume before "re") does not.
+        let nonce = if event == cma::Event::Requested {
+            pdev.take_requester_nonce()
+        } else {
+            None
+        };
         let challenge = spdm::ChallengeRequest {
             nonce,
             summary: spdm::SummaryHash::All,
@@ -824,11 +833,8 @@ impl Cma {
             let micros = start.elapsed().as_micros_ceil();
             match r {
                 Ok(None) => {
-                    let shown = shown.lock();
-                    let chain = shown
-                        .chains
-                        .get(usize::from(known.slot))
-                        .map_or(&[][..], |c| &c[..]);
+                    let chain = shown_chain(shown, known.slot);
+                    let chain = &chain[..];
                     let record = &bufs.record;
                     log_signature(
                         pdev,
@@ -853,7 +859,6 @@ impl Cma {
                         &bufs.record,
                         &mut bufs.measurements,
                     );
-                    drop(shown);
                     match measured {
                         Ok(m) => {
                             history.measured = m;
@@ -1085,7 +1090,9 @@ impl Cma {
 /// device without MEAS_CAP; those shown when the CHALLENGE_AUTH summary
 /// hash says they are unchanged (`measured`); else all blocks, fetched
 /// `how` and checked against the summary hash.  Returns the new
-/// [`History::measured`].
+/// [`History::measured`]; fails only when the measurements contradict what
+/// the device signed (a bad signature, a record that does not match the
+/// summary hash), other failures leave no measurements shown.
 fn measure_after_challenge<T: spdm::Transport>(
     pdev: &cma::CmaDevice<'_>,
     conn: &mut spdm::Connection<'_, T, TimedCrypto<'_>>,
@@ -1107,7 +1114,24 @@ fn measure_after_challenge<T: spdm::Transport>(
         }
     }
     let summary = (!summary.is_empty()).then_some(summary);
-    fetch_measurements(pdev, conn, how, nonce, summary, record_buf).map(Some)
+    match fetch_measurements(pdev, conn, how, nonce, summary, record_buf) {
+        Ok(m) => Ok(m),
+        // Measurements that disagree with what the device signed fail the
+        // authentication ...
+        Err(e @ (spdm::Error::SignatureInvalid | spdm::Error::MeasurementSummaryMismatch)) => {
+            Err(e)
+        }
+        // ... any other failure to fetch them only leaves none shown.
+        Err(e) => {
+            dev_warn!(
+                pdev.device().as_ref(),
+                "CMA: measurements not fetched: {}\n",
+                Show(e)
+            );
+            let _ = pdev.set_measurements(None);
+            Ok(None)
+        }
+    }
 }
 
 impl Cma {
@@ -1139,14 +1163,21 @@ impl Cma {
                 _ => EIO,
             }
         };
-        let mut conn = spdm::Connection::new_with_record(
+        let conn = spdm::Connection::new_with_record(
             &mut transport,
             &mut crypto,
             &CMA_OPTIONS,
             &mut bufs.message,
             &mut bufs.record,
-        )
-        .map_err(failed)?;
+        );
+        let mut conn = match conn {
+            Ok(c) => c,
+            Err(e) => {
+                history.measured = None;
+                let _ = pdev.set_measurements(None);
+                return Err(failed(e));
+            }
+        };
         let algs = *conn.algorithms();
         if conn.version() != known.version || algs.asym != known.asym || algs.hash != known.hash {
             dev_warn!(
@@ -1155,12 +1186,8 @@ impl Cma {
         );
             return Err(ESTALE);
         }
-        let shown = data.shown.lock();
-        let chain = shown
-            .chains
-            .get(usize::from(known.slot))
-            .map_or(&[][..], |c| &c[..]);
-        let how = match measure_key(&conn, known.slot, &known.key, chain) {
+        let chain = shown_chain(&data.shown, known.slot);
+        let how = match measure_key(&conn, known.slot, &known.key, &chain) {
             Some(how @ MeasureKey::Signed { .. }) => how,
             // Unsigned measurements are only shown when a CHALLENGE_AUTH
             // summary hash vouches for them: "re" fetches those.
@@ -1168,10 +1195,9 @@ impl Cma {
         };
         let nonce = pdev.take_requester_nonce();
         let r = fetch_measurements(pdev, &mut conn, how, nonce, None, &mut bufs.measurements);
-        drop(shown);
         match r {
             Ok(m) => {
-                history.measured = Some(m);
+                history.measured = m;
                 dev_info!(dev, "CMA: measurements refreshed\n");
                 Ok(())
             }
@@ -1201,6 +1227,18 @@ fn measure_key<'k, T: spdm::Transport, C: spdm::Crypto>(
         }
         _ => Some(MeasureKey::Unsigned),
     }
+}
+
+/// A copy of the chain shown for `slot` (empty if none, or out of memory),
+/// so that no I/O happens with the chains' lock held.
+fn shown_chain(shown: &Mutex<Shown>, slot: u8) -> KVVec<u8> {
+    let mut copy = KVVec::new();
+    if let Some(c) = shown.lock().chains.get(usize::from(slot)) {
+        if copy.extend_from_slice(c, GFP_KERNEL).is_err() {
+            copy = KVVec::new();
+        }
+    }
+    copy
 }
 
 /// Stores a copy of `chain` as the chain of `slot`.

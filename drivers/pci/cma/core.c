@@ -244,6 +244,9 @@ static void pci_cma_update_files(struct pci_dev *pdev, void *data)
 	unsigned int i;
 
 	lockdep_assert_held(&cma->lock);
+	/* The device's directory is going away (pci_cma_unpublish()). */
+	if (cma->unpublished)
+		return;
 	for (i = 0; i < PCI_CMA_SLOTS; i++) {
 		size_t size = data ? pci_cma_ops->slot_size(pdev, data, i) : 0;
 
@@ -551,6 +554,26 @@ void pci_cma_init(struct pci_dev *pdev)
 	pdev->cma = cma;
 	pci_cma_probe(pdev);
 	mutex_unlock(&pci_cma_lock);
+}
+
+/**
+ * pci_cma_unpublish() - stop changing @pdev's CMA files
+ * @pdev: PCI device, about to be removed with device_del()
+ *
+ * Waits for an authentication in progress; from here on the device's CMA
+ * files (certificates, the signature log) are neither added, removed nor
+ * re-created, so that none races with device_del() taking the device's
+ * directory away.  Attempts may still run until pci_cma_destroy().
+ */
+void pci_cma_unpublish(struct pci_dev *pdev)
+{
+	struct pci_cma *cma = pdev->cma;
+
+	if (!cma)
+		return;
+	mutex_lock(&cma->lock);
+	cma->unpublished = true;
+	mutex_unlock(&cma->lock);
 }
 
 /**

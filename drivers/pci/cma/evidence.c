@@ -24,7 +24,6 @@
  * removing a file waits for its readers, so readers take no lock.
  */
 
-#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -53,9 +52,8 @@ MODULE_PARM_DESC(signature_log_size,
 
 #define PCI_CMA_SIG_GROUP "signatures"
 
-/* Files of a log entry */
+/* Files of a log entry, in the order they are added: N_type last. */
 enum {
-	PCI_CMA_SIG_FILE_TYPE,
 	PCI_CMA_SIG_FILE_HASH,
 	PCI_CMA_SIG_FILE_TRANSCRIPT,
 	PCI_CMA_SIG_FILE_SIGNATURE,
@@ -63,6 +61,7 @@ enum {
 	PCI_CMA_SIG_FILE_REQ_NONCE,
 	PCI_CMA_SIG_FILE_RSP_NONCE,
 	PCI_CMA_SIG_FILE_CHAIN,
+	PCI_CMA_SIG_FILE_TYPE,
 	PCI_CMA_SIG_FILES
 };
 
@@ -87,9 +86,12 @@ static const char * const pci_cma_sig_type_names[PCI_CMA_SIG_TYPES] = {
 /* "4294967295_combined_spdm_prefix" */
 #define PCI_CMA_SIG_NAME_SIZE 32
 
-/* A certificate chain, shared by consecutive entries that used it. */
+/*
+ * A certificate chain, shared by consecutive entries that used it; @users
+ * counts them, under cma->lock.
+ */
 struct pci_cma_chain {
-	struct kref kref;
+	unsigned int users;
 	size_t len;
 	u8 data[] __counted_by(len);
 };
@@ -125,11 +127,6 @@ struct pci_cma_meas {
 	u8 data[];
 };
 
-static void pci_cma_chain_release(struct kref *kref)
-{
-	kvfree(container_of(kref, struct pci_cma_chain, kref));
-}
-
 /* Any entry's file: its contents never change. */
 static ssize_t pci_cma_sig_read(struct file *filp, struct kobject *kobj,
 				const struct bin_attribute *attr, char *buf,
@@ -146,17 +143,16 @@ static size_t pci_cma_chain_cost(struct pci_cma_chain *chain)
 }
 
 /*
- * With cma->lock held: drop the oldest entry; @sysfs: remove its files
- * (which waits for their readers) — not when the device's directory is
- * gone already.
+ * With cma->lock held: drop an entry, removing its files (which waits for
+ * their readers) unless the device's directory is going away.
  */
-static void pci_cma_sig_drop(struct pci_dev *pdev, struct pci_cma_sig *sig,
-			     bool sysfs)
+static void pci_cma_sig_drop(struct pci_dev *pdev, struct pci_cma_sig *sig)
 {
 	struct pci_cma *cma = pdev->cma;
+	struct pci_cma_chain *chain = sig->chain;
 	unsigned int i;
 
-	if (sysfs)
+	if (!cma->unpublished)
 		for (i = 0; i < sig->added; i++)
 			sysfs_remove_bin_file_from_group(&pdev->dev.kobj,
 							 &sig->files[i],
@@ -164,11 +160,26 @@ static void pci_cma_sig_drop(struct pci_dev *pdev, struct pci_cma_sig *sig,
 	list_del(&sig->node);
 	cma->sig_bytes -= sig->charged;
 	/* The chain's cost goes with its last entry. */
-	if (sig->chain && kref_read(&sig->chain->kref) == 1)
-		cma->sig_bytes -= pci_cma_chain_cost(sig->chain);
-	if (sig->chain)
-		kref_put(&sig->chain->kref, pci_cma_chain_release);
+	if (chain && !--chain->users) {
+		cma->sig_bytes -= pci_cma_chain_cost(chain);
+		kvfree(chain);
+	}
 	kvfree(sig);
+}
+
+/* With cma->lock held: drop the oldest entries until @bytes fit @limit. */
+static void pci_cma_sig_trim(struct pci_dev *pdev, size_t bytes, size_t limit)
+{
+	struct pci_cma *cma = pdev->cma;
+	struct pci_cma_sig *old;
+
+	while (size_add(cma->sig_bytes, bytes) > limit) {
+		old = list_first_entry_or_null(&cma->sigs, struct pci_cma_sig,
+					       node);
+		if (!old)
+			break;
+		pci_cma_sig_drop(pdev, old);
+	}
 }
 
 /* With cma->lock held: the chain for a new entry, shared if unchanged. */
@@ -183,13 +194,13 @@ static struct pci_cma_chain *pci_cma_sig_chain(struct pci_cma *cma,
 	last = list_last_entry_or_null(&cma->sigs, struct pci_cma_sig, node);
 	if (last && last->chain && last->chain->len == len &&
 	    !memcmp(last->chain->data, chain, len)) {
-		kref_get(&last->chain->kref);
+		last->chain->users++;
 		return last->chain;
 	}
 	c = kvmalloc(struct_size(c, data, len), GFP_KERNEL);
 	if (!c)
 		return NULL;
-	kref_init(&c->kref);
+	c->users = 1;
 	c->len = len;
 	memcpy(c->data, chain, len);
 	*cost = struct_size(c, data, len);
@@ -225,7 +236,7 @@ int pci_cma_log_signature(struct pci_dev *pdev,
 	const void *src[PCI_CMA_SIG_FILES];
 	size_t len = 0, charged, chain_cost, limit;
 	struct pci_cma_chain *chain;
-	struct pci_cma_sig *entry, *old;
+	struct pci_cma_sig *entry;
 	unsigned int i, n = 0;
 	char hash[16];
 	u8 *p;
@@ -234,8 +245,8 @@ int pci_cma_log_signature(struct pci_dev *pdev,
 	if (!cma || !pci_cma_sig_valid(sig))
 		return -EINVAL;
 	lockdep_assert_held(&cma->lock);
-	/* The device's directory is gone (it is being removed). */
-	if (!device_is_registered(&pdev->dev))
+	/* The device's directory is going away (pci_cma_unpublish()). */
+	if (cma->unpublished)
 		return -ENODEV;
 
 	snprintf(hash, sizeof(hash), "%s\n", sig->hash_algorithm);
@@ -265,8 +276,11 @@ int pci_cma_log_signature(struct pci_dev *pdev,
 			   PCI_CMA_SIG_FILES * PCI_CMA_SIG_FILE_COST);
 	limit = READ_ONCE(pci_cma_log_size);
 	if (size_add(charged, struct_size_t(struct pci_cma_chain, data,
-					    sig->certificate_chain_len)) > limit)
+					    sig->certificate_chain_len)) > limit) {
+		/* A bound lowered since (0: off) applies to the old entries. */
+		pci_cma_sig_trim(pdev, 0, limit);
 		return -E2BIG;
+	}
 
 	entry = kvzalloc(struct_size(entry, data, len), GFP_KERNEL);
 	if (!entry)
@@ -280,16 +294,6 @@ int pci_cma_log_signature(struct pci_dev *pdev,
 	}
 	entry->chain = chain;
 	entry->charged = charged;
-
-	/* Make room: the oldest entries go first. */
-	while (cma->sig_bytes + charged + chain_cost > limit) {
-		old = list_first_entry_or_null(&cma->sigs, struct pci_cma_sig,
-					       node);
-		if (!old)
-			break;
-		/* A chain it shares with the new entry stays charged. */
-		pci_cma_sig_drop(pdev, old, true);
-	}
 
 	p = entry->data;
 	for (i = 0; i < PCI_CMA_SIG_FILES; i++) {
@@ -319,16 +323,26 @@ int pci_cma_log_signature(struct pci_dev *pdev,
 	list_add_tail(&entry->node, &cma->sigs);
 	cma->sig_bytes += charged + chain_cost;
 	cma->sig_next++;
+	/* N_type last: an entry with N_type is complete. */
 	for (i = 0; i < entry->nr_files; i++) {
 		ret = sysfs_add_bin_file_to_group(&pdev->dev.kobj,
 						  &entry->files[i],
 						  PCI_CMA_SIG_GROUP);
 		if (ret) {
-			pci_cma_sig_drop(pdev, entry, true);
+			pci_cma_sig_drop(pdev, entry);
 			return ret;
 		}
 		entry->added++;
 	}
+	/*
+	 * Then make room, the oldest entries first (a chain they share with
+	 * the new entry stays): a failed entry costs no old one.
+	 */
+	list_del(&entry->node);
+	cma->sig_bytes -= charged + chain_cost;
+	pci_cma_sig_trim(pdev, charged + chain_cost, limit);
+	list_add_tail(&entry->node, &cma->sigs);
+	cma->sig_bytes += charged + chain_cost;
 	return 0;
 }
 EXPORT_SYMBOL_GPL(pci_cma_log_signature);
@@ -419,8 +433,10 @@ void pci_cma_evidence_destroy(struct pci_dev *pdev)
 	struct pci_cma_sig *sig, *next;
 
 	mutex_lock(&cma->lock);
+	/* device_del() removed the files (pci_cma_unpublish() came first). */
+	cma->unpublished = true;
 	list_for_each_entry_safe(sig, next, &cma->sigs, node)
-		pci_cma_sig_drop(pdev, sig, false);
+		pci_cma_sig_drop(pdev, sig);
 	memzero_explicit(cma->nonce, PCI_CMA_NONCE_SIZE);
 	cma->nonce_set = false;
 	pci_cma_set_measurements(pdev, NULL, 0, NULL, 0);
@@ -547,6 +563,10 @@ static const struct bin_attribute *const pci_cma_meas_bin_attrs[] = {
 	NULL
 };
 
+/*
+ * The group's visibility is decided on its first text attribute
+ * ("refresh"); the binary ones keep their own mode.
+ */
 static bool pci_cma_meas_group_visible(struct kobject *kobj)
 {
 	return pci_cma_capable(to_pci_dev(kobj_to_dev(kobj)));

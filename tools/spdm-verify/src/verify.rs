@@ -876,13 +876,9 @@ pub fn verify(ev: &Evidence, opts: &Options) -> Report {
             reason: "--nonce given but no entry to carry it".into(),
         });
     }
-    let has_files = ev.record.is_some() || ev.blocks.is_some();
-    if has_files && newest_measurements.is_none() {
-        failures.push(Failure {
-            check: Check::Log,
-            reason: "measurements/ present but no measurements entry in signatures/".into(),
-        });
-    }
+    // Empty files: the device does not measure (or its last attempt failed).
+    let has_files = ev.record.as_ref().is_some_and(|r| !r.is_empty())
+        || ev.blocks.as_ref().is_some_and(|b| !b.is_empty());
     let run = Run {
         ev,
         opts,
@@ -908,6 +904,17 @@ pub fn verify(ev: &Evidence, opts: &Options) -> Report {
             summary_matches = Some(hash(h, record) == summary);
         }
         entries.push(rep);
+    }
+    // Measurements without a signed MEASUREMENTS (a device that does not
+    // sign them): only the newest CHALLENGE_AUTH's summary hash of all
+    // blocks vouches for them.
+    if has_files && newest_measurements.is_none() && summary_matches != Some(true) {
+        failures.push(Failure {
+            check: Check::Log,
+            reason: "measurements/ without a measurements entry, and the newest \
+                     challenge_auth entry's summary hash does not vouch for the record"
+                .into(),
+        });
     }
     let entries_failed = entries.iter().filter(|e| !e.ok()).count();
     let mut report = Report {

@@ -406,3 +406,46 @@ fn every_transcript_byte_flip_fails_without_panic() {
         assert!(seen.contains(c), "no flip caught by {}: {:?}", c, seen);
     }
 }
+
+/// A device that does not sign its measurements: the kernel shows the
+/// record with no measurements entry; the newest CHALLENGE_AUTH's summary
+/// hash of all blocks must vouch for it.  Empty files (no measurements)
+/// need nothing.
+#[test]
+fn unsigned_measurements_need_the_summary_hash() {
+    let dir = produce("ecp256", Version::V1_2, AsymAlgo::EcdsaP256);
+    for field in [
+        "type",
+        "hash_algorithm",
+        "transcript",
+        "signature",
+        "combined_spdm_prefix",
+        "requester_nonce",
+        "responder_nonce",
+        "certificate_chain",
+    ] {
+        std::fs::remove_file(entry_file(&dir, 1, field)).unwrap();
+    }
+    let r = verify(&dir, "ecp256");
+    assert!(r.ok(), "{:?}", r.failures);
+    assert_eq!(r.measurements.summary_matches, Some(true));
+
+    edit(&dir.join("measurements/record"), |b| {
+        let n = b.len();
+        b[n - 1] ^= 1
+    });
+    let r = verify(&dir, "ecp256");
+    assert!(!r.ok());
+    assert!(
+        r.failures
+            .iter()
+            .any(|f| f.check == Check::Log && f.reason.contains("does not vouch")),
+        "{:?}",
+        r.failures
+    );
+
+    std::fs::write(dir.join("measurements/record"), b"").unwrap();
+    std::fs::write(dir.join("measurements/blocks"), b"").unwrap();
+    let r = verify(&dir, "ecp256");
+    assert!(r.ok(), "{:?}", r.failures);
+}

@@ -121,16 +121,19 @@ echo re >"$dev/authenticated" || fail "re failed"
 [ "$(entries | tr '\n' ' ')" = "5 " ] || fail "bound of one entry: entries '$(entries | tr '\n' ' ')', want 5"
 check_entry 5 challenge_auth
 [ ! -e "$sigs/0_transcript" ] || fail "entry 0 still there"
-# Too small for any entry, then off: nothing logged, the old entry stays.
+# Too small for any entry: the old ones go too (the lowered bound applies
+# to them), the new one is not logged; then off: nothing.
 echo 100 >"$params/signature_log_size"
 echo re >"$dev/authenticated" || fail "re failed"
+[ -z "$(entries)" ] || fail "bound below one entry: entries '$(entries | tr '\n' ' ')', want none"
 echo 0 >"$params/signature_log_size"
 echo re >"$dev/authenticated" || fail "re failed"
-[ "$(entries | tr '\n' ' ')" = "5 " ] || fail "log off: entries '$(entries | tr '\n' ' ')', want 5"
+[ -z "$(entries)" ] || fail "log off: entries '$(entries | tr '\n' ' ')', want none"
 echo 1048576 >"$params/signature_log_size"
 echo re >"$dev/authenticated" || fail "re failed"
 # Numbers count logged entries: the next one is 6.
-[ "$(entries | tr '\n' ' ')" = "5 6 " ] || fail "log on again: entries '$(entries | tr '\n' ' ')', want 5 6"
+[ "$(entries | tr '\n' ' ')" = "6 " ] || fail "log on again: entries '$(entries | tr '\n' ' ')', want 6"
+check_entry 6 challenge_auth
 [ "$(cat "$dev/authenticated")" = 1 ] || fail "not authenticated at the end"
 
 check_kernel_clean

@@ -93,7 +93,7 @@ run_qemu() {
 	local rc=0
 	[ -f "$BZIMAGE" ] || die "no kernel at $BZIMAGE: run 'make kernel'"
 	timeout --kill-after=5 "$tmo" "$QEMU" -machine q35 -accel "$QEMU_ACCEL" \
-		-cpu max -m 1G -smp "${QEMU_SMP:-1}" -nographic -no-reboot \
+		-cpu max -m "${QEMU_MEM:-1G}" -smp "${QEMU_SMP:-1}" -nographic -no-reboot \
 		-kernel "$BZIMAGE" -append "console=ttyS0 panic=-1 $append" \
 		"$@" </dev/null >"$logf" 2>&1 &
 	local qpid=$!

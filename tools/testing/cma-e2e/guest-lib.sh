@@ -33,12 +33,12 @@ wait_cma_lines() { # N
 # check_kernel_clean: no memory leak (kmemleak, when built in), no oops,
 # BUG, WARN or KASAN report anywhere in the log.
 check_kernel_clean() {
-	# kmemleak (when built in): objects are only reported once they are a few
-	# seconds old, so wait, then scan twice.
+	# kmemleak (when built in): objects are only reported once they are 5 s
+	# old, so wait, then scan (one scan request scans twice and reports
+	# only what both found unreferenced).
 	mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	if [ -w /sys/kernel/debug/kmemleak ]; then
 		sleep 6
-		echo scan >/sys/kernel/debug/kmemleak
 		echo scan >/sys/kernel/debug/kmemleak
 		leaks=$(grep -c "unreferenced object" /sys/kernel/debug/kmemleak)
 		[ "$leaks" = 0 ] || fail "kmemleak: $leaks leaks: $(grep -A12 -m1 'unreferenced object' /sys/kernel/debug/kmemleak | tr '\n' '|')"

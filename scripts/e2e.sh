@@ -92,32 +92,15 @@ run_case() {
 
 # check_evidence DIR NAME: the evidence the guest printed, verified off the
 # machine: the files rebuilt under DIR/evidence, tools/spdm-verify passes
-# on every entry and on root's nonces, fails on a transcript with one byte
-# flipped; measurements/blocks lists the responder's configured blocks.
-# Prints "RSPDM-RESULT: PASS NAME" or the reason it failed.
+# on every entry and on root's nonces, fails on a wrong nonce and on a
+# transcript with one byte flipped; measurements/blocks lists the
+# responder's configured blocks.  Prints "RSPDM-RESULT: PASS NAME" or the
+# reason it failed.
 check_evidence() {
 	local dir=$1 name=$2 ev=$1/evidence n1 n2 out
-	rm -rf "$ev"
-	python3 - "$dir/serial.log" "$ev" <<'PY' || { echo "cannot rebuild the evidence files"; return; }
-import os, sys
-files = {}
-inside = False
-for raw in open(sys.argv[1], "rb").read().decode(errors="replace").splitlines():
-    line = raw.strip("\r")
-    if line == "RSPDM-FILES-BEGIN":
-        inside = True
-    elif line == "RSPDM-FILES-END":
-        inside = False
-    elif inside and line.startswith("RSPDM-FILE: "):
-        name, _, data = line[len("RSPDM-FILE: "):].partition(": ")
-        files.setdefault(name, bytearray()).extend(bytes.fromhex(data))
-if not files:
-    sys.exit(1)
-for name, data in files.items():
-    path = os.path.join(sys.argv[2], name)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    open(path, "wb").write(data)
-PY
+	rm -rf "$ev" "$ev.flipped"
+	out=$(python3 "$REPO/scripts/extract-evidence.py" "$dir/serial.log" "$ev" 2>&1) ||
+		{ echo "cannot rebuild the evidence files: $out"; return; }
 	n1=$(grep -a "^RSPDM-NONCE1: " "$dir/serial.log" | tr -d '\r' | cut -d' ' -f2)
 	n2=$(grep -a "^RSPDM-NONCE2: " "$dir/serial.log" | tr -d '\r' | cut -d' ' -f2)
 	local verify root=$certs/builtin/root.der
@@ -125,26 +108,31 @@ PY
 	if ! out=$("$verify" --dir "$ev" --root "$root" --json "$dir/evidence.json" 2>&1); then
 		echo "spdm-verify failed: $(echo "$out" | tr '\n' '|')"; return
 	fi
-	if ! out=$("$verify" --dir "$ev" --root "$root" --entry 2 --nonce "$n1" 2>&1) ||
-	   ! out=$("$verify" --dir "$ev" --root "$root" --entry 3 --nonce "$n2" 2>&1); then
+	# Root's first nonce is in the re-authentication's entry (2, or 1
+	# when the device signs no measurements), its second in the refresh's.
+	local e1=2
+	[ -n "$n2" ] || e1=1
+	if ! out=$("$verify" --dir "$ev" --root "$root" --entry $e1 --nonce "$n1" 2>&1) ||
+	   { [ -n "$n2" ] && ! out=$("$verify" --dir "$ev" --root "$root" --entry 3 --nonce "$n2" 2>&1); }; then
 		echo "spdm-verify refused root's nonce: $(echo "$out" | tr '\n' '|')"; return
 	fi
-	if "$verify" --dir "$ev" --root "$root" --entry 2 --nonce "$n2" >/dev/null 2>&1; then
+	if "$verify" --dir "$ev" --root "$root" --entry 0 --nonce "$n1" >/dev/null 2>&1; then
 		echo "spdm-verify accepted the wrong nonce"; return
 	fi
 	cp -r "$ev" "$ev.flipped"
-	python3 - "$ev.flipped/signatures/2_transcript" <<'PY'
+	python3 - "$ev.flipped/signatures/${e1}_transcript" <<'PY'
 import sys
 p = sys.argv[1]
 b = bytearray(open(p, "rb").read())
 b[len(b) // 2] ^= 0x01
 open(p, "wb").write(b)
 PY
-	if "$verify" --dir "$ev.flipped" --root "$root" --entry 2 >/dev/null 2>&1; then
+	if "$verify" --dir "$ev.flipped" --root "$root" --entry $e1 >/dev/null 2>&1; then
 		echo "spdm-verify accepted a transcript with a flipped byte"; return
 	fi
-	# The listing, computed here from the responder's configuration.
-	if ! out=$(python3 - "$REPO/tools/testing/cma-e2e/measurements.txt" "$ev/signatures/1_hash_algorithm" "$ev/measurements/blocks" <<'PY'
+	# The listing, computed here from the responder's configuration (the
+	# measurement hash is the negotiated hash).
+	if ! out=$(python3 - "$REPO/tools/testing/cma-e2e/measurements.txt" "$ev/signatures/0_hash_algorithm" "$ev/measurements/blocks" <<'PY'
 import hashlib, sys
 names = ["immutable_rom", "mutable_firmware", "hardware_config", "firmware_config",
          "measurement_manifest", "device_mode", "firmware_version", "firmware_svn",
@@ -401,12 +389,15 @@ policy_case policy-enforce-resume-swapped-unbinds "--variant builtin --switch-va
 # nonces and the measurements, verified off the machine with spdm-verify;
 # one case per version family (1.0/1.1 sign the transcript hash, 1.2+ the
 # combined prefix; 1.3 adds RequesterContext).
-evidence_case() { # NAME VERSION
-	run_case "$1" "--variant builtin --versions $2 --measurements $REPO/tools/testing/cma-e2e/measurements.txt" \
-		"rspdm.mode=evidence rspdm.version=$2" "" evidence
+evidence_case() { # NAME VERSION [MEAS_CAP]
+	run_case "$1" "--variant builtin --versions $2 --meas-cap ${3:-2} --measurements $REPO/tools/testing/cma-e2e/measurements.txt" \
+		"rspdm.mode=evidence rspdm.version=$2 rspdm.meascap=${3:-2}" "" evidence
 }
 evidence_case evidence-log-nonces-measurements-spdm1.1 1.1
 evidence_case evidence-log-nonces-measurements-spdm1.3 1.3
+# A device that measures but does not sign measurements: the summary hash
+# of the signed CHALLENGE_AUTH vouches for them.
+evidence_case evidence-unsigned-measurements-vouched-spdm1.2 1.2 1
 # Measurements that disagree with what the device signed.
 run_case fault-measurement-summary-hash "--variant builtin --fault challenge-summary-hash-wrong" \
 	"rspdm.boot=CMA:+not+authenticated:+measurement+summary+hash" served

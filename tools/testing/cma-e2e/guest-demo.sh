@@ -64,4 +64,28 @@ echo "   The genuine device is authenticated now and its driver bound by itself;
 echo "   the tampered one (its responder signs garbage) is not, it has no driver,"
 echo "   and the kernel says why.  User space saw each change as a uevent:"
 cat /tmp/uevents
+echo "6. Evidence a remote verifier can check without trusting this kernel: the"
+echo "   verifier sends a nonce, the kernel uses it for the next signed exchanges,"
+echo "   and logs what the device signed (signatures/) and its measurements:"
+for d in $(cma_devs); do
+	[ "$(cat "$d/authenticated")" = 1 ] && genuine=$d
+done
+head -c 32 /dev/urandom >/tmp/nonce
+echo "    # head -c 32 /dev/urandom > nonce; cat nonce > $genuine/signatures/next_requester_nonce"
+echo "    # echo re > $genuine/authenticated"
+echo "    # cat nonce > $genuine/signatures/next_requester_nonce; echo 1 > $genuine/measurements/refresh"
+cat /tmp/nonce >"$genuine/signatures/next_requester_nonce"
+echo re >"$genuine/authenticated"
+cat /tmp/nonce >"$genuine/signatures/next_requester_nonce"
+echo 1 >"$genuine/measurements/refresh"
+for n in $(ls "$genuine/signatures" | sed -n 's/^\([0-9]*\)_type$/\1/p' | sort -n); do
+	echo "    signatures/$n: $(cat "$genuine/signatures/${n}_type"), $(cat "$genuine/signatures/${n}_hash_algorithm"), transcript $(wc -c <"$genuine/signatures/${n}_transcript") bytes, requester nonce $(od -An -N8 -tx1 "$genuine/signatures/${n}_requester_nonce" | tr -d ' ')..."
+done
+echo "    the verifier's nonce: $(od -An -N8 -tx1 /tmp/nonce | tr -d ' ')..."
+echo "    measurements/blocks:"
+sed 's/^/      /' "$genuine/measurements/blocks" | cut -c1-100
 echo "==================================================================================="
+echo "RSPDM-NONCE: $(od -An -v -tx1 /tmp/nonce | tr -d ' \n')"
+case_name=demo
+. /rspdm/guest-lib.sh
+print_evidence "$genuine"

@@ -8,17 +8,23 @@
 # measures (MEAS_CAP with signatures).
 #   rspdm.case=NAME
 #   rspdm.version=1.N        the SPDM version the device speaks
+#   rspdm.meascap=1          the device measures but does not sign its
+#                            measurements (MEAS_CAP 1): they are shown,
+#                            vouched for by the CHALLENGE_AUTH summary
+#                            hash, with no measurements entry, and a
+#                            refresh is refused
 # Prints every file of signatures/ and measurements/ in hex
 # ("RSPDM-FILE: NAME: HEX", 16 bytes a line, between RSPDM-FILES-BEGIN and
 # -END) and the two nonces root chose ("RSPDM-NONCE1:", "RSPDM-NONCE2:"),
 # for the host to verify with tools/spdm-verify.  Prints exactly one line
 # "RSPDM-RESULT: PASS|FAIL NAME [reason]".
 
-case_name=unnamed version=
+case_name=unnamed version= meascap=2
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	rspdm.case=*) case_name=${arg#rspdm.case=} ;;
 	rspdm.version=*) version=${arg#rspdm.version=} ;;
+	rspdm.meascap=*) meascap=${arg#rspdm.meascap=} ;;
 	esac
 done
 
@@ -63,6 +69,28 @@ check_entry() {
 	esac
 }
 
+# Measurements not signed: shown all the same (the record must hash to the
+# signed summary), nothing logged for them, no refresh.
+if [ "$meascap" = 1 ]; then
+	[ "$(entries | tr '\n' ' ')" = "0 " ] || fail "boot: entries '$(entries | tr '\n' ' ')', want 0"
+	check_entry 0 challenge_auth
+	[ "$(wc -c <"$meas/record")" -gt 0 ] || fail "boot: measurements/record empty"
+	[ "$(wc -c <"$meas/blocks")" -gt 0 ] || fail "boot: measurements/blocks empty"
+	echo 1 >"$meas/refresh" 2>/tmp/err && fail "refresh of unsigned measurements succeeded"
+	grep -q "not supported" /tmp/err || fail "refresh: want EOPNOTSUPP, got '$(cat /tmp/err)'"
+	head -c 32 /dev/urandom >/tmp/nonce1
+	cat /tmp/nonce1 >"$sigs/next_requester_nonce" || fail "writing next_requester_nonce failed"
+	echo re >"$dev/authenticated" || fail "re failed"
+	[ "$(entries | tr '\n' ' ')" = "0 1 " ] || fail "after re: entries '$(entries | tr '\n' ' ')', want 0 1"
+	check_entry 1 challenge_auth
+	cmp -s "$sigs/1_requester_nonce" /tmp/nonce1 || fail "entry 1 does not carry root's nonce"
+	echo "RSPDM-NONCE1: $(hex /tmp/nonce1)"
+	print_evidence "$dev"
+	check_kernel_clean
+	echo "RSPDM-RESULT: PASS $case_name"
+	exit 0
+fi
+
 # Boot: the authentication and the measurements it fetched.
 [ "$(entries | tr '\n' ' ')" = "0 1 " ] || fail "boot: entries '$(entries | tr '\n' ' ')', want 0 1"
 check_entry 0 challenge_auth
@@ -106,12 +134,7 @@ cmp -s "$sigs/4_requester_nonce" /tmp/nonce1 && fail "entry 4 reused root's nonc
 
 echo "RSPDM-NONCE1: $(hex /tmp/nonce1)"
 echo "RSPDM-NONCE2: $(hex /tmp/nonce2)"
-echo "RSPDM-FILES-BEGIN"
-for f in "$sigs"/[0-9]* "$meas/record" "$meas/blocks"; do
-	name=${f#"$dev"/}
-	od -An -v -tx1 "$f" | tr -d ' ' | sed "s|^|RSPDM-FILE: $name: |"
-done
-echo "RSPDM-FILES-END"
+print_evidence "$dev"
 
 # The bound: the oldest entries make room; numbers go on.
 total=0

@@ -50,3 +50,15 @@ check_kernel_clean() {
 		fail "kernel reported a problem: $(dmesg | grep -m1 -E "$bad")"
 	fi
 }
+
+# print_evidence DEV: every file of DEV's signatures/ and measurements/ in
+# hex, 16 bytes a line ("RSPDM-FILE: signatures/0_type: 6368..."), between
+# RSPDM-FILES-BEGIN and -END, for scripts/extract-evidence.py on the host.
+print_evidence() {
+	echo "RSPDM-FILES-BEGIN"
+	for f in "$1"/signatures/[0-9]* "$1/measurements/record" "$1/measurements/blocks"; do
+		[ -e "$f" ] || continue
+		od -An -v -tx1 "$f" | tr -d ' ' | sed "s|^|RSPDM-FILE: ${f#"$1"/}: |"
+	done
+	echo "RSPDM-FILES-END"
+}

@@ -834,26 +834,18 @@ impl Cma {
             match r {
                 Ok(None) => {
                     let chain = shown_chain(shown, known.slot);
-                    let chain = &chain[..];
-                    let record = &bufs.record;
-                    log_signature(
-                        pdev,
-                        &Evidence {
-                            kind: cma::SignatureType::ChallengeAuth,
-                            version: known.version,
-                            hash: known.hash,
-                            transcript: &transcript,
-                            signature: record.signature.get(..record.signature_len).unwrap_or(&[]),
-                            requester_nonce: &record.requester_nonce,
-                            responder_nonce: &record.responder_nonce,
-                            chain,
-                        },
-                    );
-                    let how = measure_key(c, known.slot, &known.key, chain);
-                    let measured = measure_after_challenge(
+                    let challenged = Challenged {
+                        version: known.version,
+                        hash: known.hash,
+                        slot: known.slot,
+                        key: &known.key,
+                        chain: &chain,
+                        transcript: &transcript,
+                    };
+                    let measured = after_challenge(
                         pdev,
                         c,
-                        how,
+                        &challenged,
                         nonce,
                         history.measured.as_ref(),
                         &bufs.record,
@@ -960,26 +952,18 @@ impl Cma {
         // The evidence, then the measurements, before the chain buffer is
         // used for the other slots.
         if let (Ok(a), Ok(c)) = (&result, conn.as_mut()) {
-            let chain = chains.get(usize::from(a.slot)).map_or(&[][..], |c| &c[..]);
-            let record = &bufs.record;
-            log_signature(
-                pdev,
-                &Evidence {
-                    kind: cma::SignatureType::ChallengeAuth,
-                    version: a.version,
-                    hash: a.algorithms.hash,
-                    transcript: &transcript,
-                    signature: record.signature.get(..record.signature_len).unwrap_or(&[]),
-                    requester_nonce: &record.requester_nonce,
-                    responder_nonce: &record.responder_nonce,
-                    chain,
-                },
-            );
-            let how = measure_key(c, a.slot, &a.leaf_key, chain);
-            match measure_after_challenge(
+            let challenged = Challenged {
+                version: a.version,
+                hash: a.algorithms.hash,
+                slot: a.slot,
+                key: &a.leaf_key,
+                chain: chains.get(usize::from(a.slot)).map_or(&[][..], |c| &c[..]),
+                transcript: &transcript,
+            };
+            match after_challenge(
                 pdev,
                 c,
-                how,
+                &challenged,
                 nonce,
                 history.measured.as_ref(),
                 &bufs.record,
@@ -1086,22 +1070,50 @@ impl Cma {
     }
 }
 
-/// The measurements after a successful CHALLENGE on `conn`: none for a
-/// device without MEAS_CAP; those shown when the CHALLENGE_AUTH summary
-/// hash says they are unchanged (`measured`); else all blocks, fetched
-/// `how` and checked against the summary hash.  Returns the new
+/// What a successful CHALLENGE (full or same-device) proved, for its
+/// evidence.
+struct Challenged<'a> {
+    version: spdm::Version,
+    hash: spdm::HashAlgo,
+    slot: u8,
+    key: &'a spdm::kernel::LeafKey,
+    /// The chain of `slot`.
+    chain: &'a [u8],
+    /// M1, as the core hashed it.
+    transcript: &'a Transcript,
+}
+
+/// After a successful CHALLENGE on `conn` (its evidence in `record`): logs
+/// it, then the measurements: none for a device without MEAS_CAP; those
+/// shown when the CHALLENGE_AUTH summary hash says they are unchanged
+/// (`measured`); else all blocks, fetched as [`measure_key`] says and
+/// checked against the summary hash.  Returns the new
 /// [`History::measured`]; fails only when the measurements contradict what
 /// the device signed (a bad signature, a record that does not match the
 /// summary hash), other failures leave no measurements shown.
-fn measure_after_challenge<T: spdm::Transport>(
+fn after_challenge<T: spdm::Transport>(
     pdev: &cma::CmaDevice<'_>,
     conn: &mut spdm::Connection<'_, T, TimedCrypto<'_>>,
-    how: Option<MeasureKey<'_>>,
+    challenged: &Challenged<'_>,
     nonce: Option<[u8; cma::NONCE_SIZE]>,
     measured: Option<&[u8; spdm::HashAlgo::MAX_SIZE]>,
     record: &spdm::AuthRecord,
     record_buf: &mut [u8],
 ) -> Result<Option<[u8; spdm::HashAlgo::MAX_SIZE]>, spdm::Error> {
+    log_signature(
+        pdev,
+        &Evidence {
+            kind: cma::SignatureType::ChallengeAuth,
+            version: challenged.version,
+            hash: challenged.hash,
+            transcript: challenged.transcript,
+            signature: record.signature.get(..record.signature_len).unwrap_or(&[]),
+            requester_nonce: &record.requester_nonce,
+            responder_nonce: &record.responder_nonce,
+            chain: challenged.chain,
+        },
+    );
+    let how = measure_key(conn, challenged.slot, challenged.key, challenged.chain);
     let Some(how) = how else {
         let _ = pdev.set_measurements(None);
         return Ok(None);

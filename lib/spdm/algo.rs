@@ -198,3 +198,132 @@ impl core::fmt::Display for HashAlgo {
         f.write_str(self.name())
     }
 }
+
+/// Ephemeral Diffie-Hellman group for KEY_EXCHANGE (`DHE` AlgStruct,
+/// AlgType 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DheGroup {
+    /// ECDHE over NIST P-256 (secp256r1).
+    Secp256r1,
+    /// ECDHE over NIST P-384 (secp384r1).
+    Secp384r1,
+}
+
+impl DheGroup {
+    /// Every group this requester knows, in bit order.
+    pub const ALL: [DheGroup; 2] = [DheGroup::Secp256r1, DheGroup::Secp384r1];
+
+    /// The group's bit in the DHE AlgSupported field.
+    pub const fn bit(self) -> u16 {
+        match self {
+            DheGroup::Secp256r1 => 1 << 3,
+            DheGroup::Secp384r1 => 1 << 4,
+        }
+    }
+
+    /// Size of the coordinate (and of the shared secret, the X coordinate
+    /// of the shared point).
+    pub const fn coordinate_size(self) -> usize {
+        match self {
+            DheGroup::Secp256r1 => 32,
+            DheGroup::Secp384r1 => 48,
+        }
+    }
+
+    /// Size of ExchangeData: the public point as `X || Y`, each big endian.
+    pub const fn exchange_size(self) -> usize {
+        2 * self.coordinate_size()
+    }
+
+    /// Converts a selection with exactly one known bit set.
+    pub fn from_selection(mask: u16) -> Result<DheGroup, Error> {
+        single(
+            u32::from(mask),
+            "DHE selects no group",
+            "DHE selects several groups",
+        )?;
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|g| g.bit() == mask)
+            .ok_or(Error::InvalidField("DHE selects an unknown group"))
+    }
+
+    /// A short name, e.g. `secp384r1`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DheGroup::Secp256r1 => "secp256r1",
+            DheGroup::Secp384r1 => "secp384r1",
+        }
+    }
+}
+
+/// AEAD cipher suite of secured messages (`AEAD` AlgStruct, AlgType 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AeadSuite {
+    /// AES-128-GCM.
+    Aes128Gcm,
+    /// AES-256-GCM.
+    Aes256Gcm,
+}
+
+impl AeadSuite {
+    /// Every suite this requester knows, in bit order.
+    pub const ALL: [AeadSuite; 2] = [AeadSuite::Aes128Gcm, AeadSuite::Aes256Gcm];
+    /// Size of the nonce (IV) of every suite here.
+    pub const IV_SIZE: usize = 12;
+    /// Size of the authentication tag of every suite here.
+    pub const TAG_SIZE: usize = 16;
+    /// Largest key size of a suite here.
+    pub const MAX_KEY_SIZE: usize = 32;
+
+    /// The suite's bit in the AEAD AlgSupported field.
+    pub const fn bit(self) -> u16 {
+        match self {
+            AeadSuite::Aes128Gcm => 1 << 0,
+            AeadSuite::Aes256Gcm => 1 << 1,
+        }
+    }
+
+    /// Key size in bytes.
+    pub const fn key_size(self) -> usize {
+        match self {
+            AeadSuite::Aes128Gcm => 16,
+            AeadSuite::Aes256Gcm => 32,
+        }
+    }
+
+    /// Converts a selection with exactly one known bit set.
+    pub fn from_selection(mask: u16) -> Result<AeadSuite, Error> {
+        single(
+            u32::from(mask),
+            "AEAD selects no cipher suite",
+            "AEAD selects several cipher suites",
+        )?;
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|s| s.bit() == mask)
+            .ok_or(Error::InvalidField("AEAD selects an unknown cipher suite"))
+    }
+
+    /// A short name, e.g. `aes-256-gcm`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            AeadSuite::Aes128Gcm => "aes-128-gcm",
+            AeadSuite::Aes256Gcm => "aes-256-gcm",
+        }
+    }
+}
+
+impl core::fmt::Display for DheGroup {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl core::fmt::Display for AeadSuite {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -7,7 +7,7 @@
 //! parser and the `.cma` keyring; host tests and tools implement them with
 //! RustCrypto crates.  Nothing here allocates.
 
-use super::algo::{AsymAlgo, HashAlgo};
+use super::algo::{AeadSuite, AsymAlgo, DheGroup, HashAlgo};
 use super::certchain::CertChain;
 
 /// Failure reported by a [`Crypto`] backend.
@@ -22,6 +22,9 @@ pub enum CryptoError {
     BadKey,
     /// Random number generation failed.
     Rng,
+    /// An AEAD tag does not authenticate the message (wrong key, nonce,
+    /// associated data, ciphertext or tag).
+    BadTag,
     /// Any other backend failure (e.g. out of memory), with a positive
     /// backend-specific code.
     Other(i32),
@@ -78,6 +81,89 @@ pub trait Crypto {
 
     /// Fills `out` with random bytes suitable for a nonce.
     fn random(&mut self, out: &mut [u8]) -> Result<(), CryptoError>;
+}
+
+/// What secure sessions need beyond [`Crypto`]: ephemeral ECDH, HMAC and
+/// an AEAD.
+///
+/// HKDF (RFC 5869) is built on [`SessionCrypto::hmac`] by the core
+/// ([`hkdf`](super::hkdf)), so that a backend supplies primitives only.
+/// Secrets passed in (`key` arguments) are the core's, which zeroes them
+/// when it drops them; a backend zeroes what it derives from them (its
+/// expanded AES key schedules, its private keys) when it drops
+/// [`SessionCrypto::DhePrivate`] and [`SessionCrypto::AeadKey`].
+pub trait SessionCrypto: Crypto {
+    /// An ephemeral DHE private key, used once.
+    type DhePrivate;
+    /// An AEAD key, prepared for sealing and opening.
+    type AeadKey;
+
+    /// `DHE` AlgSupported bits of the groups the backend implements
+    /// (see [`DheGroup::bit`]).
+    fn dhe_groups(&self) -> u16;
+
+    /// `AEAD` AlgSupported bits of the suites the backend implements
+    /// (see [`AeadSuite::bit`]).
+    fn aead_suites(&self) -> u16;
+
+    /// Generates an ephemeral key pair of `group`, writing the public key
+    /// to `public` as `X || Y` (each coordinate big endian,
+    /// [`DheGroup::exchange_size`] bytes in all).
+    fn dhe_generate(
+        &mut self,
+        group: DheGroup,
+        public: &mut [u8],
+    ) -> Result<Self::DhePrivate, CryptoError>;
+
+    /// Computes the shared secret of `private` and the peer's public key
+    /// `peer` (`X || Y`, as ExchangeData carries it) into `secret`: the X
+    /// coordinate of the shared point, big endian,
+    /// [`DheGroup::coordinate_size`] bytes.  Consumes the private key.
+    /// Fails with [`CryptoError::BadKey`] if `peer` is not a point of the
+    /// group (the backend validates it).
+    fn dhe_shared(
+        &mut self,
+        group: DheGroup,
+        private: Self::DhePrivate,
+        peer: &[u8],
+        secret: &mut [u8],
+    ) -> Result<(), CryptoError>;
+
+    /// Writes HMAC-`hash`(`key`, the concatenation of `data`) into `out`
+    /// (exactly [`HashAlgo::size`] bytes).
+    fn hmac(
+        &mut self,
+        hash: HashAlgo,
+        key: &[u8],
+        data: &[&[u8]],
+        out: &mut [u8],
+    ) -> Result<(), CryptoError>;
+
+    /// Prepares `key` ([`AeadSuite::key_size`] bytes) for `suite`.
+    fn aead_key(&mut self, suite: AeadSuite, key: &[u8]) -> Result<Self::AeadKey, CryptoError>;
+
+    /// Encrypts `data` in place and writes the tag over `aad` and the
+    /// ciphertext to `tag`.
+    fn aead_seal(
+        &mut self,
+        key: &Self::AeadKey,
+        iv: &[u8; AeadSuite::IV_SIZE],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &mut [u8; AeadSuite::TAG_SIZE],
+    ) -> Result<(), CryptoError>;
+
+    /// Checks `tag` over `aad` and the ciphertext `data` and decrypts
+    /// `data` in place.  Fails with [`CryptoError::BadTag`] when the tag
+    /// does not authenticate; `data` is then unspecified.
+    fn aead_open(
+        &mut self,
+        key: &Self::AeadKey,
+        iv: &[u8; AeadSuite::IV_SIZE],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8; AeadSuite::TAG_SIZE],
+    ) -> Result<(), CryptoError>;
 }
 
 /// Why a certificate chain is not trusted.

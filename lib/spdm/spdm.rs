@@ -22,6 +22,7 @@ pub mod codes;
 pub mod connection;
 pub mod crypto;
 pub mod error;
+pub mod hkdf;
 #[cfg(CONFIG_SPDM)]
 pub mod kernel;
 pub mod measurements;
@@ -32,14 +33,16 @@ pub mod transport;
 pub mod version;
 pub mod x509chain;
 
-pub use algo::{AsymAlgo, HashAlgo};
+pub use algo::{AeadSuite, AsymAlgo, DheGroup, HashAlgo};
 pub use auth::{
     authenticate, authenticate_with, reauthenticate, reauthenticate_with, AuthRecord,
     Authenticated, Changed, Known, Options,
 };
 pub use certchain::CertChain;
 pub use connection::{ChallengeOutcome, ChallengeRequest, Connection, Digests, Measurements};
-pub use crypto::{ChainPolicy, Crypto, CryptoError, Hasher, PolicyError, TranscriptSink};
+pub use crypto::{
+    ChainPolicy, Crypto, CryptoError, Hasher, PolicyError, SessionCrypto, TranscriptSink,
+};
 pub use error::{Error, ErrorKind, TransportError};
 pub use measurements::{
     check_measurement_summary, value_type_name, BlockListing, MeasurementBlock,

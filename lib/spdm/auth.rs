@@ -13,7 +13,7 @@ use super::connection::{ChallengeOutcome, ChallengeRequest, Connection, Digests,
 use super::crypto::{ChainPolicy, Crypto, CryptoError, PolicyError, TranscriptSink};
 use super::error::Error;
 use super::messages::{
-    self, Algorithms, Capabilities, SummaryHash, NONCE_SIZE, REQUESTER_CONTEXT_SIZE,
+    self, Algorithms, Capabilities, SessionOffer, SummaryHash, NONCE_SIZE, REQUESTER_CONTEXT_SIZE,
 };
 use super::requester::Budget;
 use super::transport::Transport;
@@ -43,6 +43,9 @@ pub struct Options<'a> {
     pub hash: u32,
     /// Bounds on the connection's work, whatever the device answers.
     pub budget: Budget,
+    /// What VCA offers for secure sessions ([`SessionOffer::NONE`]: no
+    /// session capabilities, no session AlgStructs).
+    pub session: SessionOffer,
 }
 
 impl Options<'static> {
@@ -57,6 +60,7 @@ impl Options<'static> {
         asym: ALL_ASYM,
         hash: ALL_HASH,
         budget: Budget::DEFAULT,
+        session: SessionOffer::NONE,
     };
 }
 

@@ -22,6 +22,16 @@ pub const GET_CERTIFICATE: u8 = 0x82;
 pub const CHALLENGE: u8 = 0x83;
 /// Request code: GET_MEASUREMENTS.
 pub const GET_MEASUREMENTS: u8 = 0xE0;
+/// Request code: KEY_EXCHANGE.
+pub const KEY_EXCHANGE: u8 = 0xE4;
+/// Request code: FINISH.
+pub const FINISH: u8 = 0xE5;
+/// Request code: HEARTBEAT.
+pub const HEARTBEAT: u8 = 0xE8;
+/// Request code: KEY_UPDATE.
+pub const KEY_UPDATE: u8 = 0xE9;
+/// Request code: END_SESSION.
+pub const END_SESSION: u8 = 0xEC;
 /// Request code: RESPOND_IF_READY.
 pub const RESPOND_IF_READY: u8 = 0xFF;
 
@@ -39,6 +49,16 @@ pub const CERTIFICATE: u8 = 0x02;
 pub const CHALLENGE_AUTH: u8 = 0x03;
 /// Response code: MEASUREMENTS.
 pub const MEASUREMENTS: u8 = 0x60;
+/// Response code: KEY_EXCHANGE_RSP.
+pub const KEY_EXCHANGE_RSP: u8 = 0x64;
+/// Response code: FINISH_RSP.
+pub const FINISH_RSP: u8 = 0x65;
+/// Response code: HEARTBEAT_ACK.
+pub const HEARTBEAT_ACK: u8 = 0x68;
+/// Response code: KEY_UPDATE_ACK.
+pub const KEY_UPDATE_ACK: u8 = 0x69;
+/// Response code: END_SESSION_ACK.
+pub const END_SESSION_ACK: u8 = 0x6C;
 /// Response code: ERROR.
 pub const ERROR: u8 = 0x7F;
 
@@ -53,6 +73,9 @@ pub const ERR_BUSY: u8 = 0x03;
 pub const ERR_UNEXPECTED_REQUEST: u8 = 0x04;
 /// ERROR code (Param1): UnspecifiedError.
 pub const ERR_UNSPECIFIED: u8 = 0x05;
+/// ERROR code (Param1): DecryptError (a secured message did not
+/// authenticate; the session is gone).
+pub const ERR_DECRYPT_ERROR: u8 = 0x06;
 /// ERROR code (Param1): UnsupportedRequest.
 pub const ERR_UNSUPPORTED_REQUEST: u8 = 0x07;
 /// ERROR code (Param1): VersionMismatch.

@@ -36,16 +36,18 @@ use super::auth::{
 };
 use super::certchain::parse_chain;
 use super::codes;
-use super::crypto::{Crypto, CryptoError, Hasher, TranscriptSink};
+use super::crypto::{Crypto, CryptoError, Hasher, SessionCrypto, TranscriptSink};
 use super::error::Error;
 use super::measurements::{
     self, MeasurementBlock, MeasurementBlocks, MeasurementOperation, MeasurementRequest,
     RecordRules, ATTR_RAW_BIT_STREAM, ATTR_SIGNATURE,
 };
 use super::messages::{
-    self, Algorithms, Capabilities, RequesterCaps, SummaryHash, NONCE_SIZE, REQUESTER_CONTEXT_SIZE,
+    self, Algorithms, Capabilities, RequesterCaps, SessionAlgorithms, SessionOffer, SummaryHash,
+    NONCE_SIZE, REQUESTER_CONTEXT_SIZE,
 };
 use super::requester::{exchange, Meter};
+use super::session::SessionIo;
 use super::transport::Transport;
 use super::version::{self, Version};
 
@@ -341,37 +343,6 @@ impl<H: Hasher> Transcripts<H> {
         Ok(())
     }
 
-    /// Appends `bytes` to L1/L2, starting it (from message A when
-    /// `with_a`, i.e. in 1.2+).
-    fn add_l1<C: Crypto<Hasher = H>>(
-        &mut self,
-        crypto: &mut C,
-        alg: HashAlgo,
-        with_a: bool,
-        sink: &mut Sink<'_, '_>,
-        bytes: &[u8],
-    ) -> Result<(), Error> {
-        let h = match &mut self.l1 {
-            Some(h) => h,
-            none => {
-                let mut h = crypto.hasher(alg).map_err(Error::Crypto)?;
-                if with_a {
-                    let a = self.a.get(..self.a_len).unwrap_or_default();
-                    h.update(a);
-                    if let Some(s) = sink.as_deref_mut() {
-                        s.record(a);
-                    }
-                }
-                none.insert(h)
-            }
-        };
-        h.update(bytes);
-        if let Some(s) = sink.as_deref_mut() {
-            s.record(bytes);
-        }
-        Ok(())
-    }
-
     fn m1_digest(&self, out: &mut [u8]) -> Result<usize, Error> {
         self.m1
             .as_ref()
@@ -379,6 +350,128 @@ impl<H: Hasher> Transcripts<H> {
             .digest(out)
             .map_err(Error::Crypto)
     }
+}
+
+/// Appends `bytes` to the measurement transcript `l1`, starting it (from
+/// `a`, message A, if given: 1.2+) when empty.
+pub(super) fn add_l1<C: Crypto>(
+    crypto: &mut C,
+    alg: HashAlgo,
+    a: Option<&[u8]>,
+    l1: &mut Option<C::Hasher>,
+    sink: &mut Sink<'_, '_>,
+    bytes: &[u8],
+) -> Result<(), Error> {
+    let h = match l1 {
+        Some(h) => h,
+        none => {
+            let mut h = crypto.hasher(alg).map_err(Error::Crypto)?;
+            if let Some(a) = a {
+                h.update(a);
+                if let Some(s) = sink.as_deref_mut() {
+                    s.record(a);
+                }
+            }
+            none.insert(h)
+        }
+    };
+    h.update(bytes);
+    if let Some(s) = sink.as_deref_mut() {
+        s.record(bytes);
+    }
+    Ok(())
+}
+
+/// How a request reaches the device and its response comes back: in the
+/// clear ([`Plain`]) or as secured messages of a session.
+pub(super) trait Exchanger<C> {
+    /// Sends `req`, receives into `msg`; returns the response.
+    fn transact<'m>(
+        &mut self,
+        crypto: &mut C,
+        req: &[u8],
+        msg: &'m mut [u8],
+    ) -> Result<&'m [u8], Error>;
+}
+
+/// Plain SPDM messages over a transport.
+pub(super) struct Plain<'x, T> {
+    pub(super) transport: &'x mut T,
+    pub(super) meter: &'x mut Meter,
+}
+
+impl<T: Transport, C> Exchanger<C> for Plain<'_, T> {
+    fn transact<'m>(
+        &mut self,
+        _crypto: &mut C,
+        req: &[u8],
+        msg: &'m mut [u8],
+    ) -> Result<&'m [u8], Error> {
+        transact(self.transport, self.meter, req, msg)
+    }
+}
+
+/// What a measurement exchange needs of its connection or session.
+pub(super) struct MeasureEnv<'x, C: Crypto> {
+    pub(super) crypto: &'x mut C,
+    pub(super) version: Version,
+    pub(super) algorithms: Algorithms,
+    /// Message A, which starts L1/L2 in 1.2+.
+    pub(super) message_a: &'x [u8],
+    /// The measurement transcript L1/L2.
+    pub(super) l1: &'x mut Option<C::Hasher>,
+}
+
+/// Checks a measurement request against the negotiated state before
+/// anything is sent; returns the record rules and the key to verify with.
+pub(super) fn measurement_rules<'k, K>(
+    v: Version,
+    caps: &Capabilities,
+    algs: &Algorithms,
+    request: &MeasurementRequest,
+    key: Option<&'k K>,
+) -> Result<(RecordRules, Option<&'k K>), Error> {
+    match caps.flags & messages::CAP_MEAS_MASK {
+        0 => return Err(Error::MissingCapability("MEAS_CAP")),
+        messages::CAP_MEAS_NO_SIG if request.signed => {
+            return Err(Error::MissingCapability("MEAS_CAP with signatures"))
+        }
+        messages::CAP_MEAS_NO_SIG | messages::CAP_MEAS_SIG => {}
+        _ => return Err(Error::InvalidField("MEAS_CAP is the reserved value 3")),
+    }
+    if algs.measurement_spec != messages::MEAS_SPEC_DMTF {
+        return Err(Error::InvalidField(
+            "MEAS_CAP without the DMTF MeasurementSpecificationSel",
+        ));
+    }
+    let rules = RecordRules {
+        operation: request.operation.to_byte()?,
+        spec: algs.measurement_spec,
+        hash_size: measurements::measurement_hash_size(algs.measurement_hash)?,
+    };
+    if request.raw_bit_stream && v < Version::V1_2 {
+        return Err(Error::InvalidArgument(
+            "RawBitStreamRequested needs SPDM 1.2",
+        ));
+    }
+    let key = match (request.signed, key) {
+        (true, Some(k)) => Some(k),
+        (true, None) => {
+            return Err(Error::InvalidArgument(
+                "signed measurements need the slot's key",
+            ))
+        }
+        (false, _) => None,
+    };
+    if request.signed && (request.slot >= 8 || (v == Version::V1_0 && request.slot != 0)) {
+        return Err(Error::InvalidArgument(
+            "measurement slot must be 0..=7 (0 in SPDM 1.0)",
+        ));
+    }
+    if !request.signed && request.nonce.is_some() {
+        return Err(Error::InvalidArgument("nonce on an unsigned request"));
+    }
+    Ok((rules, key))
 }
 
 /// Hashes the concatenation of `parts` with `alg` into `out`.
@@ -431,6 +524,7 @@ pub struct Connection<'a, T: Transport, C: Crypto> {
     device_versions: [Version; MAX_RECORDED_VERSIONS],
     device_version_count: usize,
     digests: Option<Digests>,
+    session_algorithms: Option<SessionAlgorithms>,
     tx: Transcripts<C::Hasher>,
     meter: Meter,
 }
@@ -506,6 +600,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             device_versions: [Version::V1_0; MAX_RECORDED_VERSIONS],
             device_version_count: 0,
             digests: None,
+            session_algorithms: None,
             tx: Transcripts {
                 a: [0; MAX_MESSAGE_A],
                 a_len: 0,
@@ -514,6 +609,55 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             },
             meter: Meter::new(opts.budget),
         })
+    }
+
+    /// The session algorithms negotiated, if the device offered sessions
+    /// and selected a DHE group and an AEAD suite offered.
+    pub fn session_algorithms(&self) -> Option<&SessionAlgorithms> {
+        self.session_algorithms.as_ref()
+    }
+
+    /// The crypto backend, shared.
+    pub(super) fn crypto_ref(&self) -> &C {
+        self.crypto
+    }
+
+    /// The transport, shared.
+    pub(super) fn transport_ref(&self) -> &T {
+        self.transport
+    }
+
+    /// The transport, crypto backend, message buffer and meter, for an
+    /// exchange run outside the connection's own methods (sessions).
+    pub(super) fn parts(&mut self) -> (&mut T, &mut C, &mut [u8], &mut Meter) {
+        (
+            &mut *self.transport,
+            &mut *self.crypto,
+            &mut *self.message,
+            &mut self.meter,
+        )
+    }
+
+    /// The connection's transport, crypto backend and message buffer for
+    /// the calls of a session established on it, bounded by `meter`.
+    pub fn session_io<'s>(&'s mut self, meter: &'s mut Meter) -> SessionIo<'s, T, C>
+    where
+        C: SessionCrypto,
+    {
+        SessionIo {
+            transport: &mut *self.transport,
+            crypto: &mut *self.crypto,
+            message: &mut *self.message,
+            meter,
+        }
+    }
+
+    /// [`Connection::settle`] for a session handshake, which also ends
+    /// the transcripts of message B/C and L1/L2 (KEY_EXCHANGE resets them).
+    pub(super) fn settle_session<R>(&mut self, r: Result<R, Error>) -> Result<R, Error> {
+        self.tx.m1 = None;
+        self.tx.l1 = None;
+        self.settle(r)
     }
 
     /// Negotiated SPDM version.
@@ -626,6 +770,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
     fn vca(&mut self) -> Result<(), Error> {
         self.state = State::Poisoned;
         self.digests = None;
+        self.session_algorithms = None;
         self.tx.a_len = 0;
         self.tx.m1 = None;
         self.tx.l1 = None;
@@ -659,7 +804,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let dts = u32::try_from(self.message.len()).unwrap_or(u32::MAX);
         let rcaps = RequesterCaps {
             ct_exponent: 0,
-            flags: 0,
+            flags: self.opts.session.requester_flags(),
             data_transfer_size: dts,
             max_spdm_msg_size: dts,
         };
@@ -683,20 +828,30 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             return Err(Error::CtExponentTooLarge(caps.ct_exponent));
         }
 
-        let n = messages::encode_negotiate_algorithms(v, asym_offer, hash_offer, &mut req)?;
+        // Session AlgStructs only to a device that can use them.
+        let offer = if caps.flags & messages::CAP_KEY_EX != 0 {
+            self.opts.session
+        } else {
+            SessionOffer::NONE
+        };
+        let n = messages::encode_negotiate_algorithms_with(
+            v, asym_offer, hash_offer, &offer, &mut req,
+        )?;
         let rsp = transact(
             &mut *self.transport,
             &mut self.meter,
             &req[..n],
             &mut *self.message,
         )?;
-        let (algs, len) = messages::parse_algorithms(v, rsp, asym_offer, hash_offer)?;
+        let (algs, session_algs, len) =
+            messages::parse_algorithms_with(v, rsp, asym_offer, hash_offer, &offer)?;
         self.tx.push_a(&req[..n])?;
         self.tx.push_a(rsp.get(..len).unwrap_or(rsp))?;
 
         self.version = v;
         self.capabilities = caps;
         self.algorithms = algs;
+        self.session_algorithms = session_algs;
         self.state = State::Ready;
         Ok(())
     }
@@ -1146,205 +1301,191 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         sink: Option<&mut dyn TranscriptSink>,
     ) -> Result<Measurements<'r>, Error> {
         self.usable()?;
-        let v = self.version;
-        match self.capabilities.flags & messages::CAP_MEAS_MASK {
-            0 => return Err(Error::MissingCapability("MEAS_CAP")),
-            messages::CAP_MEAS_NO_SIG if request.signed => {
-                return Err(Error::MissingCapability("MEAS_CAP with signatures"))
-            }
-            messages::CAP_MEAS_NO_SIG | messages::CAP_MEAS_SIG => {}
-            _ => return Err(Error::InvalidField("MEAS_CAP is the reserved value 3")),
-        }
-        if self.algorithms.measurement_spec != messages::MEAS_SPEC_DMTF {
-            return Err(Error::InvalidField(
-                "MEAS_CAP without the DMTF MeasurementSpecificationSel",
-            ));
-        }
-        let rules = RecordRules {
-            operation: request.operation.to_byte()?,
-            spec: self.algorithms.measurement_spec,
-            hash_size: measurements::measurement_hash_size(self.algorithms.measurement_hash)?,
-        };
-        if request.raw_bit_stream && v < Version::V1_2 {
-            return Err(Error::InvalidArgument(
-                "RawBitStreamRequested needs SPDM 1.2",
-            ));
-        }
-        let key = match (request.signed, key) {
-            (true, Some(k)) => Some(k),
-            (true, None) => {
-                return Err(Error::InvalidArgument(
-                    "signed measurements need the slot's key",
-                ))
-            }
-            (false, _) => None,
-        };
-        if request.signed && (request.slot >= 8 || (v == Version::V1_0 && request.slot != 0)) {
-            return Err(Error::InvalidArgument(
-                "measurement slot must be 0..=7 (0 in SPDM 1.0)",
-            ));
-        }
-        if !request.signed && request.nonce.is_some() {
-            return Err(Error::InvalidArgument("nonce on an unsigned request"));
-        }
+        let (rules, key) = measurement_rules(
+            self.version,
+            &self.capabilities,
+            &self.algorithms,
+            request,
+            key,
+        )?;
         // GET_MEASUREMENTS resets message B.
         self.tx.m1 = None;
         let mut sink: Sink<'_, '_> = sink;
-        let r = self.measurements_inner(request, key, rules, record_buf, &mut sink);
+        let a = self.tx.a.get(..self.tx.a_len).unwrap_or_default();
+        let env = MeasureEnv {
+            crypto: &mut *self.crypto,
+            version: self.version,
+            algorithms: self.algorithms,
+            message_a: a,
+            l1: &mut self.tx.l1,
+        };
+        let mut plain = Plain {
+            transport: &mut *self.transport,
+            meter: &mut self.meter,
+        };
+        let r = measure(
+            env,
+            &mut plain,
+            &mut *self.message,
+            request,
+            key,
+            rules,
+            record_buf,
+            &mut sink,
+        );
         if request.signed || r.is_err() {
             self.tx.l1 = None;
         }
         self.settle(r)
     }
+}
 
-    fn measurements_inner<'r>(
-        &mut self,
-        request: &MeasurementRequest,
-        key: Option<&C::PublicKey>,
-        rules: RecordRules,
-        record_buf: &'r mut [u8],
-        sink: &mut Sink<'_, '_>,
-    ) -> Result<Measurements<'r>, Error> {
-        let v = self.version;
-        let algs = self.algorithms;
-        let hsize = algs.hash.size();
-        let mut requester_nonce = [0u8; NONCE_SIZE];
-        if request.signed {
-            match request.nonce {
-                Some(n) => requester_nonce = n,
-                None => self
-                    .crypto
-                    .random(&mut requester_nonce)
-                    .map_err(Error::Crypto)?,
-            }
+/// One GET_MEASUREMENTS exchange through `x`, in the transcript of `env`
+/// (after [`measurement_rules`]).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn measure<'r, C: Crypto, X: Exchanger<C>>(
+    env: MeasureEnv<'_, C>,
+    x: &mut X,
+    msg: &mut [u8],
+    request: &MeasurementRequest,
+    key: Option<&C::PublicKey>,
+    rules: RecordRules,
+    record_buf: &'r mut [u8],
+    sink: &mut Sink<'_, '_>,
+) -> Result<Measurements<'r>, Error> {
+    let MeasureEnv {
+        crypto,
+        version: v,
+        algorithms: algs,
+        message_a,
+        l1,
+    } = env;
+    let hsize = algs.hash.size();
+    let mut requester_nonce = [0u8; NONCE_SIZE];
+    if request.signed {
+        match request.nonce {
+            Some(n) => requester_nonce = n,
+            None => crypto.random(&mut requester_nonce).map_err(Error::Crypto)?,
         }
-        let mut requester_context = [0u8; REQUESTER_CONTEXT_SIZE];
-        if v >= Version::V1_3 {
-            self.crypto
-                .random(&mut requester_context)
-                .map_err(Error::Crypto)?;
-        }
-        let mut attributes = 0;
-        if request.signed {
-            attributes |= ATTR_SIGNATURE;
-        }
-        if request.raw_bit_stream {
-            attributes |= ATTR_RAW_BIT_STREAM;
-        }
-        let slot = if request.signed { request.slot } else { 0 };
-        let mut req = [0u8; measurements::MAX_REQUEST_SIZE];
-        let n = measurements::encode_get_measurements(
-            v,
-            attributes,
-            rules.operation,
-            &requester_nonce,
-            slot,
-            &requester_context,
-            &mut req,
-        )?;
-        let req = req.get(..n).ok_or(Error::BufferTooSmall)?;
-        let rsp = transact(
-            &mut *self.transport,
-            &mut self.meter,
-            req,
-            &mut *self.message,
-        )?;
-        let sig_size = if request.signed {
-            algs.asym.signature_size()
-        } else {
-            0
-        };
-        let (m, len) =
-            measurements::parse_measurements(v, rsp, attributes, slot, &rules, sig_size)?;
-        if v >= Version::V1_3 && m.requester_context != requester_context {
-            return Err(Error::RequesterContextMismatch);
-        }
-        let total = m
-            .record
-            .len()
-            .checked_add(m.opaque.len())
-            .ok_or(Error::BufferTooSmall)?;
-        let buf = record_buf.get_mut(..total).ok_or(Error::BufferTooSmall)?;
-        let (record, opaque) = buf.split_at_mut(m.record.len());
-        record.copy_from_slice(m.record);
-        opaque.copy_from_slice(m.opaque);
-
-        let with_a = v >= Version::V1_2;
-        self.tx
-            .add_l1(&mut *self.crypto, algs.hash, with_a, sink, req)?;
-        let signed_part = if request.signed {
-            rsp.get(..m.sig_offset)
-        } else {
-            rsp.get(..len)
-        };
-        self.tx.add_l1(
-            &mut *self.crypto,
-            algs.hash,
-            with_a,
-            sink,
-            signed_part.ok_or(Error::ResponseTooLarge)?,
-        )?;
-
-        let mut out = Measurements {
-            operation: request.operation,
-            signed: request.signed,
-            slot,
-            total_indices: m.total_indices,
-            number_of_blocks: m.number_of_blocks,
-            content_changed: 0,
-            requester_nonce,
-            responder_nonce: <[u8; NONCE_SIZE]>::try_from(m.nonce)
-                .map_err(|_| Error::InvalidField("MEASUREMENTS Nonce size"))?,
-            requester_context,
-            transcript_hash: [0; HashAlgo::MAX_SIZE],
-            hash_size: 0,
-            signature: [0; MAX_SIGNATURE_SIZE],
-            signature_len: 0,
-            record: &[],
-            opaque: &[],
-            rules,
-        };
-        if let Some(key) = key {
-            let mut l1 = [0u8; HashAlgo::MAX_SIZE];
-            self.tx
-                .l1
-                .as_ref()
-                .ok_or(Error::OutOfOrder("empty transcript"))?
-                .digest(&mut l1)
-                .map_err(Error::Crypto)?;
-            let l1 = l1.get(..hsize).ok_or(Error::BufferTooSmall)?;
-            let mut digest = [0u8; HashAlgo::MAX_SIZE];
-            let signed: &[u8] = if v >= Version::V1_2 {
-                let context = measurements::measurements_signing_context(v);
-                hash_parts(&mut *self.crypto, algs.hash, &[&context, l1], &mut digest)?;
-                digest.get(..hsize).ok_or(Error::BufferTooSmall)?
-            } else {
-                l1
-            };
-            self.crypto
-                .verify(key, algs.asym, algs.hash, signed, m.signature)
-                .map_err(|e| match e {
-                    CryptoError::BadSignature => Error::SignatureInvalid,
-                    e => Error::Crypto(e),
-                })?;
-            out.transcript_hash
-                .get_mut(..hsize)
-                .ok_or(Error::BufferTooSmall)?
-                .copy_from_slice(l1);
-            out.hash_size = hsize;
-            out.signature
-                .get_mut(..m.signature.len())
-                .ok_or(Error::BufferTooSmall)?
-                .copy_from_slice(m.signature);
-            out.signature_len = m.signature.len();
-            if v >= Version::V1_2 {
-                out.content_changed = (m.param2 & measurements::CONTENT_CHANGED_MASK) >> 4;
-            }
-        }
-        out.record = record;
-        out.opaque = opaque;
-        Ok(out)
     }
+    let mut requester_context = [0u8; REQUESTER_CONTEXT_SIZE];
+    if v >= Version::V1_3 {
+        crypto
+            .random(&mut requester_context)
+            .map_err(Error::Crypto)?;
+    }
+    let mut attributes = 0;
+    if request.signed {
+        attributes |= ATTR_SIGNATURE;
+    }
+    if request.raw_bit_stream {
+        attributes |= ATTR_RAW_BIT_STREAM;
+    }
+    let slot = if request.signed { request.slot } else { 0 };
+    let mut req = [0u8; measurements::MAX_REQUEST_SIZE];
+    let n = measurements::encode_get_measurements(
+        v,
+        attributes,
+        rules.operation,
+        &requester_nonce,
+        slot,
+        &requester_context,
+        &mut req,
+    )?;
+    let req = req.get(..n).ok_or(Error::BufferTooSmall)?;
+    let rsp = x.transact(&mut *crypto, req, msg)?;
+    let sig_size = if request.signed {
+        algs.asym.signature_size()
+    } else {
+        0
+    };
+    let (m, len) = measurements::parse_measurements(v, rsp, attributes, slot, &rules, sig_size)?;
+    if v >= Version::V1_3 && m.requester_context != requester_context {
+        return Err(Error::RequesterContextMismatch);
+    }
+    let total = m
+        .record
+        .len()
+        .checked_add(m.opaque.len())
+        .ok_or(Error::BufferTooSmall)?;
+    let buf = record_buf.get_mut(..total).ok_or(Error::BufferTooSmall)?;
+    let (record, opaque) = buf.split_at_mut(m.record.len());
+    record.copy_from_slice(m.record);
+    opaque.copy_from_slice(m.opaque);
+
+    let a = (v >= Version::V1_2).then_some(message_a);
+    add_l1(&mut *crypto, algs.hash, a, l1, sink, req)?;
+    let signed_part = if request.signed {
+        rsp.get(..m.sig_offset)
+    } else {
+        rsp.get(..len)
+    };
+    add_l1(
+        &mut *crypto,
+        algs.hash,
+        a,
+        l1,
+        sink,
+        signed_part.ok_or(Error::ResponseTooLarge)?,
+    )?;
+
+    let mut out = Measurements {
+        operation: request.operation,
+        signed: request.signed,
+        slot,
+        total_indices: m.total_indices,
+        number_of_blocks: m.number_of_blocks,
+        content_changed: 0,
+        requester_nonce,
+        responder_nonce: <[u8; NONCE_SIZE]>::try_from(m.nonce)
+            .map_err(|_| Error::InvalidField("MEASUREMENTS Nonce size"))?,
+        requester_context,
+        transcript_hash: [0; HashAlgo::MAX_SIZE],
+        hash_size: 0,
+        signature: [0; MAX_SIGNATURE_SIZE],
+        signature_len: 0,
+        record: &[],
+        opaque: &[],
+        rules,
+    };
+    if let Some(key) = key {
+        let mut l1_hash = [0u8; HashAlgo::MAX_SIZE];
+        l1.as_ref()
+            .ok_or(Error::OutOfOrder("empty transcript"))?
+            .digest(&mut l1_hash)
+            .map_err(Error::Crypto)?;
+        let l1 = l1_hash.get(..hsize).ok_or(Error::BufferTooSmall)?;
+        let mut digest = [0u8; HashAlgo::MAX_SIZE];
+        let signed: &[u8] = if v >= Version::V1_2 {
+            let context = measurements::measurements_signing_context(v);
+            hash_parts(&mut *crypto, algs.hash, &[&context, l1], &mut digest)?;
+            digest.get(..hsize).ok_or(Error::BufferTooSmall)?
+        } else {
+            l1
+        };
+        crypto
+            .verify(key, algs.asym, algs.hash, signed, m.signature)
+            .map_err(|e| match e {
+                CryptoError::BadSignature => Error::SignatureInvalid,
+                e => Error::Crypto(e),
+            })?;
+        out.transcript_hash
+            .get_mut(..hsize)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(l1);
+        out.hash_size = hsize;
+        out.signature
+            .get_mut(..m.signature.len())
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(m.signature);
+        out.signature_len = m.signature.len();
+        if v >= Version::V1_2 {
+            out.content_changed = (m.param2 & measurements::CONTENT_CHANGED_MASK) >> 4;
+        }
+    }
+    out.record = record;
+    out.opaque = opaque;
+    Ok(out)
 }
 
 #[cfg(any(test, CONFIG_SPDM_KUNIT_TEST))]

@@ -5,6 +5,7 @@
 use core::fmt;
 
 use super::crypto::{CryptoError, PolicyError};
+use super::session::SecuredError;
 
 /// Failure of the transport that carries SPDM messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +162,13 @@ pub enum Error {
     /// CHALLENGE_AUTH's MeasurementSummaryHash (all measurements) is not
     /// the hash of the measurement blocks MEASUREMENTS reported.
     MeasurementSummaryMismatch,
+    /// A ResponderVerifyData (KEY_EXCHANGE_RSP or FINISH_RSP) is not the
+    /// HMAC of the transcript: the device does not hold the session's keys.
+    VerifyDataMismatch,
+    /// A secured message of the session failed (DSP0277).
+    Secured(SecuredError),
+    /// The session is not established, or was ended or torn down.
+    NoSession,
 }
 
 impl Error {
@@ -175,6 +183,7 @@ impl Error {
             | Error::Crypto(_)
             | Error::Poisoned
             | Error::OutOfOrder(_)
+            | Error::NoSession
             | Error::InvalidArgument(_) => ErrorKind::Local,
             Error::MessageATooLarge => ErrorKind::Unsupported,
             Error::SignatureInvalid | Error::Untrusted(_) => ErrorKind::NotTrusted,
@@ -200,7 +209,9 @@ impl Error {
             | Error::MeasurementBlockCount { .. }
             | Error::DuplicateMeasurementIndex(_)
             | Error::MeasurementRecordTooLong { .. }
-            | Error::MeasurementSummaryMismatch => ErrorKind::DeviceMisbehaved,
+            | Error::MeasurementSummaryMismatch
+            | Error::VerifyDataMismatch
+            | Error::Secured(_) => ErrorKind::DeviceMisbehaved,
         }
     }
 }
@@ -302,6 +313,23 @@ impl fmt::Display for Error {
             Error::MeasurementSummaryMismatch => {
                 f.write_str("measurement summary hash does not match the measurements")
             }
+            Error::VerifyDataMismatch => f.write_str("ResponderVerifyData does not verify"),
+            Error::Secured(e) => write!(f, "secured message rejected: {}", e),
+            Error::NoSession => f.write_str("no established session"),
         }
+    }
+}
+
+impl fmt::Display for SecuredError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SecuredError::Length => "Length field does not fit the record",
+            SecuredError::SessionId => "another session ID",
+            SecuredError::SequenceNumber => "unexpected sequence number",
+            SecuredError::Tag => "AEAD tag does not authenticate",
+            SecuredError::ApplicationLength => "ApplicationDataLength exceeds the data",
+            SecuredError::ApplicationHeader => "missing transport header in the data",
+            SecuredError::SequenceExhausted => "sequence numbers exhausted",
+        })
     }
 }

@@ -30,15 +30,12 @@ impl<const N: usize> Secret<N> {
     }
 
     /// A secret of `len` zero bytes (at most `N`), to be filled through
-    /// [`Secret::as_mut`].
+    /// [`Secret::as_mut_bytes`].
     pub fn zeroed(len: usize) -> Result<Self, CryptoError> {
         if len > N {
             return Err(CryptoError::Other(1));
         }
-        Ok(Secret {
-            bytes: [0; N],
-            len,
-        })
+        Ok(Secret { bytes: [0; N], len })
     }
 
     /// The secret's bytes.
@@ -47,7 +44,7 @@ impl<const N: usize> Secret<N> {
     }
 
     /// The secret's bytes, to fill.
-    pub fn as_mut(&mut self) -> &mut [u8] {
+    pub fn as_mut_bytes(&mut self) -> &mut [u8] {
         self.bytes.get_mut(..self.len).unwrap_or_default()
     }
 
@@ -98,7 +95,7 @@ pub fn extract<C: SessionCrypto>(
     ikm: &[u8],
 ) -> Result<HashSecret, CryptoError> {
     let mut prk = HashSecret::zeroed(hash.size())?;
-    crypto.hmac(hash, salt, &[ikm], prk.as_mut())?;
+    crypto.hmac(hash, salt, &[ikm], prk.as_mut_bytes())?;
     Ok(prk)
 }
 
@@ -130,7 +127,7 @@ pub fn expand<C: SessionCrypto>(
         }
         parts[1 + info.len()] = &counter;
         let mut next = HashSecret::zeroed(h)?;
-        crypto.hmac(hash, prk, &parts[..info.len() + 2], next.as_mut())?;
+        crypto.hmac(hash, prk, &parts[..info.len() + 2], next.as_mut_bytes())?;
         t = next;
         t_len = h;
         for (d, s) in chunk.iter_mut().zip(t.as_bytes()) {

@@ -7,7 +7,7 @@
 //! Parsers return the message length they consumed: transports may pad
 //! (DOE pads to a dword), and only the message itself enters the transcript.
 
-use super::algo::{AsymAlgo, HashAlgo};
+use super::algo::{AeadSuite, AsymAlgo, DheGroup, HashAlgo};
 use super::codes;
 use super::error::Error;
 use super::reader::{Reader, Writer};
@@ -25,6 +25,20 @@ pub const CAP_MEAS_MASK: u32 = 3 << 3;
 pub const CAP_MEAS_NO_SIG: u32 = 1 << 3;
 /// MEAS_CAP value: measurements with or without signatures.
 pub const CAP_MEAS_SIG: u32 = 2 << 3;
+
+/// CAPABILITIES flag: secured messages may be encrypted (ENCRYPT_CAP).
+pub const CAP_ENCRYPT: u32 = 1 << 6;
+/// CAPABILITIES flag: secured messages carry a MAC (MAC_CAP).
+pub const CAP_MAC: u32 = 1 << 7;
+/// CAPABILITIES flag: KEY_EXCHANGE is supported (KEY_EX_CAP).
+pub const CAP_KEY_EX: u32 = 1 << 9;
+/// CAPABILITIES flag: HEARTBEAT is supported (HBEAT_CAP).
+pub const CAP_HBEAT: u32 = 1 << 13;
+/// CAPABILITIES flag: KEY_UPDATE is supported (KEY_UPD_CAP).
+pub const CAP_KEY_UPD: u32 = 1 << 14;
+/// CAPABILITIES flag: the handshake may travel in the clear
+/// (HANDSHAKE_IN_THE_CLEAR_CAP); it does when both sides set it.
+pub const CAP_HANDSHAKE_IN_THE_CLEAR: u32 = 1 << 15;
 
 /// Smallest DataTransferSize a 1.2+ device may report (MinDataTransferSize).
 pub const MIN_DATA_TRANSFER_SIZE: u32 = 42;
@@ -123,9 +137,100 @@ pub fn parse_capabilities(v: Version, rsp: &[u8]) -> Result<(Capabilities, usize
     ))
 }
 
-/// Size of NEGOTIATE_ALGORITHMS as this requester sends it (no extended
-/// algorithms, no algorithm structure tables).
+/// Size of NEGOTIATE_ALGORITHMS as this requester sends it without
+/// algorithm structure tables (no extended algorithms either).
 pub const NEGOTIATE_ALGORITHMS_SIZE: usize = 32;
+/// Size of one AlgStruct with no extended algorithms.
+pub const ALG_STRUCT_SIZE: usize = 4;
+/// AlgType of the DHE AlgStruct.
+pub const ALG_TYPE_DHE: u8 = 2;
+/// AlgType of the AEAD AlgStruct.
+pub const ALG_TYPE_AEAD: u8 = 3;
+/// AlgType of the ReqBaseAsymAlg AlgStruct.
+pub const ALG_TYPE_REQ_BASE_ASYM: u8 = 4;
+/// AlgType of the KeySchedule AlgStruct.
+pub const ALG_TYPE_KEY_SCHEDULE: u8 = 5;
+/// KeySchedule bit: the SPDM key schedule.
+pub const KEY_SCHEDULE_SPDM: u16 = 1 << 0;
+/// OtherParamsSupport: opaque data format 1 (general opaque data table,
+/// SPDM 1.2+).
+pub const OPAQUE_DATA_FMT1: u8 = 1 << 1;
+/// OtherParamsSupport: mask of the opaque data format bits.
+pub const OPAQUE_DATA_FMT_MASK: u8 = 0xF;
+
+/// What a requester offers for secure sessions: the DHE groups and AEAD
+/// suites of NEGOTIATE_ALGORITHMS' AlgStructs and its session
+/// capabilities.  [`SessionOffer::NONE`] (no group) offers no session and
+/// leaves VCA as it is without sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionOffer {
+    /// DHE AlgSupported bits ([`DheGroup::bit`]); 0 offers no session.
+    pub dhe: u16,
+    /// AEAD AlgSupported bits ([`AeadSuite::bit`]).
+    pub aead: u16,
+    /// Announce HBEAT_CAP (the device may then ask for heartbeats).
+    pub heartbeat: bool,
+    /// Announce KEY_UPD_CAP.
+    pub key_update: bool,
+    /// Announce HANDSHAKE_IN_THE_CLEAR_CAP: a device that sets it too then
+    /// gets FINISH in the clear; otherwise the handshake is encrypted.
+    pub handshake_in_the_clear: bool,
+}
+
+impl SessionOffer {
+    /// No sessions.
+    pub const NONE: SessionOffer = SessionOffer {
+        dhe: 0,
+        aead: 0,
+        heartbeat: false,
+        key_update: false,
+        handshake_in_the_clear: false,
+    };
+
+    /// Every group and suite this core implements, heartbeats, key updates
+    /// and a handshake in the clear when the device allows it.
+    pub const ALL: SessionOffer = SessionOffer {
+        dhe: DheGroup::Secp256r1.bit() | DheGroup::Secp384r1.bit(),
+        aead: AeadSuite::Aes128Gcm.bit() | AeadSuite::Aes256Gcm.bit(),
+        heartbeat: true,
+        key_update: true,
+        handshake_in_the_clear: true,
+    };
+
+    /// Whether this offers sessions at all.
+    pub const fn offered(&self) -> bool {
+        self.dhe != 0 && self.aead != 0
+    }
+
+    /// The requester's GET_CAPABILITIES flags for this offer.
+    pub const fn requester_flags(&self) -> u32 {
+        if !self.offered() {
+            return 0;
+        }
+        let mut f = CAP_ENCRYPT | CAP_MAC | CAP_KEY_EX;
+        if self.heartbeat {
+            f |= CAP_HBEAT;
+        }
+        if self.key_update {
+            f |= CAP_KEY_UPD;
+        }
+        if self.handshake_in_the_clear {
+            f |= CAP_HANDSHAKE_IN_THE_CLEAR;
+        }
+        f
+    }
+}
+
+/// The session algorithms a device selected in ALGORITHMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionAlgorithms {
+    /// DHE group.
+    pub dhe: DheGroup,
+    /// AEAD suite.
+    pub aead: AeadSuite,
+    /// Opaque data format selected (OtherParamsSelection bits 3:0, 1.2+).
+    pub opaque_format: u8,
+}
 /// Size of the fixed part of ALGORITHMS.
 pub const ALGORITHMS_FIXED_SIZE: usize = 36;
 /// MeasurementSpecification bit: DMTF.
@@ -138,14 +243,50 @@ pub fn encode_negotiate_algorithms(
     hash: u32,
     buf: &mut [u8],
 ) -> Result<usize, Error> {
+    encode_negotiate_algorithms_with(v, asym, hash, &SessionOffer::NONE, buf)
+}
+
+/// Whether `v` and `offer` make NEGOTIATE_ALGORITHMS carry the session
+/// AlgStructs (DHE, AEAD, KeySchedule): sessions exist from SPDM 1.1.
+pub fn offers_sessions(v: Version, offer: &SessionOffer) -> bool {
+    v >= Version::V1_1 && offer.offered()
+}
+
+/// [`encode_negotiate_algorithms`], with the DHE, AEAD and KeySchedule
+/// AlgStructs of `offer` (1.1+, when it offers sessions) and, in 1.2+,
+/// opaque data format 1.
+pub fn encode_negotiate_algorithms_with(
+    v: Version,
+    asym: u32,
+    hash: u32,
+    offer: &SessionOffer,
+    buf: &mut [u8],
+) -> Result<usize, Error> {
+    let sessions = offers_sessions(v, offer);
+    let (count, other) = match (sessions, v >= Version::V1_2) {
+        (true, true) => (3u8, OPAQUE_DATA_FMT1),
+        (true, false) => (3, 0),
+        (false, _) => (0, 0),
+    };
+    let len = NEGOTIATE_ALGORITHMS_SIZE + usize::from(count) * ALG_STRUCT_SIZE;
     let mut w = Writer::new(buf);
-    w.put(&[v.as_byte(), codes::NEGOTIATE_ALGORITHMS, 0, 0])?;
-    w.u16(NEGOTIATE_ALGORITHMS_SIZE as u16)?;
-    w.put(&[MEAS_SPEC_DMTF, 0])?; // MeasurementSpecification, OtherParamsSupport
+    w.put(&[v.as_byte(), codes::NEGOTIATE_ALGORITHMS, count, 0])?;
+    w.u16(len as u16)?;
+    w.put(&[MEAS_SPEC_DMTF, other])?; // MeasurementSpecification, OtherParamsSupport
     w.u32(asym)?;
     w.u32(hash)?;
     w.put(&[0; 12])?; // Reserved
     w.put(&[0, 0, 0, 0])?; // ExtAsymCount, ExtHashCount, Reserved, MELSpecification
+    if sessions {
+        for (t, bits) in [
+            (ALG_TYPE_DHE, offer.dhe),
+            (ALG_TYPE_AEAD, offer.aead),
+            (ALG_TYPE_KEY_SCHEDULE, KEY_SCHEDULE_SPDM),
+        ] {
+            w.put(&[t, 0x20])?;
+            w.u16(bits)?;
+        }
+    }
     Ok(w.len())
 }
 
@@ -172,6 +313,22 @@ pub fn parse_algorithms(
     offered_asym: u32,
     offered_hash: u32,
 ) -> Result<(Algorithms, usize), Error> {
+    parse_algorithms_with(v, rsp, offered_asym, offered_hash, &SessionOffer::NONE)
+        .map(|(a, _, len)| (a, len))
+}
+
+/// [`parse_algorithms`] against a request that carried `offer`: also
+/// returns the session algorithms when the device selected a DHE group,
+/// an AEAD suite and the SPDM key schedule among those offered (`None`
+/// when it selected none of them: no sessions).  A partial or foreign
+/// selection is an error.
+pub fn parse_algorithms_with(
+    v: Version,
+    rsp: &[u8],
+    offered_asym: u32,
+    offered_hash: u32,
+    offer: &SessionOffer,
+) -> Result<(Algorithms, Option<SessionAlgorithms>, usize), Error> {
     check_header(rsp, v.as_byte(), codes::ALGORITHMS)?;
     let mut r = Reader::new(rsp);
     let hdr = r.array::<4>()?;
@@ -210,15 +367,47 @@ pub fn parse_algorithms(
     // Walk the algorithm structure tables within Length.
     let mut t = Reader::new(rsp.get(..length).unwrap_or_default());
     t.bytes(ALGORITHMS_FIXED_SIZE)?;
+    let sessions = offers_sessions(v, offer);
+    let (mut dhe, mut aead, mut schedule) = (0u16, 0u16, 0u16);
+    let mut last_type = 0u8;
     for _ in 0..tables {
-        let [_alg_type, count] = *t.array::<2>()?;
+        let [alg_type, count] = *t.array::<2>()?;
         let fixed = usize::from(count >> 4);
         let ext = usize::from(count & 0xF);
         if fixed != 2 {
             return Err(Error::InvalidField("AlgStruct FixedAlgCount is not 2"));
         }
-        t.bytes(fixed)?;
+        let sel = t.u16()?;
         t.bytes(ext * 4)?;
+        if !sessions {
+            continue;
+        }
+        if alg_type <= last_type {
+            return Err(Error::InvalidField("AlgStructs out of order or repeated"));
+        }
+        last_type = alg_type;
+        if ext != 0 {
+            return Err(Error::InvalidField(
+                "extended algorithm selected but none offered",
+            ));
+        }
+        let offered = match alg_type {
+            ALG_TYPE_DHE => offer.dhe,
+            ALG_TYPE_AEAD => offer.aead,
+            ALG_TYPE_KEY_SCHEDULE => KEY_SCHEDULE_SPDM,
+            _ => 0,
+        };
+        if sel & !offered != 0 || sel.count_ones() > 1 {
+            return Err(Error::InvalidField(
+                "AlgStruct selects an algorithm not offered",
+            ));
+        }
+        match alg_type {
+            ALG_TYPE_DHE => dhe = sel,
+            ALG_TYPE_AEAD => aead = sel,
+            ALG_TYPE_KEY_SCHEDULE => schedule = sel,
+            _ => {}
+        }
     }
     if t.pos() != length {
         return Err(Error::InvalidField(
@@ -242,6 +431,30 @@ pub fn parse_algorithms(
             "BaseHashSel selects an algorithm not offered",
         ));
     }
+    let session = match (dhe, aead, schedule) {
+        (0, 0, 0) => None,
+        (d, a, KEY_SCHEDULE_SPDM) if d != 0 && a != 0 => Some(SessionAlgorithms {
+            dhe: DheGroup::from_selection(d)?,
+            aead: AeadSuite::from_selection(a)?,
+            opaque_format: if v >= Version::V1_2 {
+                other_params & OPAQUE_DATA_FMT_MASK
+            } else {
+                0
+            },
+        }),
+        _ => {
+            return Err(Error::InvalidField(
+                "DHE, AEAD and KeySchedule not selected together",
+            ))
+        }
+    };
+    if let Some(sa) = &session {
+        if sa.opaque_format & !OPAQUE_DATA_FMT1 != 0 {
+            return Err(Error::InvalidField(
+                "OtherParamsSelection selects an opaque data format not offered",
+            ));
+        }
+    }
     Ok((
         Algorithms {
             asym,
@@ -250,6 +463,7 @@ pub fn parse_algorithms(
             measurement_hash,
             other_params,
         },
+        session,
         length,
     ))
 }

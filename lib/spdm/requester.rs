@@ -97,6 +97,16 @@ impl Meter {
         Ok(t.exchange(request, buf)?)
     }
 
+    /// Counts one exchange that the caller sends itself (a secured
+    /// message), if the budget has one left.
+    pub(super) fn charge(&mut self) -> Result<(), Error> {
+        if self.exchanges >= self.budget.max_exchanges {
+            return Err(Error::BudgetExceeded("exchanges"));
+        }
+        self.exchanges += 1;
+        Ok(())
+    }
+
     /// Waits `micros` over `t` if the budget has that much time left.
     fn wait<T: Transport>(&mut self, t: &mut T, micros: u64) -> Result<(), Error> {
         let total = self.wait_us.saturating_add(micros);

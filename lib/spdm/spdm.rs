@@ -29,6 +29,7 @@ pub mod measurements;
 pub mod messages;
 pub mod reader;
 pub mod requester;
+pub mod session;
 pub mod transport;
 pub mod version;
 pub mod x509chain;
@@ -48,9 +49,12 @@ pub use measurements::{
     check_measurement_summary, value_type_name, BlockListing, MeasurementBlock,
     MeasurementOperation, MeasurementRequest,
 };
-pub use messages::SummaryHash;
+pub use messages::{SessionAlgorithms, SessionOffer, SummaryHash};
 pub use requester::{get_version, Budget, Meter, VersionInfo};
-pub use transport::Transport;
+pub use session::{
+    KeySchedule, KeyUpdate, SecuredError, Session, SessionIo, SessionRequest, SessionState,
+};
+pub use transport::{SecuredFraming, Transport};
 pub use version::{Version, VersionEntry, VersionList};
 pub use x509chain::{
     AcceptAnyIdentity, LeafIdentity, TrustAnchor, TrustAnchors, X509Certificate, X509ChainPolicy,

@@ -254,6 +254,178 @@ impl spdm::Crypto for HostCrypto {
     }
 }
 
+/// An ephemeral ECDH private key (zeroed on drop by RustCrypto).
+pub enum HostDhe {
+    /// NIST P-256.
+    P256(p256::ecdh::EphemeralSecret),
+    /// NIST P-384.
+    P384(p384::ecdh::EphemeralSecret),
+}
+
+/// An AES-GCM key (its key schedule zeroed on drop).
+pub enum HostAead {
+    /// AES-128-GCM.
+    Aes128(Box<aes_gcm::Aes128Gcm>),
+    /// AES-256-GCM.
+    Aes256(Box<aes_gcm::Aes256Gcm>),
+}
+
+/// The uncompressed SEC1 encoding (0x04 || X || Y) of SPDM ExchangeData.
+fn sec1(x_y: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(1 + x_y.len());
+    v.push(0x04);
+    v.extend_from_slice(x_y);
+    v
+}
+
+fn hmac_parts<M: hmac::Mac + hmac::digest::KeyInit>(
+    key: &[u8],
+    data: &[&[u8]],
+    out: &mut [u8],
+) -> Result<(), CryptoError> {
+    let mut m = <M as hmac::Mac>::new_from_slice(key).map_err(|_| CryptoError::Other(1))?;
+    for d in data {
+        m.update(d);
+    }
+    let tag = m.finalize().into_bytes();
+    if out.len() != tag.len() {
+        return Err(CryptoError::Other(1));
+    }
+    out.copy_from_slice(&tag);
+    Ok(())
+}
+
+impl spdm::SessionCrypto for HostCrypto {
+    type DhePrivate = HostDhe;
+    type AeadKey = HostAead;
+
+    fn dhe_groups(&self) -> u16 {
+        spdm::DheGroup::Secp256r1.bit() | spdm::DheGroup::Secp384r1.bit()
+    }
+
+    fn aead_suites(&self) -> u16 {
+        spdm::AeadSuite::Aes128Gcm.bit() | spdm::AeadSuite::Aes256Gcm.bit()
+    }
+
+    fn dhe_generate(
+        &mut self,
+        group: spdm::DheGroup,
+        public: &mut [u8],
+    ) -> Result<HostDhe, CryptoError> {
+        use p256::elliptic_curve::sec1::ToEncodedPoint;
+        if public.len() != group.exchange_size() {
+            return Err(CryptoError::Other(1));
+        }
+        let (private, point) = match group {
+            spdm::DheGroup::Secp256r1 => {
+                let s = p256::ecdh::EphemeralSecret::random(&mut OsRng);
+                let p = s.public_key().to_encoded_point(false);
+                (HostDhe::P256(s), p.as_bytes().to_vec())
+            }
+            spdm::DheGroup::Secp384r1 => {
+                let s = p384::ecdh::EphemeralSecret::random(&mut OsRng);
+                let p = s.public_key().to_encoded_point(false);
+                (HostDhe::P384(s), p.as_bytes().to_vec())
+            }
+        };
+        public.copy_from_slice(point.get(1..).ok_or(CryptoError::Other(1))?);
+        Ok(private)
+    }
+
+    fn dhe_shared(
+        &mut self,
+        group: spdm::DheGroup,
+        private: HostDhe,
+        peer: &[u8],
+        secret: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        if peer.len() != group.exchange_size() || secret.len() != group.coordinate_size() {
+            return Err(CryptoError::BadKey);
+        }
+        let point = sec1(peer);
+        match (group, private) {
+            (spdm::DheGroup::Secp256r1, HostDhe::P256(s)) => {
+                let pk =
+                    p256::PublicKey::from_sec1_bytes(&point).map_err(|_| CryptoError::BadKey)?;
+                secret.copy_from_slice(s.diffie_hellman(&pk).raw_secret_bytes());
+            }
+            (spdm::DheGroup::Secp384r1, HostDhe::P384(s)) => {
+                let pk =
+                    p384::PublicKey::from_sec1_bytes(&point).map_err(|_| CryptoError::BadKey)?;
+                secret.copy_from_slice(s.diffie_hellman(&pk).raw_secret_bytes());
+            }
+            _ => return Err(CryptoError::BadKey),
+        }
+        Ok(())
+    }
+
+    fn hmac(
+        &mut self,
+        hash: HashAlgo,
+        key: &[u8],
+        data: &[&[u8]],
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        match hash {
+            HashAlgo::Sha256 => hmac_parts::<hmac::Hmac<Sha256>>(key, data, out),
+            HashAlgo::Sha384 => hmac_parts::<hmac::Hmac<Sha384>>(key, data, out),
+            HashAlgo::Sha512 => hmac_parts::<hmac::Hmac<Sha512>>(key, data, out),
+        }
+    }
+
+    fn aead_key(&mut self, suite: spdm::AeadSuite, key: &[u8]) -> Result<HostAead, CryptoError> {
+        use aes_gcm::KeyInit;
+        if key.len() != suite.key_size() {
+            return Err(CryptoError::Other(1));
+        }
+        Ok(match suite {
+            spdm::AeadSuite::Aes128Gcm => HostAead::Aes128(Box::new(
+                aes_gcm::Aes128Gcm::new_from_slice(key).map_err(|_| CryptoError::Other(1))?,
+            )),
+            spdm::AeadSuite::Aes256Gcm => HostAead::Aes256(Box::new(
+                aes_gcm::Aes256Gcm::new_from_slice(key).map_err(|_| CryptoError::Other(1))?,
+            )),
+        })
+    }
+
+    fn aead_seal(
+        &mut self,
+        key: &HostAead,
+        iv: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &mut [u8; 16],
+    ) -> Result<(), CryptoError> {
+        use aes_gcm::AeadInPlace;
+        let nonce = &aes_gcm::Nonce::from(*iv);
+        let t = match key {
+            HostAead::Aes128(k) => k.encrypt_in_place_detached(nonce, aad, data),
+            HostAead::Aes256(k) => k.encrypt_in_place_detached(nonce, aad, data),
+        }
+        .map_err(|_| CryptoError::Other(1))?;
+        tag.copy_from_slice(&t);
+        Ok(())
+    }
+
+    fn aead_open(
+        &mut self,
+        key: &HostAead,
+        iv: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8; 16],
+    ) -> Result<(), CryptoError> {
+        use aes_gcm::AeadInPlace;
+        let nonce = &aes_gcm::Nonce::from(*iv);
+        let tag = &aes_gcm::Tag::from(*tag);
+        match key {
+            HostAead::Aes128(k) => k.decrypt_in_place_detached(nonce, aad, data, tag),
+            HostAead::Aes256(k) => k.decrypt_in_place_detached(nonce, aad, data, tag),
+        }
+        .map_err(|_| CryptoError::BadTag)
+    }
+}
+
 /// Re-encodes a DER value (helper for policy code).
 pub fn to_der<T: Encode>(v: &T) -> Option<Vec<u8>> {
     v.to_der().ok()

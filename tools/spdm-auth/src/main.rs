@@ -36,6 +36,14 @@ usage: spdm-auth --port N [options]
   --nonce HEX       requester nonce (64 hex digits) of every signed
                     request of the --evidence authentication: CHALLENGE
                     and the signed GET_MEASUREMENTS (default random)
+  --session         after the (first) authentication, establish an SPDM
+                    session (KEY_EXCHANGE, FINISH; secured messages over
+                    DOE type 2), fetch the measurements in it, send a
+                    HEARTBEAT, update all keys (KEY_UPDATE UpdateAllKeys,
+                    VerifyNewKey) and END_SESSION
+  --encrypted-handshake
+                    with --session: do not offer HANDSHAKE_IN_THE_CLEAR,
+                    so FINISH travels encrypted
   --quiet           only the summary";
 
 struct Args {
@@ -52,6 +60,8 @@ struct Args {
     quiet: bool,
     evidence: Option<std::path::PathBuf>,
     nonce: Option<[u8; 32]>,
+    session: bool,
+    encrypted_handshake: bool,
 }
 
 fn parse_list<T: Copy + Into<u32>>(
@@ -103,6 +113,8 @@ fn parse_args() -> Result<Args, String> {
         quiet: false,
         evidence: None,
         nonce: None,
+        session: false,
+        encrypted_handshake: false,
     };
     let asyms: Vec<A> = AsymAlgo::ALL.iter().map(|x| A(*x)).collect();
     let hashes: Vec<H> = HashAlgo::ALL.iter().map(|x| H(*x)).collect();
@@ -144,6 +156,8 @@ fn parse_args() -> Result<Args, String> {
                 )
             }
             "--quiet" => a.quiet = true,
+            "--session" => a.session = true,
+            "--encrypted-handshake" => a.encrypted_handshake = true,
             "--evidence" => a.evidence = Some(val("--evidence")?.into()),
             "--nonce" => a.nonce = Some(parse_nonce(&val("--nonce")?)?),
             "--help" | "-h" => {
@@ -152,6 +166,9 @@ fn parse_args() -> Result<Args, String> {
             }
             other => return Err(format!("unknown argument '{}'\n{}", other, USAGE)),
         }
+    }
+    if a.encrypted_handshake && !a.session {
+        return Err("--encrypted-handshake is for --session".to_string());
     }
     if a.nonce.is_some() && a.evidence.is_none() {
         return Err("--nonce is for --evidence".to_string());
@@ -226,6 +243,109 @@ fn evidence(
     }
 }
 
+/// One authentication: with `--evidence` the first one records evidence.
+fn authenticate_once(
+    conn: &mut spdm::Connection<'_, SocketTransport, HostCrypto>,
+    args: &Args,
+    i: u32,
+    chain: &mut [u8],
+    record: &mut spdm::AuthRecord,
+) -> Result<spdm::Authenticated<spdm_auth::crypto::HostKey>, spdm::Error> {
+    if let (0, Some(dir)) = (i, &args.evidence) {
+        return evidence(conn, args, dir, chain, record);
+    }
+    if args.trust.is_empty() {
+        spdm::authenticate(conn, &mut spdm::crypto::AcceptAnyChain, chain, record, None)
+    } else {
+        let mut policy = X509Policy::new(args.trust.clone());
+        if let Some(s) = &args.san {
+            policy = policy.expect_san(s);
+        }
+        spdm::authenticate(conn, &mut policy, chain, record, None)
+    }
+}
+
+/// `--session`: a session on the authenticated connection, measurements
+/// in it, a heartbeat, a key update and END_SESSION.
+fn session(
+    conn: &mut spdm::Connection<'_, SocketTransport, HostCrypto>,
+    a: &spdm::Authenticated<spdm_auth::crypto::HostKey>,
+    quiet: bool,
+) -> Result<(), spdm::Error> {
+    let meas = a.capabilities.flags & spdm::messages::CAP_MEAS_MASK;
+    let request = spdm::SessionRequest {
+        slot: Some(a.slot),
+        summary: if meas != 0 {
+            spdm::SummaryHash::All
+        } else {
+            spdm::SummaryHash::None
+        },
+        ..spdm::SessionRequest::DEFAULT
+    };
+    let start = Instant::now();
+    let mut s = conn.start_session(&request, &a.leaf_key)?;
+    let setup = start.elapsed();
+    if !quiet {
+        let (maj, min) = spdm::session::secured_version_name(s.secured_version());
+        println!(
+            "session:        id {:#010x}, DSP0277 {}.{}, {} {}, handshake {}, {:.3} ms",
+            s.id(),
+            maj,
+            min,
+            s.dhe(),
+            s.aead(),
+            if s.handshake_in_the_clear() {
+                "in the clear"
+            } else {
+                "encrypted"
+            },
+            setup.as_secs_f64() * 1000.0
+        );
+    }
+    let mut meter = spdm::Meter::new(spdm::Budget::DEFAULT);
+    let mut io = conn.session_io(&mut meter);
+    if meas != 0 {
+        let op = spdm::MeasurementOperation::All;
+        let req = if meas == spdm::messages::CAP_MEAS_SIG {
+            spdm::MeasurementRequest::signed(op, a.slot)
+        } else {
+            spdm::MeasurementRequest::unsigned(op)
+        };
+        let mut record_buf = vec![0u8; 0x10000];
+        let m = s.get_measurements(&mut io, &req, Some(&a.leaf_key), &mut record_buf, None)?;
+        let n = m.blocks().count();
+        let summary = s.measurement_summary_hash().to_vec();
+        if !summary.is_empty() {
+            spdm::check_measurement_summary(io.crypto, a.algorithms.hash, m.record(), &summary)?;
+        }
+        if !quiet {
+            println!(
+                "in session:     {} measurement blocks{}{}",
+                n,
+                if req.signed { ", signed" } else { "" },
+                if summary.is_empty() {
+                    ""
+                } else {
+                    ", match KEY_EXCHANGE_RSP's summary hash"
+                }
+            );
+        }
+    }
+    s.heartbeat(&mut io)?;
+    if a.capabilities.flags & spdm::messages::CAP_KEY_UPD != 0 {
+        s.key_update(&mut io, spdm::KeyUpdate::All)?;
+        s.heartbeat(&mut io)?;
+    }
+    s.end(&mut io)?;
+    if !quiet {
+        println!(
+            "in session:     heartbeat, key update, end session: ok ({} exchanges)",
+            meter.exchanges()
+        );
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => a,
@@ -248,6 +368,14 @@ fn main() -> ExitCode {
         asym: args.asym,
         hash: args.hash,
         budget: spdm::Budget::DEFAULT,
+        session: if args.session {
+            spdm::SessionOffer {
+                handshake_in_the_clear: !args.encrypted_handshake,
+                ..spdm::SessionOffer::ALL
+            }
+        } else {
+            spdm::SessionOffer::NONE
+        },
     };
     let mut message = vec![0u8; 4096];
     let mut chain = vec![0u8; 0xFFFF];
@@ -265,24 +393,11 @@ fn main() -> ExitCode {
             &mut record,
         )
         .and_then(|mut conn| {
-            if let (0, Some(dir)) = (i, &args.evidence) {
-                return evidence(&mut conn, &args, dir, &mut chain, &mut record);
+            let a = authenticate_once(&mut conn, &args, i, &mut chain, &mut record)?;
+            if args.session && i == 0 {
+                session(&mut conn, &a, args.quiet)?;
             }
-            if args.trust.is_empty() {
-                spdm::authenticate(
-                    &mut conn,
-                    &mut spdm::crypto::AcceptAnyChain,
-                    &mut chain,
-                    &mut record,
-                    None,
-                )
-            } else {
-                let mut policy = X509Policy::new(args.trust.clone());
-                if let Some(s) = &args.san {
-                    policy = policy.expect_san(s);
-                }
-                spdm::authenticate(&mut conn, &mut policy, &mut chain, &mut record, None)
-            }
+            Ok(a)
         });
         match r {
             Ok(a) => {

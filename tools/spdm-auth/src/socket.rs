@@ -62,12 +62,22 @@ impl SocketTransport {
     }
 }
 
+/// DOE data object type of CMA/SPDM.
+pub const DOE_TYPE_CMA: u8 = 1;
+/// DOE data object type of secured CMA/SPDM (DSP0277 records).
+pub const DOE_TYPE_SECURED_CMA: u8 = 2;
+
 /// Wraps an SPDM message in a DOE data object (vendor 1, type 1).
 pub fn doe_wrap(msg: &[u8]) -> Vec<u8> {
+    doe_wrap_type(DOE_TYPE_CMA, msg)
+}
+
+/// Wraps `msg` in a DOE data object of the PCI-SIG type `kind`.
+pub fn doe_wrap_type(kind: u8, msg: &[u8]) -> Vec<u8> {
     let padded = msg.len().div_ceil(4) * 4;
     let dwords = (8 + padded) / 4;
     let mut out = Vec::with_capacity(8 + padded);
-    out.extend_from_slice(&0x0001_0001u32.to_le_bytes());
+    out.extend_from_slice(&(0x0001u32 | (u32::from(kind) << 16)).to_le_bytes());
     out.extend_from_slice(&(dwords as u32 & 0x3_FFFF).to_le_bytes());
     out.extend_from_slice(msg);
     out.resize(8 + padded, 0);
@@ -77,34 +87,59 @@ pub fn doe_wrap(msg: &[u8]) -> Vec<u8> {
 /// Unwraps a DOE data object, checking its header; returns the payload
 /// (including dword padding, as a real DOE mailbox would).
 pub fn doe_unwrap(obj: &[u8]) -> Result<&[u8], TransportError> {
+    doe_unwrap_type(DOE_TYPE_CMA, obj)
+}
+
+/// [`doe_unwrap`] for a data object of type `kind`.
+pub fn doe_unwrap_type(kind: u8, obj: &[u8]) -> Result<&[u8], TransportError> {
     if obj.len() < 8 || !obj.len().is_multiple_of(4) {
         return Err(TransportError::Io);
     }
     let dw0 = u32::from_le_bytes([obj[0], obj[1], obj[2], obj[3]]);
     let dw1 = u32::from_le_bytes([obj[4], obj[5], obj[6], obj[7]]) & 0x3_FFFF;
-    if dw0 != 0x0001_0001 || dw1 as usize * 4 != obj.len() {
+    if dw0 != (0x0001u32 | (u32::from(kind) << 16)) || dw1 as usize * 4 != obj.len() {
         return Err(TransportError::Io);
     }
     Ok(&obj[8..])
 }
 
-impl spdm::Transport for SocketTransport {
-    fn exchange(&mut self, request: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
+impl SocketTransport {
+    fn exchange_type(
+        &mut self,
+        kind: u8,
+        request: &[u8],
+        response: &mut [u8],
+    ) -> Result<usize, TransportError> {
         let io_err = |e: io::Error| match e.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => TransportError::Timeout,
             _ => TransportError::Io,
         };
-        self.send(CMD_NORMAL, &doe_wrap(request)).map_err(io_err)?;
+        self.send(CMD_NORMAL, &doe_wrap_type(kind, request))
+            .map_err(io_err)?;
         let (command, payload) = self.receive().map_err(io_err)?;
         if command != CMD_NORMAL {
             return Err(TransportError::Io);
         }
-        let msg = doe_unwrap(&payload)?;
+        let msg = doe_unwrap_type(kind, &payload)?;
         let out = response
             .get_mut(..msg.len())
             .ok_or(TransportError::Overflow)?;
         out.copy_from_slice(msg);
         Ok(msg.len())
+    }
+}
+
+impl spdm::Transport for SocketTransport {
+    fn exchange(&mut self, request: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
+        self.exchange_type(DOE_TYPE_CMA, request, response)
+    }
+
+    fn exchange_secured(
+        &mut self,
+        request: &[u8],
+        response: &mut [u8],
+    ) -> Result<usize, TransportError> {
+        self.exchange_type(DOE_TYPE_SECURED_CMA, request, response)
     }
 
     fn wait(&mut self, micros: u64) {

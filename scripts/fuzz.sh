@@ -26,7 +26,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ALL_TARGETS=(version capabilities algorithms digests certificate challenge_auth measurements cert_chain requester x509san)
+ALL_TARGETS=(version capabilities algorithms digests certificate challenge_auth measurements cert_chain requester x509san key_exchange_rsp finish_rsp secured_record)
 SECS=${1:-600}
 shift || true
 if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi

@@ -470,26 +470,15 @@ impl<K> Keys<K> {
         buf: &'b mut [u8],
     ) -> Result<&'b [u8], Error> {
         let hdr = self.header_size();
-        let seq_size = self.framing.sequence_number_size;
-        let min = hdr + 2 + AeadSuite::TAG_SIZE;
-        if buf.len() < min {
-            return Err(Error::Secured(SecuredError::Length));
-        }
-        let mut r = Reader::new(buf);
-        let id = r.u32()?;
-        let seq_wire = r.bytes(seq_size)?;
-        let length = usize::from(r.u16()?);
-        if id != self.id {
+        let rec = parse_record(&self.framing, buf)?;
+        if rec.session_id != self.id {
             return Err(Error::Secured(SecuredError::SessionId));
         }
         let expected = self.rsp.seq.to_le_bytes();
-        if expected.get(..seq_size) != Some(seq_wire) {
+        if expected.get(..rec.sequence_number.len()) != Some(rec.sequence_number) {
             return Err(Error::Secured(SecuredError::SequenceNumber));
         }
-        // Bytes past Length are transport padding (DOE pads to a dword).
-        if length > buf.len() - hdr || length < 2 + AeadSuite::TAG_SIZE {
-            return Err(Error::Secured(SecuredError::Length));
-        }
+        let length = rec.length;
         let (_, nonce) = self.rsp.next_nonce()?;
         let record = buf.get_mut(..hdr + length).ok_or(Error::BufferTooSmall)?;
         let (aad, rest) = record.split_at_mut(hdr);
@@ -503,18 +492,173 @@ impl<K> Keys<K> {
                 e => Error::Crypto(e),
             })?;
         let data: &'b [u8] = data;
-        let mut r = Reader::new(data);
-        let app_len = usize::from(r.u16()?);
-        let app = data
-            .get(2..2 + app_len)
-            .ok_or(Error::Secured(SecuredError::ApplicationLength))?;
-        let header = self.framing.app_header;
-        if app.get(..header.len()) != Some(header) {
-            return Err(Error::Secured(SecuredError::ApplicationHeader));
-        }
-        app.get(header.len()..)
-            .ok_or(Error::Secured(SecuredError::ApplicationHeader))
+        parse_plaintext(&self.framing, data)
     }
+}
+
+/// The header of a received secured message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordHeader<'a> {
+    /// SessionID.
+    pub session_id: u32,
+    /// The sequence number bytes on the wire (the framing's size).
+    pub sequence_number: &'a [u8],
+    /// Length: bytes of ciphertext and tag after the header.
+    pub length: usize,
+}
+
+/// Parses the header of the secured message `buf` (which may carry
+/// transport padding past Length) and checks Length against it.
+pub fn parse_record<'a>(
+    framing: &SecuredFraming,
+    buf: &'a [u8],
+) -> Result<RecordHeader<'a>, Error> {
+    let seq_size = framing.sequence_number_size;
+    let hdr = 4 + seq_size + 2;
+    if buf.len() < hdr + 2 + AeadSuite::TAG_SIZE {
+        return Err(Error::Secured(SecuredError::Length));
+    }
+    let mut r = Reader::new(buf);
+    let session_id = r.u32()?;
+    let sequence_number = r.bytes(seq_size)?;
+    let length = usize::from(r.u16()?);
+    // Bytes past Length are transport padding (DOE pads to a dword).
+    if length > buf.len() - hdr || length < 2 + AeadSuite::TAG_SIZE {
+        return Err(Error::Secured(SecuredError::Length));
+    }
+    Ok(RecordHeader {
+        session_id,
+        sequence_number,
+        length,
+    })
+}
+
+/// Parses decrypted record data: ApplicationDataLength, the transport's
+/// inner header and the SPDM message (returned); random padding after it
+/// is ignored.
+pub fn parse_plaintext<'a>(framing: &SecuredFraming, data: &'a [u8]) -> Result<&'a [u8], Error> {
+    let mut r = Reader::new(data);
+    let app_len = usize::from(r.u16()?);
+    let app = data
+        .get(2..2 + app_len)
+        .ok_or(Error::Secured(SecuredError::ApplicationLength))?;
+    let header = framing.app_header;
+    if app.get(..header.len()) != Some(header) {
+        return Err(Error::Secured(SecuredError::ApplicationHeader));
+    }
+    app.get(header.len()..)
+        .ok_or(Error::Secured(SecuredError::ApplicationHeader))
+}
+
+/// What KEY_EXCHANGE_RSP must look like after a given request.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyExchangeShape {
+    /// The DHE group (ExchangeData size).
+    pub dhe: DheGroup,
+    /// The negotiated hash's size (ResponderVerifyData).
+    pub hash_size: usize,
+    /// MeasurementSummaryHash size (0 when none was requested).
+    pub summary_size: usize,
+    /// Signature size.
+    pub signature_size: usize,
+    /// Whether ResponderVerifyData is present (handshake not in the clear).
+    pub verify_data: bool,
+    /// Whether a HeartbeatPeriod may be set (HBEAT_CAP on both sides).
+    pub heartbeat_allowed: bool,
+    /// The negotiated opaque data format.
+    pub opaque_format: u8,
+}
+
+/// A parsed KEY_EXCHANGE_RSP.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyExchangeRsp<'a> {
+    /// HeartbeatPeriod (Param1).
+    pub heartbeat_period: u8,
+    /// RspSessionID.
+    pub rsp_session_id: u16,
+    /// The responder's ExchangeData.
+    pub exchange: &'a [u8],
+    /// MeasurementSummaryHash (empty if none was requested).
+    pub summary: &'a [u8],
+    /// The DSP0277 version the responder selected.
+    pub secured_version: u16,
+    /// Offset of the signature (the signed part ends here).
+    pub sig_offset: usize,
+    /// Signature.
+    pub signature: &'a [u8],
+    /// ResponderVerifyData (empty in the clear).
+    pub verify_data: &'a [u8],
+}
+
+/// Parses KEY_EXCHANGE_RSP strictly against `shape`.
+pub fn parse_key_exchange_rsp<'a>(
+    v: Version,
+    rsp: &'a [u8],
+    shape: &KeyExchangeShape,
+) -> Result<KeyExchangeRsp<'a>, Error> {
+    check_header(rsp, v.as_byte(), codes::KEY_EXCHANGE_RSP)?;
+    let mut r = Reader::new(rsp);
+    let [_, _, heartbeat_period, _] = *r.array::<4>()?;
+    let rsp_session_id = r.u16()?;
+    let mut_auth = r.u8()?;
+    let req_slot = r.u8()?;
+    r.bytes(RANDOM_SIZE)?;
+    let exchange = r.bytes(shape.dhe.exchange_size())?;
+    let summary = r.bytes(shape.summary_size)?;
+    let opaque_len = usize::from(r.u16()?);
+    if opaque_len > messages::MAX_OPAQUE_DATA {
+        return Err(Error::InvalidField("OpaqueDataLength above 1024"));
+    }
+    let opaque = r.bytes(opaque_len)?;
+    let sig_offset = r.pos();
+    let signature = r.bytes(shape.signature_size)?;
+    let verify_data = r.bytes(if shape.verify_data {
+        shape.hash_size
+    } else {
+        0
+    })?;
+    if heartbeat_period != 0 && !shape.heartbeat_allowed {
+        return Err(Error::InvalidField(
+            "HeartbeatPeriod without HBEAT_CAP on both sides",
+        ));
+    }
+    if mut_auth & 0x7 != 0 {
+        return Err(Error::InvalidField(
+            "mutual authentication requested but not offered",
+        ));
+    }
+    if req_slot & 0xF != 0 {
+        return Err(Error::InvalidField(
+            "ReqSlotIDParam without mutual authentication",
+        ));
+    }
+    let secured_version = parse_version_selection(v, shape.opaque_format, opaque)?;
+    Ok(KeyExchangeRsp {
+        heartbeat_period,
+        rsp_session_id,
+        exchange,
+        summary,
+        secured_version,
+        sig_offset,
+        signature,
+        verify_data,
+    })
+}
+
+/// Parses FINISH_RSP with `verify_size` bytes of ResponderVerifyData;
+/// returns its header and the verify data.
+pub fn parse_finish_rsp(
+    v: Version,
+    rsp: &[u8],
+    verify_size: usize,
+) -> Result<(&[u8], &[u8]), Error> {
+    check_header(rsp, v.as_byte(), codes::FINISH_RSP)?;
+    let need = codes::HEADER_SIZE + verify_size;
+    let rsp = rsp.get(..need).ok_or(Error::Truncated {
+        needed: need,
+        got: rsp.len(),
+    })?;
+    Ok(rsp.split_at(codes::HEADER_SIZE))
 }
 
 /// The transport, crypto backend and buffer a session call uses, with
@@ -853,46 +997,24 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
         let req = req.get(..n).ok_or(Error::BufferTooSmall)?;
         let rsp = plain(transport, meter, req, msg)?;
 
-        check_header(rsp, v.as_byte(), codes::KEY_EXCHANGE_RSP)?;
-        let sig_size = algs.asym.signature_size();
-        let summary_size = if request.summary.is_requested() {
-            hsize
-        } else {
-            0
+        let shape = KeyExchangeShape {
+            dhe: sa.dhe,
+            hash_size: hsize,
+            summary_size: if request.summary.is_requested() {
+                hsize
+            } else {
+                0
+            },
+            signature_size: algs.asym.signature_size(),
+            verify_data: !in_the_clear,
+            heartbeat_allowed: hb_allowed,
+            opaque_format: sa.opaque_format,
         };
-        let mut r = Reader::new(rsp);
-        let [_, _, heartbeat_period, _] = *r.array::<4>()?;
-        let rsp_id = r.u16()?;
-        let mut_auth = r.u8()?;
-        let req_slot = r.u8()?;
-        r.bytes(RANDOM_SIZE)?;
-        let peer = r.bytes(sa.dhe.exchange_size())?;
-        let summary = r.bytes(summary_size)?;
-        let opaque_len = usize::from(r.u16()?);
-        if opaque_len > messages::MAX_OPAQUE_DATA {
-            return Err(Error::InvalidField("OpaqueDataLength above 1024"));
-        }
-        let rsp_opaque = r.bytes(opaque_len)?;
-        let sig_offset = r.pos();
-        let signature = r.bytes(sig_size)?;
-        let verify_size = if in_the_clear { 0 } else { hsize };
-        let verify = r.bytes(verify_size)?;
-        if heartbeat_period != 0 && !hb_allowed {
-            return Err(Error::InvalidField(
-                "HeartbeatPeriod without HBEAT_CAP on both sides",
-            ));
-        }
-        if mut_auth & 0x7 != 0 {
-            return Err(Error::InvalidField(
-                "mutual authentication requested but not offered",
-            ));
-        }
-        if req_slot & 0xF != 0 {
-            return Err(Error::InvalidField(
-                "ReqSlotIDParam without mutual authentication",
-            ));
-        }
-        let secured_version = parse_version_selection(v, sa.opaque_format, rsp_opaque)?;
+        let k = parse_key_exchange_rsp(v, rsp, &shape)?;
+        let (heartbeat_period, rsp_id, peer, summary) =
+            (k.heartbeat_period, k.rsp_session_id, k.exchange, k.summary);
+        let (sig_offset, signature, verify) = (k.sig_offset, k.signature, k.verify_data);
+        let secured_version = k.secured_version;
         let mut summary_hash = [0u8; HashAlgo::MAX_SIZE];
         summary_hash
             .get_mut(..summary.len())
@@ -982,14 +1104,8 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
             };
             x.transact(crypto, fin, msg)?
         };
-        check_header(rsp, v.as_byte(), codes::FINISH_RSP)?;
-        let rsp_verify_size = if in_the_clear { hsize } else { 0 };
-        let need = 4 + rsp_verify_size;
-        let rsp = rsp.get(..need).ok_or(Error::Truncated {
-            needed: need,
-            got: rsp.len(),
-        })?;
-        th.update(rsp.get(..4).unwrap_or_default());
+        let (header, got) = parse_finish_rsp(v, rsp, if in_the_clear { hsize } else { 0 })?;
+        th.update(header);
         if in_the_clear {
             th.digest(&mut digest).map_err(Error::Crypto)?;
             let mut mac = HashSecret::zeroed(hsize).map_err(Error::Crypto)?;
@@ -1001,7 +1117,6 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
                     mac.as_mut_bytes(),
                 )
                 .map_err(Error::Crypto)?;
-            let got = rsp.get(4..).unwrap_or_default();
             if !ct_eq(mac.as_bytes(), got) {
                 return Err(Error::VerifyDataMismatch);
             }

@@ -544,3 +544,86 @@ pub fn fuzz_eku(data: &[u8]) -> bool {
     }
     parsed.is_ok()
 }
+
+/// `key_exchange_rsp` target: `[version] [dhe] [hash] [asym] [flags]`
+/// KEY_EXCHANGE_RSP; flags bit 0: a summary hash was requested, bit 1:
+/// the handshake is in the clear (no ResponderVerifyData), bit 2:
+/// heartbeats allowed, bit 3: opaque data format 1.
+pub fn fuzz_key_exchange_rsp(data: &[u8]) -> bool {
+    let Some(([v, g, h, a, flags], rsp)) = split::<5>(data) else {
+        return false;
+    };
+    let v = version_from(*v);
+    let hash = hash_from(*h);
+    let dhe = if g & 1 == 0 {
+        spdm::DheGroup::Secp256r1
+    } else {
+        spdm::DheGroup::Secp384r1
+    };
+    let shape = spdm::session::KeyExchangeShape {
+        dhe,
+        hash_size: hash.size(),
+        summary_size: if flags & 1 != 0 { hash.size() } else { 0 },
+        signature_size: asym_from(*a).signature_size(),
+        verify_data: flags & 2 == 0,
+        heartbeat_allowed: flags & 4 != 0,
+        opaque_format: if flags & 8 != 0 {
+            messages::OPAQUE_DATA_FMT1
+        } else {
+            0
+        },
+    };
+    let Ok(k) = spdm::session::parse_key_exchange_rsp(v, rsp, &shape) else {
+        return false;
+    };
+    for part in [k.exchange, k.summary, k.signature, k.verify_data] {
+        assert!(within(rsp, part));
+    }
+    assert_eq!(k.exchange.len(), dhe.exchange_size());
+    assert_eq!(k.summary.len(), shape.summary_size);
+    assert_eq!(k.signature.len(), shape.signature_size);
+    assert!(k.sig_offset + k.signature.len() + k.verify_data.len() <= rsp.len());
+    assert!(spdm::session::SECURED_VERSIONS.contains(&k.secured_version));
+    true
+}
+
+/// `finish_rsp` target: `[version] [verify size]` FINISH_RSP.
+pub fn fuzz_finish_rsp(data: &[u8]) -> bool {
+    let Some(([v, n], rsp)) = split::<2>(data) else {
+        return false;
+    };
+    let size = usize::from(*n % 65);
+    let Ok((header, verify)) = spdm::session::parse_finish_rsp(version_from(*v), rsp, size) else {
+        return false;
+    };
+    assert_eq!(header.len(), 4);
+    assert_eq!(verify.len(), size);
+    assert!(within(rsp, verify));
+    true
+}
+
+/// `secured_record` target: `[framing]` then a DSP0277 record whose
+/// ciphertext is taken as already decrypted: the header parser, then the
+/// plaintext parser (framing bit 0: MCTP's, else PCIe DOE's).
+pub fn fuzz_secured_record(data: &[u8]) -> bool {
+    let Some(([f], rec)) = split::<1>(data) else {
+        return false;
+    };
+    let framing = if f & 1 != 0 {
+        spdm::SecuredFraming::MCTP
+    } else {
+        spdm::SecuredFraming::PCI_DOE
+    };
+    let Ok(h) = spdm::session::parse_record(&framing, rec) else {
+        return false;
+    };
+    assert!(within(rec, h.sequence_number));
+    let hdr = 4 + framing.sequence_number_size + 2;
+    assert!(hdr + h.length <= rec.len());
+    let plain = &rec[hdr..hdr + h.length - spdm::AeadSuite::TAG_SIZE];
+    let Ok(app) = spdm::session::parse_plaintext(&framing, plain) else {
+        return false;
+    };
+    assert!(within(plain, app));
+    true
+}

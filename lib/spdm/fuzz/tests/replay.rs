@@ -28,7 +28,7 @@ type Harness = fn(&[u8]) -> bool;
 
 #[test]
 fn parser_seeds_replay() {
-    let targets: [(&str, Harness); 10] = [
+    let targets: [(&str, Harness); 13] = [
         ("version", spdm_fuzz::fuzz_version),
         ("capabilities", spdm_fuzz::fuzz_capabilities),
         ("algorithms", spdm_fuzz::fuzz_algorithms),
@@ -39,6 +39,9 @@ fn parser_seeds_replay() {
         ("cert_chain", spdm_fuzz::fuzz_cert_chain),
         ("x509san", spdm_fuzz::fuzz_x509san),
         ("eku", spdm_fuzz::fuzz_eku),
+        ("key_exchange_rsp", spdm_fuzz::fuzz_key_exchange_rsp),
+        ("finish_rsp", spdm_fuzz::fuzz_finish_rsp),
+        ("secured_record", spdm_fuzz::fuzz_secured_record),
     ];
     for (target, f) in targets {
         for (name, data) in seeds(target) {

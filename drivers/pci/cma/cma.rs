@@ -126,9 +126,12 @@ impl<'a> DoeTransport<'a> {
     }
 }
 
-impl spdm::Transport for DoeTransport<'_> {
-    fn exchange(
+impl DoeTransport<'_> {
+    /// One data object of protocol `ty` (CMA or secured CMA), timed and
+    /// counted against the attempt.
+    fn exchange_type(
         &mut self,
+        ty: u8,
         request: &[u8],
         response: &mut [u8],
     ) -> Result<usize, spdm::TransportError> {
@@ -136,7 +139,7 @@ impl spdm::Transport for DoeTransport<'_> {
         let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
         let result = self
             .mailbox
-            .exchange(doe::VENDOR_PCI_SIG, doe::TYPE_CMA, request, response);
+            .exchange(doe::VENDOR_PCI_SIG, ty, request, response);
         let stats = self.stats;
         stats.exchanges.set(stats.exchanges.get().saturating_add(1));
         stats.exchange_us.set(
@@ -156,6 +159,26 @@ impl spdm::Transport for DoeTransport<'_> {
                 spdm::TransportError::Other(-e.to_errno())
             }
         })
+    }
+}
+
+impl spdm::Transport for DoeTransport<'_> {
+    fn exchange(
+        &mut self,
+        request: &[u8],
+        response: &mut [u8],
+    ) -> Result<usize, spdm::TransportError> {
+        self.exchange_type(doe::TYPE_CMA, request, response)
+    }
+
+    /// Secured CMA/SPDM (PCIe r6.x): DSP0277 records in data objects of
+    /// type 2 on the same mailbox.
+    fn exchange_secured(
+        &mut self,
+        request: &[u8],
+        response: &mut [u8],
+    ) -> Result<usize, spdm::TransportError> {
+        self.exchange_type(doe::TYPE_SECURED_CMA, request, response)
     }
 
     /// Sleeps until `micros` have passed on the monotonic clock, in steps,

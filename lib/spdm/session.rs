@@ -1427,3 +1427,123 @@ fn check_key_update_ack(rsp: &[u8], op: u8, tag: u8) -> Result<(), Error> {
         _ => Err(Error::InvalidField("KEY_UPDATE_ACK names another Tag")),
     }
 }
+
+#[cfg(any(test, CONFIG_SPDM_KUNIT_TEST))]
+#[cfg_attr(not(test), ::kernel::prelude::kunit_tests(spdm_session))]
+mod tests {
+    use super::*;
+
+    fn direction(seq: u64) -> Direction<()> {
+        let mut iv = Secret::zeroed(AeadSuite::IV_SIZE).unwrap_or_default();
+        for (i, b) in iv.as_mut_bytes().iter_mut().enumerate() {
+            *b = 0xA0 + i as u8;
+        }
+        Direction {
+            secret: HashSecret::new(),
+            key: (),
+            iv,
+            seq,
+        }
+    }
+
+    #[test]
+    fn spdm_session_nonce_is_iv_xor_little_endian_sequence() {
+        let mut d = direction(0x0102);
+        let (seq, nonce) = d.next_nonce().unwrap_or((0, [0; 12]));
+        assert_eq!(seq, 0x0102);
+        assert_eq!(
+            nonce,
+            [0xA2, 0xA0, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7, 0xA8, 0xA9, 0xAA, 0xAB]
+        );
+        assert_eq!(d.seq, 0x0103);
+    }
+
+    #[test]
+    fn spdm_session_sequence_number_never_wraps() {
+        let mut d = direction(u64::MAX - 1);
+        assert!(d.next_nonce().is_ok());
+        assert_eq!(
+            d.next_nonce().map(|_| ()),
+            Err(Error::Secured(SecuredError::SequenceExhausted))
+        );
+        assert_eq!(d.seq, u64::MAX);
+    }
+
+    #[test]
+    fn spdm_session_record_parsing_rejects_lies() {
+        let f = SecuredFraming::PCI_DOE;
+        // Session 0x11223344, Length 20: 2 + 2 bytes of data + 16 tag.
+        let mut rec = [0u8; 4 + 2 + 20 + 3];
+        rec[..4].copy_from_slice(&0x1122_3344u32.to_le_bytes());
+        rec[4..6].copy_from_slice(&20u16.to_le_bytes());
+        let h = parse_record(&f, &rec);
+        assert_eq!(h.map(|h| (h.session_id, h.length)), Ok((0x1122_3344, 20)));
+        // Longer than the record, shorter than the tag.
+        rec[4..6].copy_from_slice(&24u16.to_le_bytes());
+        assert_eq!(
+            parse_record(&f, &rec).map(|_| ()),
+            Err(Error::Secured(SecuredError::Length))
+        );
+        rec[4..6].copy_from_slice(&17u16.to_le_bytes());
+        assert_eq!(
+            parse_record(&f, &rec).map(|_| ()),
+            Err(Error::Secured(SecuredError::Length))
+        );
+        // ApplicationDataLength past the plaintext; MCTP's inner header.
+        assert_eq!(
+            parse_plaintext(&f, &[3, 0, 0x12, 0x68]),
+            Err(Error::Secured(SecuredError::ApplicationLength))
+        );
+        assert_eq!(
+            parse_plaintext(&f, &[2, 0, 0x12, 0x68, 9]),
+            Ok(&[0x12, 0x68][..])
+        );
+        let m = SecuredFraming::MCTP;
+        assert_eq!(
+            parse_plaintext(&m, &[2, 0, 0x12, 0x68]),
+            Err(Error::Secured(SecuredError::ApplicationHeader))
+        );
+        assert_eq!(parse_plaintext(&m, &[2, 0, 0x05, 0x68]), Ok(&[0x68][..]));
+    }
+
+    #[test]
+    fn spdm_session_opaque_data_round_trip_both_formats() {
+        let mut buf = [0u8; MAX_OPAQUE];
+        let n = encode_supported_versions(Version::V1_2, messages::OPAQUE_DATA_FMT1, &mut buf)
+            .unwrap_or(0);
+        assert_eq!(
+            buf.get(..n),
+            Some(
+                &[1, 0, 0, 0, 0, 0, 9, 0, 1, 1, 3, 0x00, 0x10, 0x00, 0x11, 0x00, 0x12, 0, 0, 0][..]
+            )
+        );
+        let n = encode_supported_versions(Version::V1_1, 0, &mut buf).unwrap_or(0);
+        assert_eq!(
+            buf.get(..8),
+            Some(&[0x46, 0x54, 0x4D, 0x44, 1, 1, 0, 0][..])
+        );
+        assert_eq!(n, 24);
+        // A selection of 1.1 in each format.
+        let fmt1 = [1, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0x00, 0x11];
+        assert_eq!(
+            parse_version_selection(Version::V1_3, messages::OPAQUE_DATA_FMT1, &fmt1),
+            Ok(0x1100)
+        );
+        let fmt0 = [
+            0x46, 0x54, 0x4D, 0x44, 1, 1, 0, 0, 0, 0, 4, 0, 1, 0, 0x00, 0x12,
+        ];
+        assert_eq!(parse_version_selection(Version::V1_1, 0, &fmt0), Ok(0x1200));
+        // Not offered, missing, truncated.
+        let mut bad = fmt1;
+        bad[11] = 0x13;
+        assert!(parse_version_selection(Version::V1_3, messages::OPAQUE_DATA_FMT1, &bad).is_err());
+        assert!(
+            parse_version_selection(Version::V1_3, messages::OPAQUE_DATA_FMT1, &[0, 0, 0, 0])
+                .is_err()
+        );
+        assert!(
+            parse_version_selection(Version::V1_3, messages::OPAQUE_DATA_FMT1, &fmt1[..10])
+                .is_err()
+        );
+    }
+}

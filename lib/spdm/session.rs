@@ -1310,6 +1310,10 @@ impl<C: SessionCrypto> Session<C> {
     }
 
     /// KEY_UPDATE `op`, then VerifyNewKey under the new keys.
+    ///
+    /// KEY_UPDATE goes under the old request key; its ACK comes under the
+    /// new response key for [`KeyUpdate::All`] (the old one otherwise);
+    /// VerifyNewKey and its ACK use the new keys.
     pub fn key_update<T: Transport>(
         &mut self,
         io: &mut SessionIo<'_, T, C>,
@@ -1338,17 +1342,20 @@ impl<C: SessionCrypto> Session<C> {
         self.tag = self.tag.wrapping_add(1);
         let tag = self.tag;
         let req = [v, codes::KEY_UPDATE, op.operation(), tag];
+        // UpdateAllKeys: the responder answers under its new key already
+        // (DSP0274 "KEY_UPDATE", as libspdm does); the request key changes
+        // once the ACK is in.
+        if op == KeyUpdate::All {
+            let keys = self.keys.as_mut().ok_or(Error::NoSession)?;
+            let next = ks.updated_secret(&mut *io.crypto, keys.rsp.secret.as_bytes())?;
+            keys.rsp = Direction::new(&mut *io.crypto, &ks, aead, next)?;
+        }
         let rsp = self.call(io, &req, codes::KEY_UPDATE_ACK)?;
         check_key_update_ack(rsp, op.operation(), tag)?;
-        // Both sides switch after the ACK of the old keys.
         let keys = self.keys.as_mut().ok_or(Error::NoSession)?;
         let crypto = &mut *io.crypto;
         let next = ks.updated_secret(crypto, keys.req.secret.as_bytes())?;
         keys.req = Direction::new(crypto, &ks, aead, next)?;
-        if op == KeyUpdate::All {
-            let next = ks.updated_secret(crypto, keys.rsp.secret.as_bytes())?;
-            keys.rsp = Direction::new(crypto, &ks, aead, next)?;
-        }
         self.tag = self.tag.wrapping_add(1);
         let tag = self.tag;
         let req = [v, codes::KEY_UPDATE, KEY_UPDATE_OP_VERIFY_NEW_KEY, tag];

@@ -389,8 +389,12 @@ macro_rules! fault_tests {
             // every one is checked in tests/measurements.rs; the summary
             // hash fault needs a summary asked for and measurements to
             // compare with (tests/challenge_request.rs).
-            let elsewhere =
-                |f: &&Fault| f.name().starts_with("measurements-") || f.name() == "challenge-summary-hash-wrong";
+            // Session faults need a session (the responder's tests/session.rs).
+            let elsewhere = |f: &&Fault| {
+                f.name().starts_with("measurements-")
+                    || f.name() == "challenge-summary-hash-wrong"
+                    || f.is_session()
+            };
             for f in Fault::ALL.iter().filter(|f| !elsewhere(f)) {
                 assert!(tested.contains(&f.name()), "fault {} has no test", f.name());
             }

@@ -56,6 +56,10 @@ pub struct MemTransport {
     pub log: Vec<(Vec<u8>, Vec<u8>)>,
     /// Rewrites each response before it is padded (a device that lies).
     pub rewrite: Option<Rewrite>,
+    /// Every secured request (DOE type 2) and its response, in order.
+    pub secured_log: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Whether the transport carries secured messages at all.
+    pub secured: bool,
 }
 
 impl MemTransport {
@@ -65,6 +69,8 @@ impl MemTransport {
             exchanges: 0,
             log: Vec::new(),
             rewrite: None,
+            secured_log: Vec::new(),
+            secured: true,
         }
     }
 
@@ -89,6 +95,29 @@ impl spdm::Transport for MemTransport {
             f(&mut rsp);
         }
         self.log.push((request.to_vec(), rsp.clone()));
+        let padded = rsp.len().div_ceil(4) * 4;
+        let out = response
+            .get_mut(..padded)
+            .ok_or(spdm::TransportError::Overflow)?;
+        out[..rsp.len()].copy_from_slice(&rsp);
+        out[rsp.len()..].fill(0);
+        Ok(padded)
+    }
+
+    fn exchange_secured(
+        &mut self,
+        request: &[u8],
+        response: &mut [u8],
+    ) -> Result<usize, spdm::TransportError> {
+        if !self.secured {
+            return Err(spdm::TransportError::Unavailable);
+        }
+        self.exchanges += 1;
+        let rsp = self
+            .responder
+            .handle_secured(request)
+            .ok_or(spdm::TransportError::Timeout)?;
+        self.secured_log.push((request.to_vec(), rsp.clone()));
         let padded = rsp.len().div_ceil(4) * 4;
         let out = response
             .get_mut(..padded)

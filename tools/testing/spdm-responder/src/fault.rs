@@ -136,12 +136,75 @@ faults! {
         "Every response is 4 to 64 random bytes.",
     Silent = "silent":
         "No response at all: handle() returns None and the socket server stays silent.",
+    KeyExchangeBadSignature = "key-exchange-bad-signature":
+        "KEY_EXCHANGE_RSP: the last byte of the signature has its low bit flipped (TH1 and \
+         the keys cover it as sent).",
+    KeyExchangeBadVerifyData = "key-exchange-bad-verify-data":
+        "KEY_EXCHANGE_RSP: ResponderVerifyData has a bit flipped (only sent when the handshake \
+         is not in the clear; the keys are right).",
+    FinishBadVerifyData = "finish-bad-verify-data":
+        "FINISH_RSP: ResponderVerifyData has a bit flipped (only sent when the handshake is in \
+         the clear; TH2 covers it as sent).",
+    SecuredBadTag = "secured-bad-tag":
+        "Secured messages: the first application-phase response has a MAC byte flipped.",
+    SecuredReplay = "secured-replay":
+        "Secured messages: the second application-phase response is encrypted with the \
+         sequence number of the first again (a replay).",
+    SecuredSkipSequence = "secured-skip-sequence":
+        "Secured messages: the first application-phase response skips one sequence number.",
+    SecuredWrongSessionId = "secured-wrong-session-id":
+        "Secured messages: the first application-phase response carries another SessionID \
+         (authenticated as sent).",
+    SecuredLengthTooLong = "secured-length-too-long":
+        "Secured messages: the first application-phase response's Length is 8 more than the \
+         record (authenticated as sent).",
+    SecuredLengthTooShort = "secured-length-too-short":
+        "Secured messages: the first application-phase response's Length is 4 less than the \
+         record (authenticated as sent).",
+    SecuredAppLengthLie = "secured-app-length-lie":
+        "Secured messages: the first application-phase response's ApplicationDataLength is one \
+         more than the message it encrypts (the MAC is right).",
+    KeyUpdateRefused = "key-update-refused":
+        "KEY_UPDATE: answered with ERROR Unspecified (0x05); no key changes.",
+    KeyUpdateWrongAck = "key-update-wrong-ack":
+        "KEY_UPDATE_ACK: the Tag (Param2) has its low bit flipped; the keys change as asked.",
+    KeyUpdateNotApplied = "key-update-not-applied":
+        "KEY_UPDATE: acknowledged, but the responder keeps its old keys (the ACK of \
+         UpdateAllKeys goes out with the old response key).",
+    EndSessionIgnored = "end-session-ignored":
+        "END_SESSION: answered with ERROR Unspecified (0x05) in the session, which stays open.",
+    HeartbeatWrongResponse = "heartbeat-wrong-response":
+        "HEARTBEAT: answered with response code 0x69 (KEY_UPDATE_ACK) instead of 0x68.",
 }
 
 impl Fault {
     /// Looks a fault up by its command-line name.
     pub fn from_name(name: &str) -> Option<Fault> {
         Fault::ALL.iter().copied().find(|f| f.name() == name)
+    }
+
+    /// A fault of secure sessions (KEY_EXCHANGE, FINISH, secured messages,
+    /// HEARTBEAT, KEY_UPDATE, END_SESSION): it has no effect on a
+    /// requester that opens no session.
+    pub fn is_session(self) -> bool {
+        matches!(
+            self,
+            Fault::KeyExchangeBadSignature
+                | Fault::KeyExchangeBadVerifyData
+                | Fault::FinishBadVerifyData
+                | Fault::SecuredBadTag
+                | Fault::SecuredReplay
+                | Fault::SecuredSkipSequence
+                | Fault::SecuredWrongSessionId
+                | Fault::SecuredLengthTooLong
+                | Fault::SecuredLengthTooShort
+                | Fault::SecuredAppLengthLie
+                | Fault::KeyUpdateRefused
+                | Fault::KeyUpdateWrongAck
+                | Fault::KeyUpdateNotApplied
+                | Fault::EndSessionIgnored
+                | Fault::HeartbeatWrongResponse
+        )
     }
 }
 
@@ -157,7 +220,8 @@ mod tests {
 
     #[test]
     fn fault_names_unique_and_round_trip() {
-        assert!(Fault::ALL.len() >= 24);
+        assert_eq!(Fault::ALL.len(), 60);
+        assert_eq!(Fault::ALL.iter().filter(|f| f.is_session()).count(), 15);
         for (i, f) in Fault::ALL.iter().enumerate() {
             assert_eq!(Fault::from_name(f.name()), Some(*f));
             assert!(!f.description().is_empty());

@@ -17,3 +17,4 @@ pub mod fault;
 pub mod frame;
 pub mod responder;
 pub mod server;
+pub mod session;

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use spdm_responder::crypto;
 use spdm_responder::fault::Fault;
-use spdm_responder::responder::{self, Config, Responder, Switch};
+use spdm_responder::responder::{self, Config, Responder, SessionConfig, Switch};
 use spdm_responder::server::{self, ListenOptions};
+use spdm_responder::session;
 
 const USAGE: &str = "\
 usage: spdm-responder [options]
@@ -51,6 +52,19 @@ usage: spdm-responder [options]
                       content; a digest block is sent as the measurement hash
                       of it unless a raw bit stream is requested); '#' starts
                       a comment line
+  --no-sessions       announce no secure sessions: no KEY_EX_CAP, ENCRYPT_CAP,
+                      MAC_CAP, HBEAT_CAP, KEY_UPD_CAP, HANDSHAKE_IN_THE_CLEAR_CAP,
+                      nothing selected in the DHE/AEAD/KeySchedule AlgStructs
+                      (by default all are announced from SPDM 1.1 on)
+  --no-handshake-in-the-clear  do not announce HANDSHAKE_IN_THE_CLEAR_CAP:
+                      FINISH/FINISH_RSP then travel encrypted with the
+                      handshake keys and KEY_EXCHANGE_RSP carries
+                      ResponderVerifyData
+  --heartbeat-period N  HeartbeatPeriod in KEY_EXCHANGE_RSP (0..255, default 0)
+  --dhe LIST          restrict DHE groups: secp256r1, secp384r1 (default both;
+                      secp384r1 preferred)
+  --aead LIST         restrict AEAD suites: aes-128-gcm, aes-256-gcm (default
+                      both; aes-256-gcm preferred)
   --once              exit after the first connection ends (with --instances,
                       once every instance's first connection ended)
   --silent-close-ms N with the silent fault, close the connection N ms after
@@ -84,6 +98,11 @@ struct DeviceOpts {
     chain_out: Option<PathBuf>,
     meas_cap: Option<u8>,
     measurements: Option<Vec<responder::Measurement>>,
+    no_sessions: bool,
+    no_handshake_in_the_clear: bool,
+    heartbeat_period: Option<u8>,
+    dhe: Option<u16>,
+    aead: Option<u16>,
 }
 
 fn number<T: std::str::FromStr>(s: String, name: &str) -> Result<T, String> {
@@ -157,6 +176,17 @@ fn device_config(o: &DeviceOpts, variant: &str) -> Result<Config, String> {
         config.measurements = m.clone();
     }
     config.faults = o.faults.clone();
+    config.sessions = if o.no_sessions {
+        None
+    } else {
+        let d = SessionConfig::default();
+        Some(SessionConfig {
+            handshake_in_the_clear: !o.no_handshake_in_the_clear,
+            heartbeat_period: o.heartbeat_period.unwrap_or(d.heartbeat_period),
+            dhe: o.dhe.unwrap_or(d.dhe),
+            aead: o.aead.unwrap_or(d.aead),
+        })
+    };
     Ok(config)
 }
 
@@ -239,6 +269,14 @@ fn parse_args() -> Result<Args, String> {
                 }
                 std::process::exit(0);
             }
+            "--no-sessions" => o.no_sessions = true,
+            "--no-handshake-in-the-clear" => o.no_handshake_in_the_clear = true,
+            "--heartbeat-period" => {
+                o.heartbeat_period =
+                    Some(number(value("--heartbeat-period")?, "--heartbeat-period")?)
+            }
+            "--dhe" => o.dhe = Some(session::parse_dhe_list(&value("--dhe")?)?),
+            "--aead" => o.aead = Some(session::parse_aead_list(&value("--aead")?)?),
             "--chain-from-intermediate" => o.chain_from_intermediate = true,
             "--chain-out" => o.chain_out = Some(PathBuf::from(value("--chain-out")?)),
             "--once" => listen.once = true,
@@ -318,13 +356,32 @@ fn main() -> ExitCode {
         .collect();
     let faults: Vec<&str> = args.config.faults.iter().map(|f| f.name()).collect();
     let shown_ports: Vec<String> = ports.iter().map(|p| p.to_string()).collect();
+    let sessions = match &args.config.sessions {
+        None => "no sessions".to_string(),
+        Some(sc) => format!(
+            "sessions dhe {} aead {}{}{}",
+            session::dhe_names(sc.dhe).join(","),
+            session::aead_names(sc.aead).join(","),
+            if sc.handshake_in_the_clear {
+                " handshake-in-the-clear"
+            } else {
+                ""
+            },
+            if sc.heartbeat_period != 0 {
+                format!(" heartbeat {}", sc.heartbeat_period)
+            } else {
+                String::new()
+            }
+        ),
+    };
     eprintln!(
-        "spdm-responder: listening on 127.0.0.1:{} versions {} asym {} hash {} slots {}{}{}{}",
+        "spdm-responder: listening on 127.0.0.1:{} versions {} asym {} hash {} slots {} {}{}{}{}",
         shown_ports.join(","),
         versions.join(","),
         crypto::asym_names(args.config.asym).join(","),
         crypto::hash_names(args.config.hash).join(","),
         args.config.slots.len(),
+        sessions,
         if faults.is_empty() { "" } else { " faults " },
         faults.join(","),
         args.config

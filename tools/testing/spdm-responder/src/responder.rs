@@ -45,6 +45,10 @@ use std::path::Path;
 pub use crate::crypto::SigningKey;
 use crate::crypto::{self, HashAlgo};
 pub use crate::fault::Fault;
+use crate::session;
+pub use crate::session::SessionSecrets;
+
+mod secure;
 
 /// Request code GET_VERSION.
 pub const GET_VERSION: u8 = 0x84;
@@ -78,6 +82,26 @@ pub const CERTIFICATE: u8 = 0x02;
 pub const CHALLENGE_AUTH: u8 = 0x03;
 /// Response code ERROR.
 pub const ERROR: u8 = 0x7F;
+/// Request code KEY_EXCHANGE.
+pub const KEY_EXCHANGE: u8 = 0xE4;
+/// Response code KEY_EXCHANGE_RSP.
+pub const KEY_EXCHANGE_RSP: u8 = 0x64;
+/// Request code FINISH.
+pub const FINISH: u8 = 0xE5;
+/// Response code FINISH_RSP.
+pub const FINISH_RSP: u8 = 0x65;
+/// Request code HEARTBEAT.
+pub const HEARTBEAT: u8 = 0xE8;
+/// Response code HEARTBEAT_ACK.
+pub const HEARTBEAT_ACK: u8 = 0x68;
+/// Request code KEY_UPDATE.
+pub const KEY_UPDATE: u8 = 0xE9;
+/// Response code KEY_UPDATE_ACK.
+pub const KEY_UPDATE_ACK: u8 = 0x69;
+/// Request code END_SESSION.
+pub const END_SESSION: u8 = 0xEC;
+/// Response code END_SESSION_ACK.
+pub const END_SESSION_ACK: u8 = 0x6C;
 
 /// ERROR code InvalidRequest.
 pub const ERR_INVALID_REQUEST: u8 = 0x01;
@@ -87,8 +111,14 @@ pub const ERR_BUSY: u8 = 0x03;
 pub const ERR_UNEXPECTED_REQUEST: u8 = 0x04;
 /// ERROR code Unspecified.
 pub const ERR_UNSPECIFIED: u8 = 0x05;
+/// ERROR code DecryptError.
+pub const ERR_DECRYPT_ERROR: u8 = 0x06;
 /// ERROR code UnsupportedRequest.
 pub const ERR_UNSUPPORTED_REQUEST: u8 = 0x07;
+/// ERROR code SessionLimitExceeded.
+pub const ERR_SESSION_LIMIT_EXCEEDED: u8 = 0x0A;
+/// ERROR code SessionRequired (1.2+).
+pub const ERR_SESSION_REQUIRED: u8 = 0x0B;
 /// ERROR code VersionMismatch.
 pub const ERR_VERSION_MISMATCH: u8 = 0x41;
 /// ERROR code ResponseNotReady.
@@ -102,6 +132,22 @@ pub const CAP_CERT: u32 = 1 << 1;
 pub const CAP_CHAL: u32 = 1 << 2;
 /// Shift of the MEAS_CAP field in the CAPABILITIES flags.
 pub const CAP_MEAS_SHIFT: u32 = 3;
+/// CAPABILITIES flag ENCRYPT_CAP.
+pub const CAP_ENCRYPT: u32 = 1 << 6;
+/// CAPABILITIES flag MAC_CAP.
+pub const CAP_MAC: u32 = 1 << 7;
+/// CAPABILITIES flag KEY_EX_CAP.
+pub const CAP_KEY_EX: u32 = 1 << 9;
+/// CAPABILITIES flag HBEAT_CAP.
+pub const CAP_HBEAT: u32 = 1 << 13;
+/// CAPABILITIES flag KEY_UPD_CAP.
+pub const CAP_KEY_UPD: u32 = 1 << 14;
+/// CAPABILITIES flag HANDSHAKE_IN_THE_CLEAR_CAP.
+pub const CAP_HANDSHAKE_IN_THE_CLEAR: u32 = 1 << 15;
+/// The 1.2+ signing context string of KEY_EXCHANGE_RSP.
+pub const KEY_EXCHANGE_RSP_CONTEXT: &[u8; 34] = b"responder-key_exchange_rsp signing";
+/// Most sessions open at once.
+pub const MAX_SESSIONS: usize = 4;
 /// The 1.2+ signing context string of MEASUREMENTS.
 pub const MEASUREMENTS_CONTEXT: &[u8; 30] = b"responder-measurements signing";
 
@@ -258,6 +304,39 @@ pub struct Config {
     /// The measurement blocks, in index order as listed (default
     /// [`Measurement::default_set`]).
     pub measurements: Vec<Measurement>,
+    /// Secure sessions (KEY_EXCHANGE, FINISH, secured messages), announced
+    /// in CAPABILITIES from SPDM 1.1 on; `None` (the library default, so
+    /// that a plain [`Config::default`] is the device it always was)
+    /// announces none.  The `spdm-responder` binary enables them unless
+    /// `--no-sessions`.
+    pub sessions: Option<SessionConfig>,
+}
+
+/// How the responder does secure sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// Announce HANDSHAKE_IN_THE_CLEAR_CAP (default true): when the
+    /// requester sets it too, FINISH/FINISH_RSP travel as plain SPDM and
+    /// carry ResponderVerifyData in FINISH_RSP instead of KEY_EXCHANGE_RSP.
+    pub handshake_in_the_clear: bool,
+    /// HeartbeatPeriod of KEY_EXCHANGE_RSP when both sides set HBEAT_CAP
+    /// (default 0: no heartbeat required).
+    pub heartbeat_period: u8,
+    /// DHE groups that may be selected (`session::DHE_*` bits; default both).
+    pub dhe: u16,
+    /// AEAD suites that may be selected (`session::AEAD_*` bits; default both).
+    pub aead: u16,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            handshake_in_the_clear: true,
+            heartbeat_period: 0,
+            dhe: session::DHE_ALL,
+            aead: session::AEAD_ALL,
+        }
+    }
 }
 
 /// The responder becomes another device part-way through its life, as a
@@ -296,6 +375,7 @@ impl Default for Config {
             switch: None,
             meas_cap: 2,
             measurements: Measurement::default_set(),
+            sessions: None,
         }
     }
 }
@@ -322,6 +402,14 @@ impl Config {
 
     fn has(&self, f: Fault) -> bool {
         self.faults.contains(&f)
+    }
+
+    /// The same configuration with secure sessions ([`SessionConfig::default`]).
+    pub fn with_sessions(self) -> Config {
+        Config {
+            sessions: Some(SessionConfig::default()),
+            ..self
+        }
     }
 }
 
@@ -456,6 +544,21 @@ pub struct Responder {
     /// GET_VERSION requests answered so far, kept across the reset that
     /// GET_VERSION does (counts towards [`Config::switch`]).
     get_versions: u64,
+    /// Resets by GET_VERSION so far (kept across them): a secured request
+    /// that caused one ends its session.
+    epoch: u64,
+    /// The requester's CAPABILITIES flags (1.1+).
+    req_flags: u32,
+    /// The CAPABILITIES flags sent.
+    rsp_flags: u32,
+    /// Selected DHE, AEAD and KeySchedule bits (0: none).
+    dhe: u16,
+    aead: u16,
+    key_schedule: u16,
+    /// OpaqueDataFmt1 selected (1.2+).
+    opaque_fmt1: bool,
+    /// Open sessions, oldest first.
+    sessions: Vec<secure::Session>,
 }
 
 fn error(version: u8, code: u8, data: u8) -> Vec<u8> {
@@ -490,6 +593,14 @@ impl Responder {
             meas_hash: 0,
             not_ready_token: 0,
             get_versions: 0,
+            epoch: 0,
+            req_flags: 0,
+            rsp_flags: 0,
+            dhe: 0,
+            aead: 0,
+            key_schedule: 0,
+            opaque_fmt1: false,
+            sessions: Vec::new(),
         }
     }
 
@@ -584,6 +695,11 @@ impl Responder {
                     CHALLENGE => self.challenge(req),
                     GET_MEASUREMENTS => self.get_measurements(req),
                     RESPOND_IF_READY => Err(ERR_UNEXPECTED_REQUEST),
+                    KEY_EXCHANGE if self.sessions_offered() => self.key_exchange(req),
+                    FINISH if self.sessions_offered() => self.finish_in_the_clear(req),
+                    HEARTBEAT | KEY_UPDATE | END_SESSION if self.sessions_offered() => {
+                        Err(self.session_required())
+                    }
                     _ => return Some(error(version, ERR_UNSUPPORTED_REQUEST, code)),
                 }
             }
@@ -630,8 +746,10 @@ impl Responder {
             return Err(ERR_INVALID_REQUEST);
         }
         let get_versions = self.get_versions;
+        let epoch = self.epoch;
         *self = Responder::new(std::mem::take(&mut self.config));
         self.get_versions = get_versions;
+        self.epoch = epoch.wrapping_add(1);
         let versions: Vec<u16> = if self.has(Fault::NoCommonVersion) {
             vec![0x0900, 0x2000]
         } else {
@@ -678,11 +796,21 @@ impl Responder {
             }
             self.req_data_transfer_size = dts;
         }
+        if v >= 0x11 {
+            self.req_flags = u32_at(8);
+        }
         self.version = v;
         let mut flags = CAP_CERT | CAP_CHAL | u32::from(self.config.meas_cap & 3) << CAP_MEAS_SHIFT;
+        if let Some(sc) = self.config.sessions.as_ref().filter(|_| v >= 0x11) {
+            flags |= CAP_ENCRYPT | CAP_MAC | CAP_KEY_EX | CAP_HBEAT | CAP_KEY_UPD;
+            if sc.handshake_in_the_clear {
+                flags |= CAP_HANDSHAKE_IN_THE_CLEAR;
+            }
+        }
         if self.has(Fault::NoChalCap) {
             flags &= !CAP_CHAL;
         }
+        self.rsp_flags = flags;
         let ct = if self.has(Fault::CtExponent64) {
             64
         } else {
@@ -728,16 +856,19 @@ impl Responder {
         // AlgStruct tables (1.1+): AlgType, AlgCount (fixed bytes << 4 |
         // external count), AlgSupported u16, AlgExternal u32 each.
         let n_structs = if v >= 0x11 { req[2] as usize } else { 0 };
-        let mut types = Vec::with_capacity(n_structs);
+        let mut types: Vec<(u8, u16)> = Vec::with_capacity(n_structs);
         for _ in 0..n_structs {
             if off + 4 > len {
                 return Err(ERR_INVALID_REQUEST);
             }
             let (ty, count) = (req[off], req[off + 1]);
-            if count >> 4 != 2 || !(2..=5).contains(&ty) || types.last().is_some_and(|t| *t >= ty) {
+            if count >> 4 != 2
+                || !(2..=5).contains(&ty)
+                || types.last().is_some_and(|(t, _)| *t >= ty)
+            {
                 return Err(ERR_INVALID_REQUEST);
             }
-            types.push(ty);
+            types.push((ty, u16::from_le_bytes([req[off + 2], req[off + 3]])));
             off += 4 + 4 * (count & 0xF) as usize;
         }
         if off != len {
@@ -795,6 +926,39 @@ impl Responder {
         } else {
             0
         };
+        self.opaque_fmt1 = other_sel == 0x2;
+        // Session algorithms: one bit of each offered AlgStruct, 0 when
+        // there is nothing in common (and always without sessions).
+        let selections: Vec<(u8, u16)> = types
+            .iter()
+            .map(|&(ty, offered)| {
+                let sel = match (&self.config.sessions, ty) {
+                    (Some(sc), 2) => session::DHE_PREFERENCE
+                        .iter()
+                        .copied()
+                        .find(|b| offered & sc.dhe & b != 0)
+                        .unwrap_or(0),
+                    (Some(sc), 3) => session::AEAD_PREFERENCE
+                        .iter()
+                        .copied()
+                        .find(|b| offered & sc.aead & b != 0)
+                        .unwrap_or(0),
+                    (Some(_), 5) => offered & session::KEY_SCHEDULE_SPDM,
+                    // ReqBaseAsymAlg: no mutual authentication.
+                    _ => 0,
+                };
+                (ty, sel)
+            })
+            .collect();
+        let selected = |t: u8| {
+            selections
+                .iter()
+                .find(|(ty, _)| *ty == t)
+                .map_or(0, |(_, s)| *s)
+        };
+        self.dhe = selected(2);
+        self.aead = selected(3);
+        self.key_schedule = selected(5);
 
         let rsp_len = 36 + 4 * types.len();
         let mut rsp = vec![self.rsp_version(), ALGORITHMS, types.len() as u8, 0];
@@ -812,9 +976,9 @@ impl Responder {
         // Reserved[11], MELSpecificationSel (1.3), ExtAsymSelCount,
         // ExtHashSelCount, Reserved[2].
         rsp.resize(36, 0);
-        for ty in &types {
-            // No KEY_EX/PSK/MUT_AUTH capability: nothing selected.
-            rsp.extend_from_slice(&[*ty, 0x20, 0, 0]);
+        for (ty, sel) in &selections {
+            rsp.extend_from_slice(&[*ty, 0x20]);
+            rsp.extend_from_slice(&sel.to_le_bytes());
         }
         if self.has(Fault::TruncateAlgorithms) {
             truncate4(&mut rsp);

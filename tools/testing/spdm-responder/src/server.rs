@@ -87,23 +87,30 @@ pub fn serve_with<S: Read + Write>(
                         obj.vendor, obj.kind
                     ));
                 }
-                if obj.kind == doe::TYPE_SECURED_CMA {
-                    return End::Protocol("secured CMA is not supported yet".into());
-                }
-                let rsp = responder.handle(obj.payload);
+                // Type 1 is plain SPDM, type 2 one DSP0277 secured message;
+                // the answer is of the type the responder says (a plain
+                // ERROR for a record of an unknown session).
+                let rsp = responder.handle_doe(obj.kind, obj.payload);
                 if verbose {
-                    let shown = rsp.as_deref().map_or("(silent)".to_string(), hex);
-                    eprintln!("spdm-responder: req {} -> rsp {}", hex(obj.payload), shown);
+                    let shown = rsp.as_ref().map_or("(silent)".to_string(), |(k, r)| {
+                        format!("[{}] {}", k, hex(r))
+                    });
+                    eprintln!(
+                        "spdm-responder: req [{}] {} -> rsp {}",
+                        obj.kind,
+                        hex(obj.payload),
+                        shown
+                    );
                 }
                 // The `silent` fault: no answer; the peer may time out.
-                let Some(rsp) = rsp else {
+                let Some((kind, rsp)) = rsp else {
                     if let Some(delay) = silent_close {
                         std::thread::sleep(delay);
                         return End::Protocol("silent device: closing the connection".into());
                     }
                     continue;
                 };
-                let payload = doe::build(obj.vendor, obj.kind, &rsp);
+                let payload = doe::build(obj.vendor, kind, &rsp);
                 if payload.len() > frame::MAX_PAYLOAD {
                     // Only the `oversized-response` fault does this: send
                     // it anyway, the peer is meant to reject it.

@@ -7,7 +7,9 @@
 //! storage transports later) shares them:
 //!
 //! - [`KernelCrypto`]: [`Crypto`](crate::Crypto) with the lib/crypto SHA-2
-//!   functions and `crypto_sig` signature verification;
+//!   functions and `crypto_sig` signature verification, and
+//!   [`SessionCrypto`](crate::SessionCrypto) with `crypto_kpp` ECDH and the
+//!   lib/crypto HMAC and AES-GCM functions;
 //! - the chain validation's certificate
 //!   ([`X509Certificate`](crate::x509chain::X509Certificate)) for
 //!   `kernel::x509::Certificate`, the kernel's X.509 parser, and its trust
@@ -20,7 +22,7 @@
 mod crypto;
 mod x509;
 
-pub use crypto::{KernelCrypto, KernelHasher, LeafKey, KERNEL_ASYM};
+pub use crypto::{KernelCrypto, KernelHasher, LeafKey, KERNEL_AEAD, KERNEL_ASYM, KERNEL_DHE};
 pub use x509::{KeyringAnchor, KeyringAnchors};
 
 /// The kernel's chain policy: certificates parsed by the kernel's X.509

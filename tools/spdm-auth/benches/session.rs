@@ -21,7 +21,7 @@ use hmac::Mac;
 use sha2::Digest;
 use spdm::{AeadSuite, AsymAlgo, DheGroup, HashAlgo, Options, SessionOffer, SessionRequest};
 use spdm_auth::crypto::{public_key_of, verify_digest, HostAead, HostCrypto, HostKey};
-use spdm_responder::responder::{Config, Responder};
+use spdm_responder::responder::{Config, Responder, SessionConfig};
 
 fn certs() -> PathBuf {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rspdm-test-certs");
@@ -264,6 +264,7 @@ fn options(c: &Case) -> Options<'static> {
     Options {
         max_ct_exponent: 23,
         asym: c.asym.bit(),
+        hash: HashAlgo::Sha384.bit(),
         session: SessionOffer {
             dhe: c.dhe.bit(),
             aead: c.aead.bit(),
@@ -306,6 +307,7 @@ fn bench(c: &mut Criterion) {
     for case in &CASES {
         let mut cfg = Config::from_cert_dir(&dir, case.variant).unwrap();
         cfg.versions = vec![0x1300];
+        cfg.sessions = Some(SessionConfig::default());
         let leaf = std::fs::read(dir.join(case.variant).join("leaf.der")).unwrap();
         let key = public_key_of(&leaf, case.asym).unwrap();
         let o = options(case);

@@ -39,6 +39,14 @@
 //! CHALLENGE || CHALLENGE_AUTH without the signature.  GET_VERSION resets
 //! everything; CHALLENGE_AUTH resets the GET_DIGESTS..CERTIFICATE part.
 //! ERROR responses are never part of the transcript.
+//!
+//! Secure sessions ([`Config::sessions`]; KEY_EXCHANGE, FINISH, secured
+//! messages, HEARTBEAT, KEY_UPDATE, END_SESSION): see the `secure`
+//! submodule, [`Responder::handle_secured`] and [`crate::session`].  With
+//! sessions configured, NEGOTIATE_ALGORITHMS selects one bit of each DHE
+//! (secp384r1, then secp256r1), AEAD (AES-256-GCM, then AES-128-GCM) and
+//! KeySchedule AlgStruct the requester sent (0 when nothing is in common;
+//! ReqBaseAsymAlg always 0: no mutual authentication).
 
 use std::path::Path;
 

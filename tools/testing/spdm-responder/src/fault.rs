@@ -148,8 +148,8 @@ faults! {
     SecuredBadTag = "secured-bad-tag":
         "Secured messages: the first application-phase response has a MAC byte flipped.",
     SecuredReplay = "secured-replay":
-        "Secured messages: the second application-phase response is encrypted with the \
-         sequence number of the first again (a replay).",
+        "Secured messages: the first application-phase response after another one with the \
+         same keys is encrypted with that one's sequence number again (a replay).",
     SecuredSkipSequence = "secured-skip-sequence":
         "Secured messages: the first application-phase response skips one sequence number.",
     SecuredWrongSessionId = "secured-wrong-session-id":

@@ -9,7 +9,10 @@
 //! Strict lock-step: one request, one response.
 //!
 //! [`responder::Responder`] is the transport-free SPDM responder (usable
-//! in memory by tests); [`server`] wraps it in the socket framing.
+//! in memory by tests: `handle` for plain SPDM, `handle_secured` for one
+//! DSP0277 secured message of a session); [`server`] wraps it in the
+//! socket framing (DOE type 1 and 2); [`session`] is the session
+//! cryptography (key schedule, AES-GCM records).
 
 pub mod crypto;
 pub mod doe;

@@ -39,6 +39,14 @@
 //! CHALLENGE || CHALLENGE_AUTH without the signature.  GET_VERSION resets
 //! everything; CHALLENGE_AUTH resets the GET_DIGESTS..CERTIFICATE part.
 //! ERROR responses are never part of the transcript.
+//!
+//! Secure sessions ([`Config::sessions`]; KEY_EXCHANGE, FINISH, secured
+//! messages, HEARTBEAT, KEY_UPDATE, END_SESSION): see the `secure`
+//! submodule, [`Responder::handle_secured`] and [`crate::session`].  With
+//! sessions configured, NEGOTIATE_ALGORITHMS selects one bit of each DHE
+//! (secp384r1, then secp256r1), AEAD (AES-256-GCM, then AES-128-GCM) and
+//! KeySchedule AlgStruct the requester sent (0 when nothing is in common;
+//! ReqBaseAsymAlg always 0: no mutual authentication).
 
 use std::path::Path;
 
@@ -1961,6 +1969,47 @@ mod tests {
         assert_eq!(&p[48..64], b"dmtf-spdm-v1.2.*");
         assert_eq!(&p[64..68], &[0, 0, 0, 0]);
         assert_eq!(&p[68..], CHALLENGE_AUTH_CONTEXT);
+    }
+
+    #[test]
+    fn never_panics_on_random_session_requests() {
+        let mut seed = 0x0bad_5eed_1234_5678u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let body = [0x30, 0x01, 0xAA, 0x30, 0x01, 0xBB];
+        for round in 0..2000 {
+            let mut r = Responder::new(
+                Config {
+                    slots: vec![fake_slot(&body, 3)],
+                    ..Config::default()
+                }
+                .with_sessions(),
+            );
+            let v = 0x11 + (round % 3) as u8;
+            r.handle(&[0x10, GET_VERSION, 0, 0]).unwrap();
+            let mut caps = get_caps(v);
+            caps[8..12].copy_from_slice(&(0xE2C0u32 | (next() as u32 & 0x8000)).to_le_bytes());
+            r.handle(&caps).unwrap();
+            assert_eq!(r.handle(&negotiate(v, 0x10, 0x1)).unwrap()[1], ALGORITHMS);
+            let len = (next() % 200) as usize;
+            let mut req: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if len >= 2 {
+                req[0] = v;
+                req[1] = [KEY_EXCHANGE, FINISH, HEARTBEAT, KEY_UPDATE, END_SESSION][round % 5];
+            }
+            if len >= 4 && round % 4 == 0 {
+                req[2] = 0;
+                req[3] = 0;
+            }
+            let rsp = r.handle(&req).unwrap();
+            assert!(rsp.len() >= 4);
+            let rec: Vec<u8> = (0..(next() % 64) as usize).map(|_| next() as u8).collect();
+            assert!(r.handle_doe(2, &rec).is_some());
+        }
     }
 
     #[test]

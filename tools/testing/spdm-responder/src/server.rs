@@ -381,6 +381,20 @@ mod tests {
     }
 
     #[test]
+    fn secured_objects_go_to_the_session_layer() {
+        // No session: a record gets a plain ERROR DecryptError, as a CMA
+        // (type 1) object; the connection goes on.
+        let mut input = normal(doe::build(1, 1, &[0x10, 0x84, 0, 0]));
+        input.extend(normal(doe::build(1, 2, &[1, 0, 0, 0, 18, 0, 0, 0])));
+        let (end, out) = run(input);
+        assert!(matches!(end, End::Closed));
+        let mut r = &out[..];
+        frame::read_frame(&mut r).unwrap().unwrap();
+        let f = frame::read_frame(&mut r).unwrap().unwrap();
+        assert_eq!(f.payload, doe::build(1, 1, &[0x10, 0x7F, 0x06, 0]));
+    }
+
+    #[test]
     fn silent_fault_sends_nothing_and_keeps_reading() {
         use crate::fault::Fault;
         let mut input = normal(doe::build(1, 1, &[0x10, 0x84, 0, 0]));

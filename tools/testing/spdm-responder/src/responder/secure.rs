@@ -68,6 +68,8 @@ pub(crate) struct Session {
     msg_m: Vec<Vec<u8>>,
     /// Application-phase responses sent so far (for the faults).
     app_responses: u64,
+    /// The `secured-replay` fault struck.
+    replayed: bool,
     secrets: SessionSecrets,
 }
 
@@ -253,7 +255,8 @@ impl Responder {
                 seq = seq.saturating_add(1);
                 next = seq.saturating_add(1);
             }
-            if n == 1 && self.has(Fault::SecuredReplay) && seq > 0 {
+            if n >= 1 && seq > 0 && !s.replayed && self.has(Fault::SecuredReplay) {
+                s.replayed = true;
                 seq -= 1;
                 next = keys.seq;
             }
@@ -576,6 +579,7 @@ impl Responder {
             last_key_update: None,
             msg_m: Vec::new(),
             app_responses: 0,
+            replayed: false,
             secrets,
         });
         Ok(rsp)

@@ -413,3 +413,25 @@ fn every_session_fault_of_the_emulator_is_covered() {
         );
     }
 }
+
+#[test]
+fn both_key_schedules_export_the_same_secret() {
+    for v in SESSION_VERSIONS {
+        for clear in [true, false] {
+            let mut t = MemTransport::new(device(v));
+            let o = opts(offer(DheGroup::Secp384r1, AeadSuite::Aes256Gcm, clear));
+            let ours = with_session(&mut t, &o, |s, io, _| {
+                s.key_update(io, KeyUpdate::All).unwrap();
+                s.export_master_secret().to_vec()
+            })
+            .unwrap();
+            let theirs = t.responder.session_secrets().expect("responder session");
+            assert!(!ours.is_empty(), "{v}");
+            assert_eq!(ours, theirs.export_master_secret, "{v} clear {clear}");
+            // A one-bit difference in the secret would show.
+            let mut flipped = ours.clone();
+            flipped[0] ^= 1;
+            assert_ne!(flipped, theirs.export_master_secret);
+        }
+    }
+}

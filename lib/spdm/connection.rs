@@ -474,6 +474,34 @@ pub(super) fn measurement_rules<'k, K>(
     Ok((rules, key))
 }
 
+/// Verifies a responder's `signature` over the transcript hash `th`: in
+/// 1.2+ over the hash of the combined prefix and `context` (the message's
+/// signing context, [`messages::signing_context`]) followed by `th`,
+/// before 1.2 over `th` itself.
+pub(super) fn verify_transcript_signature<C: Crypto>(
+    crypto: &mut C,
+    v: Version,
+    algs: &Algorithms,
+    key: &C::PublicKey,
+    context: &[u8; 100],
+    th: &[u8],
+    signature: &[u8],
+) -> Result<(), Error> {
+    let mut digest = [0u8; HashAlgo::MAX_SIZE];
+    let signed: &[u8] = if v >= Version::V1_2 {
+        let n = hash_parts(crypto, algs.hash, &[context, th], &mut digest)?;
+        digest.get(..n).ok_or(Error::BufferTooSmall)?
+    } else {
+        th
+    };
+    crypto
+        .verify(key, algs.asym, algs.hash, signed, signature)
+        .map_err(|e| match e {
+            CryptoError::BadSignature => Error::SignatureInvalid,
+            e => Error::Crypto(e),
+        })
+}
+
 /// Hashes the concatenation of `parts` with `alg` into `out`.
 pub(super) fn hash_parts<C: Crypto>(
     crypto: &mut C,
@@ -489,7 +517,7 @@ pub(super) fn hash_parts<C: Crypto>(
 }
 
 /// Sends `req`, receives into `msg`, returns the response slice.
-fn transact<'m, T: Transport>(
+pub(super) fn transact<'m, T: Transport>(
     t: &mut T,
     meter: &mut Meter,
     req: &[u8],
@@ -1224,20 +1252,15 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         self.tx.m1_digest(&mut m1)?;
         let m1 = m1.get(..hsize).ok_or(Error::BufferTooSmall)?;
 
-        let mut digest = [0u8; HashAlgo::MAX_SIZE];
-        let signed: &[u8] = if v >= Version::V1_2 {
-            let context = messages::challenge_auth_signing_context(v);
-            hash_parts(&mut *self.crypto, algs.hash, &[&context, m1], &mut digest)?;
-            digest.get(..hsize).ok_or(Error::BufferTooSmall)?
-        } else {
-            m1
-        };
-        self.crypto
-            .verify(key, algs.asym, algs.hash, signed, auth.signature)
-            .map_err(|e| match e {
-                CryptoError::BadSignature => Error::SignatureInvalid,
-                e => Error::Crypto(e),
-            })?;
+        verify_transcript_signature(
+            &mut *self.crypto,
+            v,
+            &algs,
+            key,
+            &messages::challenge_auth_signing_context(v),
+            m1,
+            auth.signature,
+        )?;
 
         out.responder_nonce = <[u8; NONCE_SIZE]>::try_from(auth.nonce)
             .map_err(|_| Error::InvalidField("CHALLENGE_AUTH Nonce size"))?;
@@ -1455,20 +1478,15 @@ pub(super) fn measure<'r, C: Crypto, X: Exchanger<C>>(
             .digest(&mut l1_hash)
             .map_err(Error::Crypto)?;
         let l1 = l1_hash.get(..hsize).ok_or(Error::BufferTooSmall)?;
-        let mut digest = [0u8; HashAlgo::MAX_SIZE];
-        let signed: &[u8] = if v >= Version::V1_2 {
-            let context = measurements::measurements_signing_context(v);
-            hash_parts(&mut *crypto, algs.hash, &[&context, l1], &mut digest)?;
-            digest.get(..hsize).ok_or(Error::BufferTooSmall)?
-        } else {
-            l1
-        };
-        crypto
-            .verify(key, algs.asym, algs.hash, signed, m.signature)
-            .map_err(|e| match e {
-                CryptoError::BadSignature => Error::SignatureInvalid,
-                e => Error::Crypto(e),
-            })?;
+        verify_transcript_signature(
+            &mut *crypto,
+            v,
+            &algs,
+            key,
+            &measurements::measurements_signing_context(v),
+            l1,
+            m.signature,
+        )?;
         out.transcript_hash
             .get_mut(..hsize)
             .ok_or(Error::BufferTooSmall)?

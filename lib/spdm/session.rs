@@ -58,11 +58,11 @@
 //! Every failure of a session call tears the session down: its keys are
 //! zeroed and every later call fails with [`Error::NoSession`].
 
-use super::algo::{AeadSuite, AsymAlgo, DheGroup, HashAlgo};
+use super::algo::{AeadSuite, DheGroup, HashAlgo};
 use super::codes;
 use super::connection::{
-    hash_parts, measure, measurement_rules, Connection, Exchanger, MeasureEnv, Measurements, Sink,
-    MAX_MESSAGE_A,
+    measure, measurement_rules, transact, verify_transcript_signature, Connection, Exchanger,
+    MeasureEnv, Measurements, Sink, MAX_MESSAGE_A,
 };
 use super::crypto::{CryptoError, Hasher, SessionCrypto, TranscriptSink};
 use super::error::Error;
@@ -70,7 +70,7 @@ use super::hkdf::{self, HashSecret, Secret};
 use super::measurements::MeasurementRequest;
 use super::messages::{self, Algorithms, Capabilities, SummaryHash};
 use super::reader::{Reader, Writer};
-use super::requester::{exchange, Meter};
+use super::requester::Meter;
 use super::transport::{SecuredFraming, Transport};
 use super::version::{check_header, Version};
 
@@ -661,6 +661,12 @@ pub fn parse_finish_rsp(
     Ok(rsp.split_at(codes::HEADER_SIZE))
 }
 
+/// The SPDM 1.2+ signing context of KEY_EXCHANGE_RSP
+/// ([`messages::signing_context`]).
+pub fn key_exchange_rsp_signing_context(v: Version) -> [u8; 100] {
+    messages::signing_context(v, b"responder-key_exchange_rsp signing")
+}
+
 /// The transport, crypto backend and buffer a session call uses, with
 /// the bound on its exchanges.
 pub struct SessionIo<'a, T: Transport, C: SessionCrypto> {
@@ -742,7 +748,7 @@ impl<C: SessionCrypto> core::fmt::Debug for Session<C> {
     }
 }
 
-/// Formats a DSP0277 version number as `major.minor`.
+/// The major and minor numbers of a DSP0277 version number.
 pub fn secured_version_name(v: u16) -> (u8, u8) {
     (((v >> 12) & 0xF) as u8, ((v >> 8) & 0xF) as u8)
 }
@@ -838,17 +844,6 @@ pub fn parse_version_selection(v: Version, opaque_format: u8, opaque: &[u8]) -> 
         .ok_or(Error::InvalidField(
             "secured message version selected was not offered",
         ))
-}
-
-/// Sends `req` in the clear.
-fn plain<'m, T: Transport>(
-    t: &mut T,
-    meter: &mut Meter,
-    req: &[u8],
-    msg: &'m mut [u8],
-) -> Result<&'m [u8], Error> {
-    let n = exchange(t, meter, req, msg)?;
-    msg.get(..n).ok_or(Error::ResponseTooLarge)
 }
 
 impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
@@ -995,7 +990,7 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
             w.len()
         };
         let req = req.get(..n).ok_or(Error::BufferTooSmall)?;
-        let rsp = plain(transport, meter, req, msg)?;
+        let rsp = transact(transport, meter, req, msg)?;
 
         let shape = KeyExchangeShape {
             dhe: sa.dhe,
@@ -1010,11 +1005,16 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
             heartbeat_allowed: hb_allowed,
             opaque_format: sa.opaque_format,
         };
-        let k = parse_key_exchange_rsp(v, rsp, &shape)?;
-        let (heartbeat_period, rsp_id, peer, summary) =
-            (k.heartbeat_period, k.rsp_session_id, k.exchange, k.summary);
-        let (sig_offset, signature, verify) = (k.sig_offset, k.signature, k.verify_data);
-        let secured_version = k.secured_version;
+        let KeyExchangeRsp {
+            heartbeat_period,
+            rsp_session_id: rsp_id,
+            exchange: peer,
+            summary,
+            secured_version,
+            sig_offset,
+            signature,
+            verify_data: verify,
+        } = parse_key_exchange_rsp(v, rsp, &shape)?;
         let mut summary_hash = [0u8; HashAlgo::MAX_SIZE];
         summary_hash
             .get_mut(..summary.len())
@@ -1030,12 +1030,12 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
         th.update(rsp.get(..sig_offset).ok_or(Error::BufferTooSmall)?);
         let mut digest = [0u8; HashAlgo::MAX_SIZE];
         th.digest(&mut digest).map_err(Error::Crypto)?;
-        verify_signature(
+        verify_transcript_signature(
             crypto,
             v,
-            algs.asym,
-            hash,
+            &algs,
             key,
+            &key_exchange_rsp_signing_context(v),
             digest.get(..hsize).unwrap_or_default(),
             signature,
         )?;
@@ -1095,7 +1095,7 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
         let fin = fin.get(..4 + hsize).ok_or(Error::BufferTooSmall)?;
         th.update(fin.get(4..).unwrap_or_default());
         let rsp = if in_the_clear {
-            plain(transport, meter, fin, msg)?
+            transact(transport, meter, fin, msg)?
         } else {
             let mut x = Secured {
                 transport,
@@ -1155,33 +1155,6 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
             tag: 0,
         })
     }
-}
-
-/// Verifies a KEY_EXCHANGE_RSP signature over the transcript hash
-/// `digest` (1.2+: under the combined prefix and signing context).
-fn verify_signature<C: SessionCrypto>(
-    crypto: &mut C,
-    v: Version,
-    asym: AsymAlgo,
-    hash: HashAlgo,
-    key: &C::PublicKey,
-    digest: &[u8],
-    signature: &[u8],
-) -> Result<(), Error> {
-    let mut prefixed = [0u8; HashAlgo::MAX_SIZE];
-    let signed: &[u8] = if v >= Version::V1_2 {
-        let context = messages::signing_context(v, b"responder-key_exchange_rsp signing");
-        let n = hash_parts(crypto, hash, &[&context, digest], &mut prefixed)?;
-        prefixed.get(..n).unwrap_or_default()
-    } else {
-        digest
-    };
-    crypto
-        .verify(key, asym, hash, signed, signature)
-        .map_err(|e| match e {
-            CryptoError::BadSignature => Error::SignatureInvalid,
-            e => Error::Crypto(e),
-        })
 }
 
 impl<C: SessionCrypto> Session<C> {

@@ -12,9 +12,6 @@
 //! and every hash the requester computes (transcript, chain digest, root
 //! hash, 1.2+ signing context, certificate TBS digests).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use criterion::{criterion_group, criterion_main, Criterion};
 use der::Decode;
 use spdm::{AsymAlgo, HashAlgo, Options};
@@ -28,53 +25,10 @@ const CMA: Options<'static> = Options {
 use spdm_auth::crypto::{hash, key_from_spki, public_key_of, verify_digest, HostCrypto, HostKey};
 use spdm_auth::policy::X509Policy;
 use spdm_responder::responder::{Config, Responder};
+
+mod common;
+use common::{certs, DetCrypto};
 use x509_cert::Certificate;
-
-fn certs() -> PathBuf {
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rspdm-test-certs");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/gen-test-certs.sh");
-    assert!(Command::new("bash")
-        .arg(script)
-        .arg(&out)
-        .status()
-        .unwrap()
-        .success());
-    out
-}
-
-/// HostCrypto with fixed "random" bytes, so a recorded conversation replays.
-struct DetCrypto(HostCrypto);
-
-impl spdm::Crypto for DetCrypto {
-    type Hasher = <HostCrypto as spdm::Crypto>::Hasher;
-    type PublicKey = HostKey;
-    fn asym_algorithms(&self) -> u32 {
-        self.0.asym_algorithms()
-    }
-    fn hash_algorithms(&self) -> u32 {
-        self.0.hash_algorithms()
-    }
-    fn hasher(&mut self, alg: HashAlgo) -> Result<Self::Hasher, spdm::CryptoError> {
-        self.0.hasher(alg)
-    }
-    fn public_key(&mut self, leaf: &[u8], alg: AsymAlgo) -> Result<HostKey, spdm::CryptoError> {
-        self.0.public_key(leaf, alg)
-    }
-    fn verify(
-        &mut self,
-        k: &HostKey,
-        a: AsymAlgo,
-        h: HashAlgo,
-        d: &[u8],
-        s: &[u8],
-    ) -> Result<(), spdm::CryptoError> {
-        self.0.verify(k, a, h, d, s)
-    }
-    fn random(&mut self, out: &mut [u8]) -> Result<(), spdm::CryptoError> {
-        out.fill(0x42);
-        Ok(())
-    }
-}
 
 struct Recorder {
     responder: Responder,

@@ -73,8 +73,13 @@ const HASH_NAMES: [(&str, u32); 3] = [
     ("sha512", HASH_SHA512),
 ];
 
-fn parse_names(s: &str, table: &[(&str, u32)], what: &str) -> Result<u32, String> {
-    let mut mask = 0;
+/// Parses a comma-separated list of the names in `table` into the OR of
+/// their bits (`what` names the list in errors).
+pub(crate) fn parse_names<T>(s: &str, table: &[(&str, T)], what: &str) -> Result<T, String>
+where
+    T: Copy + Default + PartialEq + core::ops::BitOrAssign,
+{
+    let mut mask = T::default();
     for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
         let bit = table
             .iter()
@@ -86,7 +91,7 @@ fn parse_names(s: &str, table: &[(&str, u32)], what: &str) -> Result<u32, String
             })?;
         mask |= bit;
     }
-    if mask == 0 {
+    if mask == T::default() {
         return Err(format!("empty {} list", what));
     }
     Ok(mask)

@@ -80,25 +80,6 @@ const AEAD_NAMES: [(&str, u16); 2] = [
     ("aes-256-gcm", AEAD_AES_256_GCM),
 ];
 
-fn parse_names(s: &str, table: &[(&str, u16)], what: &str) -> Result<u16, String> {
-    let mut mask = 0;
-    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        let bit = table
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(item))
-            .map(|(_, b)| *b)
-            .ok_or_else(|| {
-                let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
-                format!("unknown {} '{}' (known: {})", what, item, names.join(", "))
-            })?;
-        mask |= bit;
-    }
-    if mask == 0 {
-        return Err(format!("empty {} list", what));
-    }
-    Ok(mask)
-}
-
 fn names(mask: u16, table: &[(&'static str, u16)]) -> Vec<&'static str> {
     table
         .iter()
@@ -109,12 +90,12 @@ fn names(mask: u16, table: &[(&'static str, u16)]) -> Vec<&'static str> {
 
 /// Parses `secp256r1,secp384r1` into a DHE mask.
 pub fn parse_dhe_list(s: &str) -> Result<u16, String> {
-    parse_names(s, &DHE_NAMES, "DHE group")
+    crate::crypto::parse_names(s, &DHE_NAMES, "DHE group")
 }
 
 /// Parses `aes-128-gcm,aes-256-gcm` into an AEAD mask.
 pub fn parse_aead_list(s: &str) -> Result<u16, String> {
-    parse_names(s, &AEAD_NAMES, "AEAD")
+    crate::crypto::parse_names(s, &AEAD_NAMES, "AEAD")
 }
 
 /// Names of the DHE groups in a mask.

@@ -4,11 +4,12 @@
 //! `--port-file` and `--once`, and `--switch-variant` with `--chain-out`,
 //! over real sockets on 127.0.0.1.
 
+mod common;
+
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -17,22 +18,8 @@ use spdm_responder::frame::{self, Frame};
 
 const BIN: &str = env!("CARGO_BIN_EXE_spdm-responder");
 
-/// Generates the test certificates once per test binary.
 fn certs() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rspdm-cli-certs");
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../scripts/gen-test-certs.sh");
-        let st = Command::new("bash")
-            .arg(&script)
-            .arg(&out)
-            .stdout(Stdio::null())
-            .status()
-            .expect("run gen-test-certs.sh");
-        assert!(st.success(), "gen-test-certs.sh failed");
-        out
-    })
+    common::certs_in("rspdm-cli-certs")
 }
 
 /// A scratch directory for one test.

@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use rsa::pkcs8::DecodePublicKey;
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -17,20 +16,11 @@ use spdm_responder::responder::{Config, Responder, Slot, Switch};
 use x509_cert::der::{Decode, Encode};
 
 /// Generates the test certificates once per test binary.
-fn certs() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rspdm-test-certs");
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../scripts/gen-test-certs.sh");
-        let st = Command::new("bash")
-            .arg(&script)
-            .arg(&out)
-            .status()
-            .expect("run gen-test-certs.sh");
-        assert!(st.success(), "gen-test-certs.sh failed");
-        out
-    })
+mod common;
+use common::{expected_summary, hash, hash_len};
+
+fn certs() -> &'static std::path::Path {
+    common::certs_in("rspdm-test-certs")
 }
 
 fn read(variant: &str, file: &str) -> Vec<u8> {
@@ -39,24 +29,6 @@ fn read(variant: &str, file: &str) -> Vec<u8> {
 
 fn config(variant: &str) -> Config {
     Config::from_cert_dir(certs(), variant).unwrap()
-}
-
-fn hash(alg: u32, data: &[u8]) -> Vec<u8> {
-    match alg {
-        1 => Sha256::digest(data).to_vec(),
-        2 => Sha384::digest(data).to_vec(),
-        4 => Sha512::digest(data).to_vec(),
-        _ => panic!("hash {:#x}", alg),
-    }
-}
-
-fn hash_len(alg: u32) -> usize {
-    match alg {
-        1 => 32,
-        2 => 48,
-        4 => 64,
-        _ => 0,
-    }
 }
 
 fn sig_len(asym: u32) -> usize {
@@ -195,37 +167,6 @@ fn challenge_prehash(ver: u8, halg: u32, m1: &[u8]) -> Vec<u8> {
     assert_eq!(msg.len(), 100);
     msg.extend_from_slice(&m1h);
     hash(halg, &msg)
-}
-
-/// The MeasurementSummaryHash a CHALLENGE with Param2 `meas` must get,
-/// computed independently from `cfg`'s measurements: `halg` over the DMTF
-/// measurement blocks (index, specification 1, size, type, value size,
-/// value: the `halg` digest of the content, or the content for a raw
-/// block) of every measurement (0xFF) or of those of type 0 (1, TCB).
-fn expected_summary(cfg: &Config, halg: u32, meas: u8) -> Vec<u8> {
-    if meas == 0 {
-        return Vec::new();
-    }
-    if cfg.measurements.is_empty() {
-        return vec![0; hash_len(halg)];
-    }
-    let mut record = Vec::new();
-    for m in &cfg.measurements {
-        if meas == 1 && m.kind != 0 {
-            continue;
-        }
-        let (ty, value) = if m.raw {
-            (m.kind | 0x80, m.content.clone())
-        } else {
-            (m.kind, hash(halg, &m.content))
-        };
-        record.extend_from_slice(&[m.index, 1]);
-        record.extend_from_slice(&(value.len() as u16 + 3).to_le_bytes());
-        record.push(ty);
-        record.extend_from_slice(&(value.len() as u16).to_le_bytes());
-        record.extend_from_slice(&value);
-    }
-    hash(halg, &record)
 }
 
 /// A strict test requester.  Errors name the check that failed.

@@ -8,11 +8,13 @@
 //! must equal the requester's.  Every session fault is shown to change
 //! what this requester observes.
 
+mod common;
+
+use common::{expected_summary, hash, hash_len};
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};
@@ -20,7 +22,7 @@ use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore};
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Sha256, Sha384, Sha512};
 use spdm_responder::doe;
 use spdm_responder::fault::Fault;
 use spdm_responder::frame::{self, Frame};
@@ -40,22 +42,8 @@ const P384: u16 = 1 << 4;
 const AES128: u16 = 1;
 const AES256: u16 = 2;
 
-/// Generates the test certificates once per test binary.
 fn certs() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rspdm-session-certs");
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../scripts/gen-test-certs.sh");
-        let st = Command::new("bash")
-            .arg(&script)
-            .arg(&out)
-            .stdout(Stdio::null())
-            .status()
-            .expect("run gen-test-certs.sh");
-        assert!(st.success(), "gen-test-certs.sh failed");
-        out
-    })
+    common::certs_in("rspdm-session-certs")
 }
 
 fn read(variant: &str, file: &str) -> Vec<u8> {
@@ -66,19 +54,6 @@ fn config(variant: &str) -> Config {
     Config::from_cert_dir(certs(), variant)
         .unwrap()
         .with_sessions()
-}
-
-fn hash(alg: u32, data: &[u8]) -> Vec<u8> {
-    match alg {
-        1 => Sha256::digest(data).to_vec(),
-        2 => Sha384::digest(data).to_vec(),
-        4 => Sha512::digest(data).to_vec(),
-        _ => panic!("hash {:#x}", alg),
-    }
-}
-
-fn hash_len(alg: u32) -> usize {
-    hash(alg, b"").len()
 }
 
 fn u16_at(b: &[u8], o: usize) -> usize {
@@ -272,24 +247,6 @@ fn expected_chain(variant: &str, alg: u32) -> Vec<u8> {
     c.extend_from_slice(&hash(alg, &root));
     c.extend_from_slice(&body);
     c
-}
-
-/// The MeasurementSummaryHash of all blocks of `cfg` (Param1 0xFF).
-fn expected_summary(cfg: &Config, alg: u32) -> Vec<u8> {
-    let mut record = Vec::new();
-    for m in &cfg.measurements {
-        let (ty, value) = if m.raw {
-            (m.kind | 0x80, m.content.clone())
-        } else {
-            (m.kind, hash(alg, &m.content))
-        };
-        record.extend_from_slice(&[m.index, 1]);
-        record.extend_from_slice(&(value.len() as u16 + 3).to_le_bytes());
-        record.push(ty);
-        record.extend_from_slice(&(value.len() as u16).to_le_bytes());
-        record.extend_from_slice(&value);
-    }
-    hash(alg, &record)
 }
 
 // ---------------------------------------------------------------------
@@ -661,7 +618,7 @@ impl Req {
         let peer = rsp[off..off + d].to_vec();
         off += d;
         if self.meas != 0 {
-            let want = expected_summary(self.responder().config(), self.halg);
+            let want = expected_summary(self.responder().config(), self.halg, 0xFF);
             if rsp[off..off + h] != want[..] {
                 return Err(format!("{}: measurement summary hash", name));
             }

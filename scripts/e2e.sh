@@ -161,6 +161,26 @@ PY
 	echo "RSPDM-RESULT: PASS $name"
 }
 
+# check_secured DIR NAME: the responder (run with --verbose) received, in
+# sessions, a request of every code the guest named ("RSPDM-SECURED: e0
+# e8"), and no secured message at all when it named none.  Prints
+# "RSPDM-RESULT: PASS NAME" or the reason it failed.
+check_secured() {
+	local dir=$1 name=$2 codes code
+	codes=$(grep -a "^RSPDM-SECURED:" "$dir/serial.log" | tail -1 | tr -d '\r' | cut -d: -f2)
+	if [ -z "$codes" ]; then
+		if grep -q "spdm-responder: req \[2\]" "$dir/responder.log"; then
+			echo "secured messages where the guest expected none"; return
+		fi
+	fi
+	for code in $codes; do
+		if ! grep -Eq "spdm-responder: session 0x[0-9a-f]{8}: request 0x$code\$" "$dir/responder.log"; then
+			echo "the responder received no 0x$code request in a session"; return
+		fi
+	done
+	echo "RSPDM-RESULT: PASS $name"
+}
+
 one_case() {
 	local name=$1 rargs=$2 expect=$3 want_slot0=${4:-} flags=",${5:-},"
 	local dir=$OUT/e2e/$name
@@ -213,6 +233,9 @@ one_case() {
 	fi
 	if [ "$result" = "RSPDM-RESULT: PASS $name" ] && [[ $flags == *,evidence,* ]]; then
 		result=$(check_evidence "$dir" "$name")
+	fi
+	if [ "$result" = "RSPDM-RESULT: PASS $name" ] && [[ $flags == *,secured,* ]]; then
+		result=$(check_secured "$dir" "$name")
 	fi
 	if [ "$result" = "RSPDM-RESULT: PASS $name" ]; then
 		echo "PASS $name" >"$dir/result"
@@ -403,6 +426,34 @@ run_case fault-measurement-summary-hash "--variant builtin --fault challenge-sum
 	"rspdm.boot=CMA:+not+authenticated:+measurement+summary+hash" served
 run_case fault-measurements-bad-signature "--variant builtin --fault measurements-bad-signature" \
 	"rspdm.boot=CMA:+not+authenticated:+signature+verification+failed" served
+
+# Sessions (Documentation/PCI/cma.rst, "Sessions"): pci_cma.sessions=1,
+# tools/testing/cma-e2e/guest-session.sh; the responder's log shows what
+# went in the sessions.
+session_case() { # NAME "RESPONDER ARGS" SCENARIO "GUEST ARGS" [KERNEL ARGS]
+	run_case "$1" "--variant builtin --verbose $2" \
+		"rspdm.mode=session rspdm.scenario=$3 ${5-pci_cma.sessions=1} $4" "" secured
+}
+session_case session-lifecycle-spdm1.3 \
+	"--versions 1.3 --heartbeat-period 2 --meas-cap 2 --measurements $REPO/tools/testing/cma-e2e/measurements.txt" \
+	lifecycle "rspdm.version=1.3 rspdm.handshake=clear"
+session_case session-encrypted-handshake-p256-aes128-spdm1.2 \
+	"--versions 1.2 --no-handshake-in-the-clear --dhe secp256r1 --aead aes-128-gcm --meas-cap 2 --measurements $REPO/tools/testing/cma-e2e/measurements.txt" \
+	basic "rspdm.version=1.2 rspdm.handshake=encrypted rspdm.dhe=secp256r1 rspdm.aead=aes-128-gcm"
+session_case session-spdm1.1-p384-aes256 \
+	"--versions 1.1 --dhe secp384r1 --aead aes-256-gcm --meas-cap 2 --measurements $REPO/tools/testing/cma-e2e/measurements.txt" \
+	basic "rspdm.version=1.1 rspdm.dhe=secp384r1 rspdm.aead=aes-256-gcm"
+session_case session-off-by-default "--versions 1.3" off "" ""
+session_case session-device-offers-none "--versions 1.2 --no-sessions" none ""
+session_case fault-session-key-exchange-bad-signature "--versions 1.3 --fault key-exchange-bad-signature" \
+	refused "rspdm.why=signature+verification+failed"
+session_case fault-session-finish-bad-verify-data-spdm1.1 "--versions 1.1 --fault finish-bad-verify-data" \
+	refused "rspdm.why=ResponderVerifyData+does+not+verify"
+session_case fault-session-secured-bad-tag "--versions 1.3 --meas-cap 2 --fault secured-bad-tag" \
+	broken "rspdm.why=secured+message+rejected:+AEAD+tag"
+session_case fault-session-key-update-refused "--versions 1.2 --fault key-update-refused" \
+	key-update "rspdm.errno=Input/output+error"
+session_case fault-session-end-session-ignored "--versions 1.3 --fault end-session-ignored" end-ignored ""
 
 wait
 for name in "${CASES[@]}"; do

@@ -9,7 +9,7 @@
 
 #include <linux/mutex_types.h>
 #include <linux/types.h>
-#include <linux/workqueue_types.h>
+#include <linux/workqueue.h>
 
 /* SPDM certificate slots: certificates/slot0 .. slot7 */
 #define PCI_CMA_SLOTS 8
@@ -81,6 +81,61 @@ enum pci_cma_result {
 };
 
 /**
+ * struct pci_cma_request - what the PCI core asks of an authentication
+ * @event: why
+ * @require_pcie_san: the leaf certificate must carry a PCIe Subject
+ *	Alternative Name (else only a name it carries must match)
+ * @session: once the device is authenticated, keep an SPDM secure session
+ *	with it if it offers one (``pci_cma.sessions``); else end the one
+ *	kept
+ */
+struct pci_cma_request {
+	enum pci_cma_event event;
+	bool require_pcie_san;
+	bool session;
+};
+
+/**
+ * struct pci_cma_session - an SPDM secure session kept with a device, as
+ *	``session/`` shows it
+ * @id: the SessionID (the device's half in bits 31:16)
+ * @version: the SPDM version of the session (SPDMVersion: major in bits
+ *	7:4, minor in 3:0)
+ * @secured_version: the DSP0277 secured message version (major in bits
+ *	15:12, minor in 11:8)
+ * @dhe: the DHE group, a string constant ("secp256r1", "secp384r1")
+ * @aead: the AEAD, a string constant ("aes-128-gcm", "aes-256-gcm")
+ * @encrypted_handshake: FINISH was a secured message (the device does not
+ *	offer the handshake in the clear)
+ * @heartbeat_period: the device's HeartbeatPeriod in seconds, 0 for none
+ */
+struct pci_cma_session {
+	u32 id;
+	u8 version;
+	u16 secured_version;
+	const char *dhe;
+	const char *aead;
+	bool encrypted_handshake;
+	u8 heartbeat_period;
+};
+
+/**
+ * enum pci_cma_session_op - what to do in the device's session
+ * @PCI_CMA_SESSION_HEARTBEAT: HEARTBEAT, to keep it alive
+ * @PCI_CMA_SESSION_KEY_UPDATE: KEY_UPDATE of both directions' keys, then
+ *	VerifyNewKey (``session/key_update``)
+ * @PCI_CMA_SESSION_END: END_SESSION (the device is being removed)
+ * @PCI_CMA_SESSION_FORGET: end it without telling the device (no device
+ *	I/O): the policy became ``off`` or a PCI TSM took the device
+ */
+enum pci_cma_session_op {
+	PCI_CMA_SESSION_HEARTBEAT,
+	PCI_CMA_SESSION_KEY_UPDATE,
+	PCI_CMA_SESSION_END,
+	PCI_CMA_SESSION_FORGET,
+};
+
+/**
  * struct pci_cma - CMA state of a CMA-capable device (@pdev->cma), owned by
  *	the PCI core (drivers/pci/cma/core.c)
  * @pdev: the device
@@ -122,6 +177,12 @@ enum pci_cma_result {
  * @meas_lock: protects @meas, taken inside @lock
  * @meas: the measurements shown (``measurements/record`` and ``blocks``),
  *	NULL when none
+ * @session_lock: protects @session and @session_active, taken inside @lock
+ * @session: the session shown (``session/``), valid when @session_active
+ * @session_active: the component keeps a session with the device
+ * @session_changed: @session_active or @session.id changed since the
+ *	last uevent; under @lock
+ * @session_work: sends the session's heartbeats
  */
 struct pci_cma {
 	struct pci_dev *pdev;
@@ -144,6 +205,11 @@ struct pci_cma {
 	bool nonce_set;
 	struct mutex meas_lock;
 	struct pci_cma_meas *meas;
+	struct mutex session_lock;
+	struct pci_cma_session session;
+	bool session_active;
+	bool session_changed;
+	struct delayed_work session_work;
 };
 
 /**
@@ -197,13 +263,12 @@ struct pci_cma_signature {
  *	that was just added or that was present when the component
  *	registered.  No device I/O.  Returns the state, kept until @remove,
  *	or NULL.  @ctx is what was passed to pci_cma_register().
- * @authenticate: authenticate @pdev (device I/O) because of @event, with
- *	@pdev->cma->lock held; @require_pcie_san: the leaf certificate must
- *	carry a PCIe Subject Alternative Name (else only a name it carries
- *	must match).  After @probe, from a work item, while the device's
- *	driver matching is held back; then on every event of &enum
- *	pci_cma_event, from the context of the event (see
- *	Documentation/PCI/cma.rst).  Must not wait for the device's runtime
+ * @authenticate: authenticate @pdev (device I/O) as @req says, with
+ *	@pdev->cma->lock held; keep a session with it or end the one kept as
+ *	@req->session says, and show it (pci_cma_set_session()).  After
+ *	@probe, from a work item, while the device's driver matching is held
+ *	back; then on every event of &enum pci_cma_event, from the context
+ *	of the event (see Documentation/PCI/cma.rst).  Must not wait for the device's runtime
  *	resume.  Logs the verdict and returns it, never %PCI_CMA_PENDING or
  *	%PCI_CMA_DISABLED; %PCI_CMA_INTERRUPTED when the writer of a
  *	%PCI_CMA_REQUESTED attempt was killed (a fatal signal).
@@ -218,19 +283,26 @@ struct pci_cma_signature {
  *	show them (pci_cma_log_signature(), pci_cma_set_measurements()).
  *	Returns 0, -ENOKEY when the device is not authenticated, -EINTR when
  *	the writer was killed, or another error when the device failed.
+ *	Uses the session kept with the device, if any.
+ * @session: run @op in the session kept with @pdev (device I/O), with
+ *	@pdev->cma->lock held; a session that fails is ended and no longer
+ *	shown.  Returns 0, -ENOTCONN when no session is kept, -EINTR when
+ *	the writer of ``session/key_update`` was killed, or another error
+ *	when the device failed.
  *
  * All operations may sleep.
  */
 struct pci_cma_ops {
 	void *(*probe)(struct pci_dev *pdev, void *ctx);
 	enum pci_cma_result (*authenticate)(struct pci_dev *pdev, void *data,
-					    enum pci_cma_event event,
-					    bool require_pcie_san);
+					    const struct pci_cma_request *req);
 	void (*remove)(struct pci_dev *pdev, void *data);
 	size_t (*slot_size)(struct pci_dev *pdev, void *data, unsigned int slot);
 	ssize_t (*slot_read)(struct pci_dev *pdev, void *data, unsigned int slot,
 			     char *buf, loff_t off, size_t count);
 	int (*measure)(struct pci_dev *pdev, void *data);
+	int (*session)(struct pci_dev *pdev, void *data,
+		       enum pci_cma_session_op op);
 };
 
 int pci_cma_register(const struct pci_cma_ops *ops, void *ctx);
@@ -241,5 +313,7 @@ bool pci_cma_take_nonce(struct pci_dev *pdev, u8 *nonce);
 int pci_cma_set_measurements(struct pci_dev *pdev, const u8 *record,
 			     size_t record_len, const u8 *blocks,
 			     size_t blocks_len);
+void pci_cma_set_session(struct pci_dev *pdev,
+			 const struct pci_cma_session *session);
 
 #endif /* LINUX_PCI_CMA_H */

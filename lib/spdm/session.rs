@@ -1173,6 +1173,11 @@ impl<C: SessionCrypto> Session<C> {
         self.secured_version
     }
 
+    /// The device's capabilities on the session's connection.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
     /// The negotiated algorithms of the connection.
     pub fn algorithms(&self) -> &Algorithms {
         &self.algorithms

@@ -33,7 +33,10 @@ use kernel::{
     new_mutex,
     pci::{self, cma, doe},
     prelude::*,
-    sync::Mutex, //
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, Mutex,
+    }, //
 };
 use spdm::messages::{CAP_MEAS_MASK, CAP_MEAS_SIG};
 
@@ -203,72 +206,106 @@ impl spdm::Transport for DoeTransport<'_> {
 
 /// Time spent in the kernel's crypto and X.509 code during an attempt, in
 /// microseconds: the floor below which the requester cannot go, for the
-/// `dev_dbg` timing line (`make bench-kernel`).
-#[derive(Default)]
+/// `dev_dbg` timing lines (`make bench-kernel`).  Shared with the hashes a
+/// session keeps for its measurement transcript, which outlive the attempt.
 struct CryptoStats {
     /// SHA-2 (transcripts, chain digests).
-    hash_us: Cell<i64>,
-    /// CHALLENGE_AUTH signature verifications.
-    verify_us: Cell<i64>,
+    hash_us: Atomic<i64>,
+    /// Signature verifications (CHALLENGE_AUTH, KEY_EXCHANGE_RSP,
+    /// MEASUREMENTS).
+    verify_us: Atomic<i64>,
     /// Leaf key extraction (X.509 parse of the leaf).
-    key_us: Cell<i64>,
+    key_us: Atomic<i64>,
     /// The chain policy: X.509 parsing and certificate signature
     /// verifications by the kernel, and the chain rules.
-    chain_us: Cell<i64>,
+    chain_us: Atomic<i64>,
+    /// ECDH key generation and shared secrets.
+    dhe_us: Atomic<i64>,
+    /// HMAC (the key schedule's HKDF, verify data).
+    hmac_us: Atomic<i64>,
+    /// AES-GCM key setup, sealing and opening of secured messages.
+    aead_us: Atomic<i64>,
 }
 
 impl CryptoStats {
+    fn new() -> Self {
+        CryptoStats {
+            hash_us: Atomic::new(0),
+            verify_us: Atomic::new(0),
+            key_us: Atomic::new(0),
+            chain_us: Atomic::new(0),
+            dhe_us: Atomic::new(0),
+            hmac_us: Atomic::new(0),
+            aead_us: Atomic::new(0),
+        }
+    }
+
     fn total_us(&self) -> i64 {
-        self.hash_us
-            .get()
-            .saturating_add(self.verify_us.get())
-            .saturating_add(self.key_us.get())
-            .saturating_add(self.chain_us.get())
+        [
+            &self.hash_us,
+            &self.verify_us,
+            &self.key_us,
+            &self.chain_us,
+            &self.dhe_us,
+            &self.hmac_us,
+            &self.aead_us,
+        ]
+        .iter()
+        .fold(0i64, |sum, c| sum.saturating_add(c.load(Relaxed)))
     }
 }
 
 /// Adds the time since `start` to `counter`.
-fn charge(counter: &Cell<i64>, start: kernel::time::Instant<kernel::time::Monotonic>) {
-    counter.set(
-        counter
-            .get()
-            .saturating_add(start.elapsed().as_micros_ceil()),
-    );
+fn charge(counter: &Atomic<i64>, start: kernel::time::Instant<kernel::time::Monotonic>) {
+    counter.add(start.elapsed().as_micros_ceil(), Relaxed);
 }
 
 fn now() -> kernel::time::Instant<kernel::time::Monotonic> {
     kernel::time::Instant::now()
 }
 
-/// A kernel hash, timed.
-struct TimedHasher<'a> {
-    inner: <KernelCrypto as spdm::Crypto>::Hasher,
-    stats: &'a CryptoStats,
+/// Runs `f`, charging its time to `counter`.
+fn timed<R>(counter: &Atomic<i64>, f: impl FnOnce() -> R) -> R {
+    let start = now();
+    let r = f();
+    charge(counter, start);
+    r
 }
 
-impl spdm::Hasher for TimedHasher<'_> {
+/// A kernel hash, timed.
+struct TimedHasher {
+    inner: <KernelCrypto as spdm::Crypto>::Hasher,
+    stats: Arc<CryptoStats>,
+}
+
+impl spdm::Hasher for TimedHasher {
     fn update(&mut self, data: &[u8]) {
-        let start = now();
-        self.inner.update(data);
-        charge(&self.stats.hash_us, start);
+        let inner = &mut self.inner;
+        timed(&self.stats.hash_us, || inner.update(data));
     }
 
     fn digest(&self, out: &mut [u8]) -> Result<usize, spdm::CryptoError> {
-        let start = now();
-        let r = self.inner.digest(out);
-        charge(&self.stats.hash_us, start);
-        r
+        timed(&self.stats.hash_us, || self.inner.digest(out))
     }
 }
 
-/// The kernel crypto backend, timed for the `dev_dbg` timing line.
-struct TimedCrypto<'a> {
+/// The kernel crypto backend, timed for the `dev_dbg` timing lines.
+struct TimedCrypto {
     inner: KernelCrypto,
-    stats: &'a CryptoStats,
+    stats: Arc<CryptoStats>,
 }
 
-impl<'a> spdm::Crypto for TimedCrypto<'a> {
-    type Hasher = TimedHasher<'a>;
+impl TimedCrypto {
+    fn new() -> Result<Self> {
+        Ok(TimedCrypto {
+            inner: KernelCrypto,
+            stats: Arc::new(CryptoStats::new(), GFP_KERNEL)?,
+        })
+    }
+}
+
+impl spdm::Crypto for TimedCrypto {
+    type Hasher = TimedHasher;
     type PublicKey = <KernelCrypto as spdm::Crypto>::PublicKey;
 
     fn asym_algorithms(&self) -> u32 {
@@ -280,12 +317,11 @@ impl<'a> spdm::Crypto for TimedCrypto<'a> {
     }
 
     fn hasher(&mut self, alg: spdm::HashAlgo) -> Result<Self::Hasher, spdm::CryptoError> {
-        let start = now();
-        let inner = self.inner.hasher(alg);
-        charge(&self.stats.hash_us, start);
+        let inner = &mut self.inner;
+        let inner = timed(&self.stats.hash_us, || inner.hasher(alg))?;
         Ok(TimedHasher {
-            inner: inner?,
-            stats: self.stats,
+            inner,
+            stats: self.stats.clone(),
         })
     }
 
@@ -294,10 +330,8 @@ impl<'a> spdm::Crypto for TimedCrypto<'a> {
         leaf_der: &[u8],
         alg: spdm::AsymAlgo,
     ) -> Result<Self::PublicKey, spdm::CryptoError> {
-        let start = now();
-        let r = self.inner.public_key(leaf_der, alg);
-        charge(&self.stats.key_us, start);
-        r
+        let inner = &mut self.inner;
+        timed(&self.stats.key_us, || inner.public_key(leaf_der, alg))
     }
 
     fn verify(
@@ -308,10 +342,10 @@ impl<'a> spdm::Crypto for TimedCrypto<'a> {
         digest: &[u8],
         signature: &[u8],
     ) -> Result<(), spdm::CryptoError> {
-        let start = now();
-        let result = self.inner.verify(key, alg, hash, digest, signature);
-        charge(&self.stats.verify_us, start);
-        result
+        let inner = &mut self.inner;
+        timed(&self.stats.verify_us, || {
+            inner.verify(key, alg, hash, digest, signature)
+        })
     }
 
     fn random(&mut self, out: &mut [u8]) -> Result<(), spdm::CryptoError> {
@@ -319,13 +353,96 @@ impl<'a> spdm::Crypto for TimedCrypto<'a> {
     }
 }
 
-/// A chain policy, timed.
-struct TimedPolicy<'a, P> {
-    inner: P,
-    stats: &'a CryptoStats,
+impl spdm::SessionCrypto for TimedCrypto {
+    type DhePrivate = <KernelCrypto as spdm::SessionCrypto>::DhePrivate;
+    type AeadKey = <KernelCrypto as spdm::SessionCrypto>::AeadKey;
+
+    fn dhe_groups(&self) -> u16 {
+        self.inner.dhe_groups()
+    }
+
+    fn aead_suites(&self) -> u16 {
+        self.inner.aead_suites()
+    }
+
+    fn dhe_generate(
+        &mut self,
+        group: spdm::DheGroup,
+        public: &mut [u8],
+    ) -> Result<Self::DhePrivate, spdm::CryptoError> {
+        let inner = &mut self.inner;
+        timed(&self.stats.dhe_us, || inner.dhe_generate(group, public))
+    }
+
+    fn dhe_shared(
+        &mut self,
+        group: spdm::DheGroup,
+        private: Self::DhePrivate,
+        peer: &[u8],
+        secret: &mut [u8],
+    ) -> Result<(), spdm::CryptoError> {
+        let inner = &mut self.inner;
+        timed(&self.stats.dhe_us, || {
+            inner.dhe_shared(group, private, peer, secret)
+        })
+    }
+
+    fn hmac(
+        &mut self,
+        hash: spdm::HashAlgo,
+        key: &[u8],
+        data: &[&[u8]],
+        out: &mut [u8],
+    ) -> Result<(), spdm::CryptoError> {
+        let inner = &mut self.inner;
+        timed(&self.stats.hmac_us, || inner.hmac(hash, key, data, out))
+    }
+
+    fn aead_key(
+        &mut self,
+        suite: spdm::AeadSuite,
+        key: &[u8],
+    ) -> Result<Self::AeadKey, spdm::CryptoError> {
+        let inner = &mut self.inner;
+        timed(&self.stats.aead_us, || inner.aead_key(suite, key))
+    }
+
+    fn aead_seal(
+        &mut self,
+        key: &Self::AeadKey,
+        iv: &[u8; spdm::AeadSuite::IV_SIZE],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &mut [u8; spdm::AeadSuite::TAG_SIZE],
+    ) -> Result<(), spdm::CryptoError> {
+        let inner = &mut self.inner;
+        timed(&self.stats.aead_us, || {
+            inner.aead_seal(key, iv, aad, data, tag)
+        })
+    }
+
+    fn aead_open(
+        &mut self,
+        key: &Self::AeadKey,
+        iv: &[u8; spdm::AeadSuite::IV_SIZE],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8; spdm::AeadSuite::TAG_SIZE],
+    ) -> Result<(), spdm::CryptoError> {
+        let inner = &mut self.inner;
+        timed(&self.stats.aead_us, || {
+            inner.aead_open(key, iv, aad, data, tag)
+        })
+    }
 }
 
-impl<P: spdm::ChainPolicy> spdm::ChainPolicy for TimedPolicy<'_, P> {
+/// A chain policy, timed.
+struct TimedPolicy<P> {
+    inner: P,
+    stats: Arc<CryptoStats>,
+}
+
+impl<P: spdm::ChainPolicy> spdm::ChainPolicy for TimedPolicy<P> {
     fn check(
         &mut self,
         slot: u8,
@@ -334,10 +451,10 @@ impl<P: spdm::ChainPolicy> spdm::ChainPolicy for TimedPolicy<'_, P> {
         asym: spdm::AsymAlgo,
         hash: spdm::HashAlgo,
     ) -> Result<(), spdm::PolicyError> {
-        let start = now();
-        let r = self.inner.check(slot, chain, first_is_root, asym, hash);
-        charge(&self.stats.chain_us, start);
-        r
+        let inner = &mut self.inner;
+        timed(&self.stats.chain_us, || {
+            inner.check(slot, chain, first_is_root, asym, hash)
+        })
     }
 }
 
@@ -579,6 +696,8 @@ struct History {
     /// as a measurement summary hash of all blocks would be: an unchanged
     /// summary in CHALLENGE_AUTH means the measurements shown are current.
     measured: Option<[u8; spdm::HashAlgo::MAX_SIZE]>,
+    /// The session kept with the device (`pci_cma.sessions`), established.
+    session: Option<DeviceSession>,
 }
 
 /// Where the measurements' signature comes from.
@@ -593,14 +712,78 @@ enum MeasureKey<'k> {
     Unsigned,
 }
 
-/// GET_MEASUREMENTS of all blocks on `conn`, with `nonce` if signed: checks
-/// the record against `summary` (the measurement summary hash of the
-/// CHALLENGE_AUTH just received, if any), logs a signed response and shows
-/// the blocks; returns the record's hash for [`History::measured`] (`None`
-/// when they could not be shown).
-fn fetch_measurements<T: spdm::Transport, C: spdm::Crypto<PublicKey = spdm::kernel::LeafKey>>(
+/// The SPDM secure session kept with a device.
+type DeviceSession = spdm::Session<TimedCrypto>;
+
+/// Where GET_MEASUREMENTS goes: on the connection, or in the session kept
+/// with the device.
+enum Via<'x, 'c, T: spdm::Transport> {
+    Connection(&'x mut spdm::Connection<'c, T, TimedCrypto>),
+    Session(&'x mut DeviceSession, spdm::SessionIo<'x, T, TimedCrypto>),
+}
+
+impl<T: spdm::Transport> Via<'_, '_, T> {
+    fn version(&self) -> spdm::Version {
+        match self {
+            Via::Connection(c) => c.version(),
+            Via::Session(s, _) => s.version(),
+        }
+    }
+
+    fn hash(&self) -> spdm::HashAlgo {
+        match self {
+            Via::Connection(c) => c.algorithms().hash,
+            Via::Session(s, _) => s.algorithms().hash,
+        }
+    }
+
+    fn crypto(&mut self) -> &mut TimedCrypto {
+        match self {
+            Via::Connection(c) => c.crypto(),
+            Via::Session(_, io) => io.crypto,
+        }
+    }
+
+    fn get_measurements<'r>(
+        &mut self,
+        request: &spdm::MeasurementRequest,
+        key: Option<&spdm::kernel::LeafKey>,
+        record_buf: &'r mut [u8],
+        sink: &mut Transcript,
+    ) -> Result<spdm::Measurements<'r>, spdm::Error> {
+        match self {
+            Via::Connection(c) => {
+                c.get_measurements_with_sink(request, key, record_buf, Some(sink))
+            }
+            Via::Session(s, io) => s.get_measurements(io, request, key, record_buf, Some(sink)),
+        }
+    }
+}
+
+/// Hashes `data` with `hash` into `out`.
+fn digest_of(
+    crypto: &mut TimedCrypto,
+    hash: spdm::HashAlgo,
+    data: &[u8],
+    out: &mut [u8],
+) -> Result<(), spdm::Error> {
+    use spdm::{Crypto, Hasher};
+    let mut h = crypto.hasher(hash).map_err(spdm::Error::Crypto)?;
+    h.update(data);
+    h.digest(out).map_err(spdm::Error::Crypto)?;
+    Ok(())
+}
+
+/// GET_MEASUREMENTS of all blocks `via` the connection or the session,
+/// with `nonce` if signed: checks the record against `summary` (the
+/// measurement summary hash of the CHALLENGE_AUTH just received, if any),
+/// logs a signed response and shows the blocks; returns the record's hash
+/// for [`History::measured`] (`None` when they could not be shown).
+/// Unsigned measurements need a summary hash to vouch for them, or a
+/// session to carry them.
+fn fetch_measurements<T: spdm::Transport>(
     pdev: &cma::CmaDevice<'_>,
-    conn: &mut spdm::Connection<'_, T, C>,
+    via: &mut Via<'_, '_, T>,
     how: MeasureKey<'_>,
     nonce: Option<[u8; cma::NONCE_SIZE]>,
     summary: Option<&[u8]>,
@@ -618,15 +801,16 @@ fn fetch_measurements<T: spdm::Transport, C: spdm::Crypto<PublicKey = spdm::kern
         MeasureKey::Unsigned => (spdm::MeasurementRequest::unsigned(op), None, &[][..]),
     };
     let mut transcript = Transcript::default();
-    let version = conn.version();
-    let hash = conn.algorithms().hash;
-    let m = conn.get_measurements_with_sink(&request, key, record_buf, Some(&mut transcript))?;
+    let version = via.version();
+    let hash = via.hash();
+    let in_session = matches!(via, Via::Session(..));
+    let m = via.get_measurements(&request, key, record_buf, &mut transcript)?;
     let record = m.record();
     let mut digest = [0u8; spdm::HashAlgo::MAX_SIZE];
-    conn.hash(record, &mut digest)?;
+    digest_of(via.crypto(), hash, record, &mut digest)?;
     match summary {
-        Some(s) => spdm::check_measurement_summary(conn.crypto(), hash, record, s)?,
-        None if !m.signed => {
+        Some(s) => spdm::check_measurement_summary(via.crypto(), hash, record, s)?,
+        None if !m.signed && !in_session => {
             return Err(spdm::Error::InvalidField(
                 "unsigned measurements without a measurement summary hash",
             ))
@@ -671,6 +855,113 @@ fn fetch_measurements<T: spdm::Transport, C: spdm::Crypto<PublicKey = spdm::kern
         return Ok(None);
     }
     Ok(Some(digest))
+}
+
+/// The `session/` view of `s`.
+fn session_info(s: &DeviceSession) -> cma::SessionInfo {
+    cma::SessionInfo {
+        id: s.id(),
+        version: s.version().as_byte(),
+        secured_version: s.secured_version(),
+        dhe: match s.dhe() {
+            spdm::DheGroup::Secp256r1 => c"secp256r1",
+            spdm::DheGroup::Secp384r1 => c"secp384r1",
+        },
+        aead: match s.aead() {
+            spdm::AeadSuite::Aes128Gcm => c"aes-128-gcm",
+            spdm::AeadSuite::Aes256Gcm => c"aes-256-gcm",
+        },
+        encrypted_handshake: !s.handshake_in_the_clear(),
+        heartbeat_period: s.heartbeat_period(),
+    }
+}
+
+/// What the CMA component offers for sessions when the administrator asks
+/// for them: every group and suite the kernel implements, heartbeats, key
+/// updates, and the handshake in the clear where the device allows it
+/// (FINISH is then authenticated by its verify data but not encrypted; the
+/// keys are the same).
+const CMA_SESSION_OPTIONS: spdm::Options<'static> = spdm::Options {
+    session: spdm::SessionOffer {
+        dhe: spdm::kernel::KERNEL_DHE,
+        aead: spdm::kernel::KERNEL_AEAD,
+        ..spdm::SessionOffer::ALL
+    },
+    ..CMA_OPTIONS
+};
+
+/// After a successful authentication on `conn` with the key of `slot`:
+/// establishes a session when the device offers one (KEY_EX_CAP and the
+/// algorithms), logs the outcome and returns it; `None` when there is none.
+/// A failure leaves the authentication standing: the device proved its
+/// identity, only the channel is missing.
+fn open_session<T: spdm::Transport>(
+    dev: &kernel::device::Device,
+    conn: &mut spdm::Connection<'_, T, TimedCrypto>,
+    doe: &DoeStats,
+    slot: u8,
+    key: &spdm::kernel::LeafKey,
+) -> Option<DeviceSession> {
+    if conn.session_algorithms().is_none() {
+        dev_info!(
+            dev,
+            "CMA: no session: the device offers none (KEY_EX_CAP, DHE, AEAD)\n"
+        );
+        return None;
+    }
+    let request = spdm::SessionRequest {
+        slot: Some(slot),
+        ..spdm::SessionRequest::DEFAULT
+    };
+    let before = Totals::of(doe, &conn.crypto().stats);
+    let start = now();
+    let r = conn.start_session(&request, key);
+    let micros = start.elapsed().as_micros_ceil();
+    log_session_timing(dev, doe, &conn.crypto().stats, &before, micros);
+    match r {
+        Ok(s) => Some(s),
+        Err(e) => {
+            dev_warn!(dev, "CMA: no session: {}\n", Show(e));
+            None
+        }
+    }
+}
+
+/// Ends the session kept with the device before a new VCA: with
+/// END_SESSION when the device still holds it (a request from user
+/// space), else only locally (a reset, resume or recovery lost the
+/// device's state).  Its keys are zeroed either way.
+fn close_session(
+    dev: &kernel::device::Device,
+    mailbox: doe::Mailbox<'_>,
+    mut session: DeviceSession,
+    event: cma::Event,
+    crypto: &mut TimedCrypto,
+    message: &mut [u8],
+) {
+    if event.may_have_changed() || !session.is_established() {
+        session.tear_down();
+        return;
+    }
+    let stats = DoeStats::default();
+    let mut transport = DoeTransport::new(mailbox, &stats, event == cma::Event::Requested);
+    let mut meter = spdm::Meter::new(CMA_OPTIONS.budget);
+    let mut io = spdm::SessionIo {
+        transport: &mut transport,
+        crypto,
+        message,
+        meter: &mut meter,
+    };
+    let id = session.id();
+    match session.end(&mut io) {
+        Ok(()) => dev_dbg!(dev, "CMA: session {:#010x} ended\n", id),
+        Err(e) => dev_info!(
+            dev,
+            "CMA: session {:#010x} ended locally: END_SESSION failed: {}\n",
+            id,
+            Show(e)
+        ),
+    }
 }
 
 /// Per-device state of a CMA-capable device, kept until it is removed.
@@ -734,11 +1025,67 @@ fn log_timing(dev: &kernel::device::Device, doe: &DoeStats, crypto: &CryptoStats
         doe.exchange_us.get(),
         doe.exchanges.get(),
         crypto.total_us(),
-        crypto.verify_us.get(),
-        crypto.hash_us.get(),
-        crypto.key_us.get(),
-        crypto.chain_us.get()
+        crypto.verify_us.load(Relaxed),
+        crypto.hash_us.load(Relaxed),
+        crypto.key_us.load(Relaxed),
+        crypto.chain_us.load(Relaxed)
     );
+}
+
+/// The timing line of a session's establishment, for `make bench-kernel`
+/// (dynamic debug): its time in DOE exchanges, and its crypto floor
+/// (ECDH, the KEY_EXCHANGE_RSP signature verification, HMAC for the key
+/// schedule and verify data, AES-GCM, hashing), measured from `before`, the
+/// attempt's totals when the handshake began.
+fn log_session_timing(
+    dev: &kernel::device::Device,
+    doe: &DoeStats,
+    crypto: &CryptoStats,
+    before: &Totals,
+    micros: i64,
+) {
+    let now = Totals::of(doe, crypto);
+    let d = |a: i64, b: i64| a.saturating_sub(b);
+    dev_dbg!(
+        dev,
+        "CMA session timing: {} us, {} us in {} DOE exchanges, crypto {} us: dhe {} us, signature verify {} us, hmac {} us, aead {} us, hash {} us\n",
+        micros,
+        d(now.exchange_us, before.exchange_us),
+        now.exchanges.saturating_sub(before.exchanges),
+        d(now.crypto_us, before.crypto_us),
+        d(now.dhe_us, before.dhe_us),
+        d(now.verify_us, before.verify_us),
+        d(now.hmac_us, before.hmac_us),
+        d(now.aead_us, before.aead_us),
+        d(now.hash_us, before.hash_us)
+    );
+}
+
+/// Counters of an attempt at one point, for [`log_session_timing`].
+struct Totals {
+    exchanges: u32,
+    exchange_us: i64,
+    crypto_us: i64,
+    dhe_us: i64,
+    verify_us: i64,
+    hmac_us: i64,
+    aead_us: i64,
+    hash_us: i64,
+}
+
+impl Totals {
+    fn of(doe: &DoeStats, crypto: &CryptoStats) -> Self {
+        Totals {
+            exchanges: doe.exchanges.get(),
+            exchange_us: doe.exchange_us.get(),
+            crypto_us: crypto.total_us(),
+            dhe_us: crypto.dhe_us.load(Relaxed),
+            verify_us: crypto.verify_us.load(Relaxed),
+            hmac_us: crypto.hmac_us.load(Relaxed),
+            aead_us: crypto.aead_us.load(Relaxed),
+            hash_us: crypto.hash_us.load(Relaxed),
+        }
+    }
 }
 
 impl Cma {
@@ -806,18 +1153,34 @@ impl Cma {
                 return Outcome::failed(None, cma::Verdict::Error);
             }
         };
+        let Ok(mut crypto) = TimedCrypto::new() else {
+            dev_err!(
+                dev,
+                "CMA: not authenticated: out of memory, on {}\n",
+                Show(event)
+            );
+            self.forget(pdev, history);
+            return Outcome::failed(None, cma::Verdict::Error);
+        };
+        // The session kept so far ends before the new VCA.
+        if let Some(old) = history.session.take() {
+            if let Some(mb) = pdev.doe_mailbox(doe::VENDOR_PCI_SIG, doe::TYPE_CMA) {
+                close_session(dev, mb, old, event, &mut crypto, &mut bufs.message);
+            }
+        }
+        let crypto_stats = crypto.stats.clone();
         let stats = DoeStats::default();
         let mut transport = DoeTransport::new(mailbox, &stats, event == cma::Event::Requested);
-        let crypto_stats = CryptoStats::default();
-        let mut crypto = TimedCrypto {
-            inner: KernelCrypto,
-            stats: &crypto_stats,
+        let options = if request.session {
+            &CMA_SESSION_OPTIONS
+        } else {
+            &CMA_OPTIONS
         };
         let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
         let mut conn = spdm::Connection::new_with_record(
             &mut transport,
             &mut crypto,
-            &CMA_OPTIONS,
+            options,
             &mut bufs.message,
             &mut bufs.record,
         );
@@ -857,6 +1220,10 @@ impl Cma {
             match r {
                 Ok(None) => {
                     let chain = shown_chain(shown, known.slot);
+                    let mut session = request
+                        .session
+                        .then(|| open_session(dev, c, &stats, known.slot, &known.key))
+                        .flatten();
                     let challenged = Challenged {
                         version: known.version,
                         hash: known.hash,
@@ -864,12 +1231,13 @@ impl Cma {
                         key: &known.key,
                         chain: &chain,
                         transcript: &transcript,
+                        nonce,
                     };
                     let measured = after_challenge(
                         pdev,
                         c,
+                        session.as_mut(),
                         &challenged,
-                        nonce,
                         history.measured.as_ref(),
                         &bufs.record,
                         &mut bufs.measurements,
@@ -888,6 +1256,7 @@ impl Cma {
                                 micros
                             );
                             log_timing(dev, &stats, &crypto_stats);
+                            keep_session(pdev, history, session);
                             return Outcome::authenticated(None);
                         }
                         Err(e) => {
@@ -953,7 +1322,7 @@ impl Cma {
                 },
                 kernel::time::Instant::<kernel::time::RealTime>::now().unix_seconds(),
             ),
-            stats: &crypto_stats,
+            stats: crypto_stats.clone(),
         };
         let mut result = match (revca, conn.as_mut()) {
             (Err(e), _) | (Ok(()), Err(&mut e)) => Err(e),
@@ -974,7 +1343,11 @@ impl Cma {
         }
         // The evidence, then the measurements, before the chain buffer is
         // used for the other slots.
+        let mut session = None;
         if let (Ok(a), Ok(c)) = (&result, conn.as_mut()) {
+            if request.session {
+                session = open_session(dev, c, &stats, a.slot, &a.leaf_key);
+            }
             let challenged = Challenged {
                 version: a.version,
                 hash: a.algorithms.hash,
@@ -982,12 +1355,13 @@ impl Cma {
                 key: &a.leaf_key,
                 chain: chains.get(usize::from(a.slot)).map_or(&[][..], |c| &c[..]),
                 transcript: &transcript,
+                nonce,
             };
             match after_challenge(
                 pdev,
                 c,
+                session.as_mut(),
                 &challenged,
-                nonce,
                 history.measured.as_ref(),
                 &bufs.record,
                 &mut bufs.measurements,
@@ -1081,16 +1455,52 @@ impl Cma {
             key: a.leaf_key,
             pcie_san_required: request.require_pcie_san,
         });
+        keep_session(pdev, history, session);
         Outcome::authenticated(Some(chains))
     }
 
-    /// After a failed attempt: the device is not known any more, and its
-    /// measurements are not shown.
+    /// After a failed attempt: the device is not known any more, its
+    /// measurements are not shown, and no session is kept.
     fn forget(&self, pdev: &cma::CmaDevice<'_>, history: &mut History) {
         history.known = None;
         history.measured = None;
         let _ = pdev.set_measurements(None);
+        history.session = None;
+        pdev.set_session(None);
     }
+}
+
+/// Keeps `session` (if still established) as the device's and shows it.
+fn keep_session(pdev: &cma::CmaDevice<'_>, history: &mut History, session: Option<DeviceSession>) {
+    let dev = pdev.device().as_ref();
+    match &session {
+        Some(s) if s.is_established() => {
+            let (major, minor) = spdm::session::secured_version_name(s.secured_version());
+            dev_info!(
+                dev,
+                "CMA: session {:#010x} established: secured messages {}.{}, {} {}, handshake {}\n",
+                s.id(),
+                major,
+                minor,
+                Show(s.dhe()),
+                Show(s.aead()),
+                if s.handshake_in_the_clear() {
+                    "in the clear"
+                } else {
+                    "encrypted"
+                }
+            );
+        }
+        Some(s) => dev_warn!(
+            dev,
+            "CMA: session {:#010x} ended: it failed during the authentication\n",
+            s.id()
+        ),
+        None => {}
+    }
+    let session = session.filter(|s| s.is_established());
+    pdev.set_session(session.as_ref().map(session_info).as_ref());
+    history.session = session;
 }
 
 /// What a successful CHALLENGE (full or same-device) proved, for its
@@ -1104,6 +1514,8 @@ struct Challenged<'a> {
     chain: &'a [u8],
     /// M1, as the core hashed it.
     transcript: &'a Transcript,
+    /// Root's nonce, for the signed requests that follow.
+    nonce: Option<[u8; cma::NONCE_SIZE]>,
 }
 
 /// After a successful CHALLENGE on `conn` (its evidence in `record`): logs
@@ -1116,9 +1528,9 @@ struct Challenged<'a> {
 /// summary hash), other failures leave no measurements shown.
 fn after_challenge<T: spdm::Transport>(
     pdev: &cma::CmaDevice<'_>,
-    conn: &mut spdm::Connection<'_, T, TimedCrypto<'_>>,
+    conn: &mut spdm::Connection<'_, T, TimedCrypto>,
+    session: Option<&mut DeviceSession>,
     challenged: &Challenged<'_>,
-    nonce: Option<[u8; cma::NONCE_SIZE]>,
     measured: Option<&[u8; spdm::HashAlgo::MAX_SIZE]>,
     record: &spdm::AuthRecord,
     record_buf: &mut [u8],
@@ -1136,7 +1548,13 @@ fn after_challenge<T: spdm::Transport>(
             chain: challenged.chain,
         },
     );
-    let how = measure_key(conn, challenged.slot, challenged.key, challenged.chain);
+    let how = measure_key(
+        conn.capabilities().flags,
+        conn.version(),
+        challenged.slot,
+        challenged.key,
+        challenged.chain,
+    );
     let Some(how) = how else {
         let _ = pdev.set_measurements(None);
         return Ok(None);
@@ -1149,7 +1567,12 @@ fn after_challenge<T: spdm::Transport>(
         }
     }
     let summary = (!summary.is_empty()).then_some(summary);
-    match fetch_measurements(pdev, conn, how, nonce, summary, record_buf) {
+    let mut meter = spdm::Meter::new(CMA_OPTIONS.budget);
+    let mut via = match session {
+        Some(s) => Via::Session(s, conn.session_io(&mut meter)),
+        None => Via::Connection(conn),
+    };
+    match fetch_measurements(pdev, &mut via, how, challenged.nonce, summary, record_buf) {
         Ok(m) => Ok(m),
         // Measurements that disagree with what the device signed fail the
         // authentication ...
@@ -1169,9 +1592,24 @@ fn after_challenge<T: spdm::Transport>(
     }
 }
 
+/// The errno of a failed exchange with the device, for a writer of a
+/// sysfs file.
+fn errno_of(e: &spdm::Error) -> Error {
+    match e {
+        spdm::Error::Transport(spdm::TransportError::Interrupted) => EINTR,
+        spdm::Error::MissingCapability(_) => EOPNOTSUPP,
+        _ => EIO,
+    }
+}
+
+/// Buffer for a message in a session: an SPDM message as large as
+/// [`MESSAGE_BUF_SIZE`] and the secured message framing around it.
+const SESSION_BUF_SIZE: usize = MESSAGE_BUF_SIZE + 64;
+
 impl Cma {
-    /// Fresh measurements for a writer of `measurements/refresh`: VCA and
-    /// a signed GET_MEASUREMENTS of all blocks with the key the device
+    /// Fresh measurements for a writer of `measurements/refresh`: in the
+    /// session kept with the device, if any; else VCA and a signed
+    /// GET_MEASUREMENTS of all blocks with the key the device
     /// authenticated with (and root's nonce, if one was written).
     fn measure(&self, pdev: &cma::CmaDevice<'_>, data: &PerDevice) -> Result {
         let dev = pdev.device().as_ref();
@@ -1186,50 +1624,74 @@ impl Cma {
         let mut bufs = AuthBuffers::new()?;
         let stats = DoeStats::default();
         let mut transport = DoeTransport::new(mailbox, &stats, true);
-        let crypto_stats = CryptoStats::default();
-        let mut crypto = TimedCrypto {
-            inner: KernelCrypto,
-            stats: &crypto_stats,
-        };
+        let mut crypto = TimedCrypto::new()?;
         let failed = |e: spdm::Error| {
             dev_warn!(dev, "CMA: measurements not refreshed: {}\n", Show(e));
-            match e {
-                spdm::Error::Transport(spdm::TransportError::Interrupted) => EINTR,
-                _ => EIO,
-            }
+            errno_of(&e)
         };
-        let conn = spdm::Connection::new_with_record(
-            &mut transport,
-            &mut crypto,
-            &CMA_OPTIONS,
-            &mut bufs.message,
-            &mut bufs.record,
-        );
-        let mut conn = match conn {
-            Ok(c) => c,
-            Err(e) => {
-                history.measured = None;
-                let _ = pdev.set_measurements(None);
-                return Err(failed(e));
-            }
-        };
-        let algs = *conn.algorithms();
-        if conn.version() != known.version || algs.asym != known.asym || algs.hash != known.hash {
-            dev_warn!(
-            dev,
-            "CMA: measurements not refreshed: the device negotiated differently since it authenticated; write re to authenticated\n"
-        );
-            return Err(ESTALE);
-        }
         let chain = shown_chain(&data.shown, known.slot);
-        let how = match measure_key(&conn, known.slot, &known.key, &chain) {
-            Some(how @ MeasureKey::Signed { .. }) => how,
-            // Unsigned measurements are only shown when a CHALLENGE_AUTH
-            // summary hash vouches for them: "re" fetches those.
-            _ => return Err(EOPNOTSUPP),
+        let r = if let Some(session) = history.session.as_mut() {
+            // In the session: no VCA, and measurements the session
+            // authenticates even when the device does not sign them.
+            let Some(how) = measure_key(
+                session.capabilities().flags,
+                session.version(),
+                known.slot,
+                &known.key,
+                &chain,
+            ) else {
+                return Err(EOPNOTSUPP);
+            };
+            let mut message = KVec::from_elem(0u8, SESSION_BUF_SIZE, GFP_KERNEL)?;
+            let mut meter = spdm::Meter::new(CMA_OPTIONS.budget);
+            let io = spdm::SessionIo {
+                transport: &mut transport,
+                crypto: &mut crypto,
+                message: &mut message,
+                meter: &mut meter,
+            };
+            let mut via = Via::Session(session, io);
+            // Root's nonce, once nothing can refuse the refresh any more.
+            let nonce = pdev.take_requester_nonce();
+            let r = fetch_measurements(pdev, &mut via, how, nonce, None, &mut bufs.measurements);
+            drop_failed_session(pdev, history);
+            r
+        } else {
+            let conn = spdm::Connection::new_with_record(
+                &mut transport,
+                &mut crypto,
+                &CMA_OPTIONS,
+                &mut bufs.message,
+                &mut bufs.record,
+            );
+            let mut conn = match conn {
+                Ok(c) => c,
+                Err(e) => {
+                    history.measured = None;
+                    let _ = pdev.set_measurements(None);
+                    return Err(failed(e));
+                }
+            };
+            let algs = *conn.algorithms();
+            if conn.version() != known.version || algs.asym != known.asym || algs.hash != known.hash
+            {
+                dev_warn!(
+                    dev,
+                    "CMA: measurements not refreshed: the device negotiated differently since it authenticated; write re to authenticated\n"
+                );
+                return Err(ESTALE);
+            }
+            let flags = conn.capabilities().flags;
+            let how = match measure_key(flags, conn.version(), known.slot, &known.key, &chain) {
+                Some(how @ MeasureKey::Signed { .. }) => how,
+                // Unsigned measurements are only shown when a CHALLENGE_AUTH
+                // summary hash vouches for them: "re" fetches those.
+                _ => return Err(EOPNOTSUPP),
+            };
+            let mut via = Via::Connection(&mut conn);
+            let nonce = pdev.take_requester_nonce();
+            fetch_measurements(pdev, &mut via, how, nonce, None, &mut bufs.measurements)
         };
-        let nonce = pdev.take_requester_nonce();
-        let r = fetch_measurements(pdev, &mut conn, how, nonce, None, &mut bufs.measurements);
         match r {
             Ok(m) => {
                 history.measured = m;
@@ -1243,21 +1705,100 @@ impl Cma {
             }
         }
     }
+
+    /// `op` in the session kept with the device: a heartbeat, a key update
+    /// of both directions (KEY_UPDATE UpdateAllKeys, then VerifyNewKey),
+    /// or END_SESSION.  A session that fails is ended.
+    fn session(&self, pdev: &cma::CmaDevice<'_>, data: &PerDevice, op: cma::SessionOp) -> Result {
+        let dev = pdev.device().as_ref();
+        let mut guard = data.history.lock();
+        let history = &mut *guard;
+        let Some(session) = history.session.as_mut() else {
+            return Err(ENOTCONN);
+        };
+        if op == cma::SessionOp::Forget {
+            dev_info!(dev, "CMA: session {:#010x} ended locally\n", session.id());
+            history.session = None;
+            pdev.set_session(None);
+            return Ok(());
+        }
+        let mailbox = pdev
+            .doe_mailbox(doe::VENDOR_PCI_SIG, doe::TYPE_CMA)
+            .ok_or(ENODEV)?;
+        let mut message = KVec::from_elem(0u8, SESSION_BUF_SIZE, GFP_KERNEL)?;
+        let stats = DoeStats::default();
+        let mut transport = DoeTransport::new(mailbox, &stats, op == cma::SessionOp::KeyUpdate);
+        let mut crypto = TimedCrypto::new()?;
+        let mut meter = spdm::Meter::new(CMA_OPTIONS.budget);
+        let mut io = spdm::SessionIo {
+            transport: &mut transport,
+            crypto: &mut crypto,
+            message: &mut message,
+            meter: &mut meter,
+        };
+        let id = session.id();
+        let r = match op {
+            cma::SessionOp::Heartbeat => session.heartbeat(&mut io),
+            cma::SessionOp::KeyUpdate => session.key_update(&mut io, spdm::KeyUpdate::All),
+            cma::SessionOp::End => session.end(&mut io),
+            // Done above, without device I/O.
+            cma::SessionOp::Forget => Ok(()),
+        };
+        match (&r, op) {
+            (Ok(()), cma::SessionOp::KeyUpdate) => {
+                dev_info!(dev, "CMA: session {:#010x}: keys updated\n", id)
+            }
+            (Ok(()), cma::SessionOp::End) => dev_info!(dev, "CMA: session {:#010x} ended\n", id),
+            (Ok(()), cma::SessionOp::Heartbeat | cma::SessionOp::Forget) => {}
+            (Err(e), _) if session.is_established() => dev_info!(
+                dev,
+                "CMA: session {:#010x}: {} not done: {}\n",
+                id,
+                Show(op),
+                Show(e)
+            ),
+            (Err(e), _) => dev_warn!(
+                dev,
+                "CMA: session {:#010x} ended: {} failed: {}\n",
+                id,
+                Show(op),
+                Show(e)
+            ),
+        }
+        let r = r.map_err(|e| errno_of(&e));
+        drop_failed_session(pdev, history);
+        r
+    }
 }
 
-/// How to fetch the measurements of the device on `conn`, authenticated
+/// Forgets the device's session once it is no longer established (ended,
+/// or torn down by a failure), and stops showing it.
+fn drop_failed_session(pdev: &cma::CmaDevice<'_>, history: &mut History) {
+    if history
+        .session
+        .as_ref()
+        .is_some_and(|s| !s.is_established())
+    {
+        history.session = None;
+        pdev.set_session(None);
+    }
+}
+
+/// How to fetch the measurements of a device with capabilities `flags`
+/// on a connection of `version`, authenticated
 /// with the key of `slot`: `None` when it does not measure (no MEAS_CAP).
 /// Signed when it can sign them with that key (SPDM 1.0 signs with slot 0
 /// only), else vouched for by the CHALLENGE_AUTH summary hash.
-fn measure_key<'k, T: spdm::Transport, C: spdm::Crypto>(
-    conn: &spdm::Connection<'_, T, C>,
+fn measure_key<'k>(
+    flags: u32,
+    version: spdm::Version,
     slot: u8,
     key: &'k spdm::kernel::LeafKey,
     chain: &'k [u8],
 ) -> Option<MeasureKey<'k>> {
-    match conn.capabilities().flags & CAP_MEAS_MASK {
+    match flags & CAP_MEAS_MASK {
         0 => None,
-        CAP_MEAS_SIG if conn.version() > spdm::Version::V1_0 || slot == 0 => {
+        CAP_MEAS_SIG if version > spdm::Version::V1_0 || slot == 0 => {
             Some(MeasureKey::Signed { slot, key, chain })
         }
         _ => Some(MeasureKey::Unsigned),
@@ -1300,6 +1841,7 @@ impl cma::Component for Cma {
                 known: None,
                 negotiated: None,
                 measured: None,
+                session: None,
             }),
         })
     }
@@ -1315,6 +1857,10 @@ impl cma::Component for Cma {
 
     fn measure(&self, dev: &cma::CmaDevice<'_>, data: &PerDevice) -> Result {
         Cma::measure(self, dev, data)
+    }
+
+    fn session(&self, dev: &cma::CmaDevice<'_>, data: &PerDevice, op: cma::SessionOp) -> Result {
+        Cma::session(self, dev, data, op)
     }
 
     fn slot_size(&self, data: &PerDevice, slot: usize) -> usize {

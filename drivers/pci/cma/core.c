@@ -288,9 +288,28 @@ int pci_cma_uevent(const struct pci_dev *pdev, struct kobj_uevent_env *env)
 			   pci_cma_result_names[result]) ||
 	    add_uevent_var(env, "SPDM_POLICY=%s",
 			   pci_cma_policy_names[pci_cma_policy_of(pdev)]) ||
-	    add_uevent_var(env, "SPDM_BIND=%s", bind))
+	    add_uevent_var(env, "SPDM_BIND=%s", bind) ||
+	    add_uevent_var(env, "SPDM_SESSION=%d",
+			   READ_ONCE(cma->session_active)))
 		return -ENOMEM;
 	return 0;
+}
+
+/*
+ * With cma->lock held, outside an authentication: tell user space that the
+ * session kept with @pdev came or went (SPDM_EVENT=session).
+ */
+static void pci_cma_session_notify(struct pci_dev *pdev)
+{
+	struct pci_cma *cma = pdev->cma;
+	char event[] = "SPDM_EVENT=session";
+	char *envp[] = { event, NULL };
+
+	lockdep_assert_held(&cma->lock);
+	if (!cma->session_changed || cma->unpublished)
+		return;
+	cma->session_changed = false;
+	kobject_uevent_env(&pdev->dev.kobj, KOBJ_CHANGE, envp);
 }
 
 /*
@@ -324,10 +343,12 @@ static void pci_cma_publish(struct pci_dev *pdev, enum pci_cma_result result,
 	if (!allowed && was && !attempt && READ_ONCE(pdev->dev.driver))
 		pci_notice(pdev, "CMA: policy changed: driver %s stays bound\n",
 			   dev_driver_string(&pdev->dev));
-	if (!pending && result == cma->result && allowed == cma->allowed)
+	if (!pending && result == cma->result && allowed == cma->allowed &&
+	    !cma->session_changed)
 		goto act;
 	WRITE_ONCE(cma->result, result);
 	WRITE_ONCE(cma->allowed, allowed);
+	cma->session_changed = false;
 	/* Pairs with test_bit_acquire() in pci_cma_match(). */
 	clear_bit_unlock(PCI_DEV_CMA_PENDING, &pdev->priv_flags);
 	snprintf(event, sizeof(event), "SPDM_EVENT=%s", why);
@@ -369,6 +390,18 @@ static void pci_cma_bind_work(struct work_struct *work)
 }
 
 /*
+ * With cma->lock held, when no SPDM may be sent (policy "off", a TSM holds
+ * the device): the component ends the session it keeps, without a word to
+ * the device.
+ */
+static void pci_cma_forget_session(struct pci_dev *pdev, void *data)
+{
+	lockdep_assert_held(&pdev->cma->lock);
+	if (READ_ONCE(pdev->cma->session_active))
+		pci_cma_ops->session(pdev, data, PCI_CMA_SESSION_FORGET);
+}
+
+/*
  * Authenticates @pdev because of @event and publishes the verdict.  Takes
  * cma->lock, so attempts on one device are serialised and none runs once
  * pci_cma_destroy() has taken the component's state away; other devices
@@ -394,6 +427,8 @@ static int pci_cma_attempt(struct pci_dev *pdev, enum pci_cma_event event)
 	if (!data)
 		goto out;
 	if (pci_cma_tsm_owns(pdev)) {
+		/* The TSM's mailbox now: no session of ours on it. */
+		pci_cma_forget_session(pdev, data);
 		/* The TSM's: only release a first verdict. */
 		if (test_bit(PCI_DEV_CMA_PENDING, &pdev->priv_flags))
 			pci_cma_publish(pdev, PCI_CMA_DISABLED,
@@ -407,10 +442,16 @@ static int pci_cma_attempt(struct pci_dev *pdev, enum pci_cma_event event)
 			goto out;
 		}
 		/* No SPDM at all: the device is not authenticated. */
+		pci_cma_forget_session(pdev, data);
 		result = PCI_CMA_DISABLED;
 	} else {
-		result = pci_cma_ops->authenticate(pdev, data, event,
-						   pci_cma_require_san(pdev));
+		struct pci_cma_request req = {
+			.event = event,
+			.require_pcie_san = pci_cma_require_san(pdev),
+			.session = pci_cma_want_session(),
+		};
+
+		result = pci_cma_ops->authenticate(pdev, data, &req);
 		/* Only the PCI core decides that none is needed. */
 		if (result == PCI_CMA_PENDING || result == PCI_CMA_DISABLED ||
 		    result >= PCI_CMA_RESULTS)
@@ -450,6 +491,50 @@ int pci_cma_measure(struct pci_dev *pdev)
 		ret = -EPERM;
 	else
 		ret = pci_cma_ops->measure(pdev, data);
+	pci_cma_session_notify(pdev);
+	mutex_unlock(&cma->lock);
+	return ret;
+}
+
+/**
+ * pci_cma_session_call() - run @op in the session kept with @pdev
+ * @pdev: PCI device
+ * @op: what to do
+ * @killable: for a writer of a sysfs file: give up when it is killed
+ *
+ * With cma->lock, as for an authentication.  Returns 0, -ENOTCONN when no
+ * session is kept, -EINTR when the writer was killed, or the component's
+ * error (the session is then ended).
+ */
+int pci_cma_session_call(struct pci_dev *pdev, enum pci_cma_session_op op,
+			 bool killable)
+{
+	struct pci_cma *cma = pdev->cma;
+	void *data;
+	int ret;
+
+	if (!cma)
+		return -ENODEV;
+	if (killable) {
+		ret = mutex_lock_killable(&cma->lock);
+		if (ret)
+			return ret;
+	} else {
+		mutex_lock(&cma->lock);
+	}
+	/* Pairs with the smp_store_release() in pci_cma_probe(). */
+	data = smp_load_acquire(&cma->data);
+	if (!data)
+		ret = -ENODEV;
+	else if (pci_cma_tsm_owns(pdev))
+		ret = -EBUSY;
+	else if (pci_cma_policy_of(pdev) == PCI_CMA_POLICY_OFF)
+		ret = -EPERM;
+	else if (!READ_ONCE(cma->session_active))
+		ret = -ENOTCONN;
+	else
+		ret = pci_cma_ops->session(pdev, data, op);
+	pci_cma_session_notify(pdev);
 	mutex_unlock(&cma->lock);
 	return ret;
 }
@@ -549,6 +634,7 @@ void pci_cma_init(struct pci_dev *pdev)
 	INIT_WORK(&cma->bind_work, pci_cma_bind_work);
 	mutex_init(&cma->lock);
 	pci_cma_evidence_init(cma);
+	pci_cma_session_init(cma);
 
 	mutex_lock(&pci_cma_lock);
 	pdev->cma = cma;
@@ -596,6 +682,8 @@ void pci_cma_destroy(struct pci_dev *pdev)
 	cma->removed = true;
 	mutex_unlock(&pci_cma_lock);
 	cancel_work_sync(&cma->work);
+	/* END_SESSION while the mailbox is still there (pci_doe_destroy()). */
+	pci_cma_session_destroy(pdev);
 	mutex_lock(&cma->lock);
 	data = cma->data;
 	WRITE_ONCE(cma->data, NULL);
@@ -618,6 +706,7 @@ void pci_cma_release(struct pci_dev *pdev)
 	if (!cma)
 		return;
 	pdev->cma = NULL;
+	pci_cma_session_release(cma);
 	mutex_destroy(&cma->lock);
 	kfree(cma);
 }

@@ -114,6 +114,26 @@ impl<'a> CmaDevice<'a> {
         })
     }
 
+    /// Shows `session` as the SPDM secure session kept with the device
+    /// (`session/`), `None` when none is kept; the PCI core sends its
+    /// heartbeats ([`Component::session`]) every half HeartbeatPeriod.
+    pub fn set_session(&self, session: Option<&SessionInfo>) {
+        let raw = session.map(|s| bindings::pci_cma_session {
+            id: s.id,
+            version: s.version,
+            secured_version: s.secured_version,
+            dhe: s.dhe.as_char_ptr(),
+            aead: s.aead.as_char_ptr(),
+            encrypted_handshake: s.encrypted_handshake,
+            heartbeat_period: s.heartbeat_period,
+        });
+        let ptr = raw.as_ref().map_or(ptr::null(), ptr::from_ref);
+        // SAFETY: By the type invariant `pdev->cma` is set and its lock is
+        // held; `ptr` is NULL or valid for the call, which copies the
+        // struct; its strings are `'static`.
+        unsafe { bindings::pci_cma_set_session(self.dev.as_raw(), ptr) };
+    }
+
     /// Whether a PCI TSM holds the device: then the component must not
     /// start SPDM on its mailbox (the PCI core checks this before
     /// [`Component::authenticate`]).
@@ -175,6 +195,65 @@ pub struct Signature<'a> {
     pub responder_nonce: &'a [u8; NONCE_SIZE],
     /// The SPDM certificate chain whose leaf key verified the signature.
     pub certificate_chain: &'a [u8],
+}
+
+/// An SPDM secure session as `session/` shows it (C `struct
+/// pci_cma_session`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The SessionID (the device's half in bits 31:16).
+    pub id: u32,
+    /// The SPDM version (major in bits 7:4, minor in 3:0).
+    pub version: u8,
+    /// The DSP0277 secured message version (major in bits 15:12, minor in
+    /// 11:8).
+    pub secured_version: u16,
+    /// The DHE group (`secp384r1`).
+    pub dhe: &'static CStr,
+    /// The AEAD (`aes-256-gcm`).
+    pub aead: &'static CStr,
+    /// FINISH was a secured message.
+    pub encrypted_handshake: bool,
+    /// The device's HeartbeatPeriod in seconds, 0 for none.
+    pub heartbeat_period: u8,
+}
+
+/// What the PCI core asks of the session kept with a device (C `enum
+/// pci_cma_session_op`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionOp {
+    /// HEARTBEAT: keep it alive.
+    Heartbeat,
+    /// Update both directions' keys (root wrote `session/key_update`).
+    KeyUpdate,
+    /// END_SESSION: the device is being removed.
+    End,
+    /// End it without telling the device (no device I/O): the policy
+    /// became `off`, or a PCI TSM took the device.
+    Forget,
+}
+
+impl SessionOp {
+    fn from_raw(op: bindings::pci_cma_session_op) -> Option<Self> {
+        Some(match op {
+            bindings::pci_cma_session_op_PCI_CMA_SESSION_HEARTBEAT => SessionOp::Heartbeat,
+            bindings::pci_cma_session_op_PCI_CMA_SESSION_KEY_UPDATE => SessionOp::KeyUpdate,
+            bindings::pci_cma_session_op_PCI_CMA_SESSION_END => SessionOp::End,
+            bindings::pci_cma_session_op_PCI_CMA_SESSION_FORGET => SessionOp::Forget,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for SessionOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SessionOp::Heartbeat => "heartbeat",
+            SessionOp::KeyUpdate => "key update",
+            SessionOp::End => "end session",
+            SessionOp::Forget => "forget",
+        })
+    }
 }
 
 /// Why the PCI core asks for an authentication (C `enum pci_cma_event`).
@@ -284,6 +363,10 @@ pub struct Request {
     /// (else a name it carries must still match): the administrator's
     /// `pci_cma.pcie_san` / `cma_pcie_san` setting.
     pub require_pcie_san: bool,
+    /// Whether to keep an SPDM secure session with the device once it is
+    /// authenticated, if it offers one (else end the one kept): the
+    /// administrator's `pci_cma.sessions`.
+    pub session: bool,
 }
 
 /// The component that authenticates CMA-capable devices.
@@ -330,6 +413,12 @@ pub trait Component: Sync + 'static {
     /// Changes no verdict.  `ENOKEY` when the device is not authenticated,
     /// `EINTR` when the writer was killed.
     fn measure(&self, dev: &CmaDevice<'_>, data: &Self::Data) -> Result;
+
+    /// Runs `op` in the session kept with `dev` ([`CmaDevice::set_session`]);
+    /// a session that fails is ended and no longer shown.  `ENOTCONN` when
+    /// none is kept, `EINTR` when the writer of `session/key_update` was
+    /// killed.
+    fn session(&self, dev: &CmaDevice<'_>, data: &Self::Data, op: SessionOp) -> Result;
 }
 
 /// Heap bytes the PCI core and this abstraction hold per CMA-capable
@@ -357,6 +446,7 @@ impl<T: Component> Adapter<T> {
         slot_size: Some(Self::slot_size),
         slot_read: Some(Self::slot_read),
         measure: Some(Self::measure),
+        session: Some(Self::session),
     };
 
     /// # Safety
@@ -406,21 +496,22 @@ impl<T: Component> Adapter<T> {
     unsafe extern "C" fn authenticate(
         pdev: *mut bindings::pci_dev,
         data: *mut c_void,
-        event: bindings::pci_cma_event,
-        require_pcie_san: bool,
+        req: *const bindings::pci_cma_request,
     ) -> bindings::pci_cma_result {
         // SAFETY: The PCI core calls this with a valid device and the
         // device's live node, under the lock `pci_cma_destroy()` takes
-        // before it tears the device's CMA state down.
-        let (dev, node) = unsafe { (Self::device(pdev), Self::node(data)) };
-        let Some(event) = Event::from_raw(event) else {
+        // before it tears the device's CMA state down, and a valid
+        // request.
+        let (dev, node, req) = unsafe { (Self::device(pdev), Self::node(data), &*req) };
+        let Some(event) = Event::from_raw(req.event) else {
             return Verdict::Error.to_raw();
         };
         // INVARIANT: `pci_cma_destroy()` waits for `cma->lock`, held here.
         let dev = CmaDevice { dev };
         let request = Request {
             event,
-            require_pcie_san,
+            require_pcie_san: req.require_pcie_san,
+            session: req.session,
         };
         node.component
             .authenticate(&dev, &node.data, request)
@@ -437,6 +528,28 @@ impl<T: Component> Adapter<T> {
         // INVARIANT: `pci_cma_destroy()` waits for `cma->lock`, held here.
         let dev = CmaDevice { dev };
         match node.component.measure(&dev, &node.data) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the PCI core as `ops->session`: `pdev` is valid and `data` its live node, with
+    /// `pdev->cma->lock` held.
+    unsafe extern "C" fn session(
+        pdev: *mut bindings::pci_dev,
+        data: *mut c_void,
+        op: bindings::pci_cma_session_op,
+    ) -> c_int {
+        // SAFETY: As in `authenticate`.
+        let (dev, node) = unsafe { (Self::device(pdev), Self::node(data)) };
+        let Some(op) = SessionOp::from_raw(op) else {
+            return EINVAL.to_errno();
+        };
+        // INVARIANT: `pci_cma_destroy()` waits for `cma->lock`, held here.
+        let dev = CmaDevice { dev };
+        match node.component.session(&dev, &node.data, op) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
@@ -514,7 +627,7 @@ pub fn register<T: Component>(component: &'static T) -> Result {
 #[cfg(CONFIG_KUNIT)]
 #[macros::kunit_tests(rust_pci_cma)]
 mod tests {
-    use super::{bindings, Event, Verdict};
+    use super::{bindings, Event, SessionOp, Verdict};
 
     #[test]
     fn events_map_from_c_one_to_one() {
@@ -567,6 +680,30 @@ mod tests {
         assert_eq!(
             raw.len() + 2,
             bindings::pci_cma_result_PCI_CMA_RESULTS as usize
+        );
+    }
+
+    #[test]
+    fn session_ops_map_from_c_one_to_one() {
+        assert_eq!(
+            SessionOp::from_raw(bindings::pci_cma_session_op_PCI_CMA_SESSION_HEARTBEAT),
+            Some(SessionOp::Heartbeat)
+        );
+        assert_eq!(
+            SessionOp::from_raw(bindings::pci_cma_session_op_PCI_CMA_SESSION_KEY_UPDATE),
+            Some(SessionOp::KeyUpdate)
+        );
+        assert_eq!(
+            SessionOp::from_raw(bindings::pci_cma_session_op_PCI_CMA_SESSION_END),
+            Some(SessionOp::End)
+        );
+        assert_eq!(
+            SessionOp::from_raw(bindings::pci_cma_session_op_PCI_CMA_SESSION_FORGET),
+            Some(SessionOp::Forget)
+        );
+        assert_eq!(
+            SessionOp::from_raw(bindings::pci_cma_session_op_PCI_CMA_SESSION_FORGET + 1),
+            None
         );
     }
 }

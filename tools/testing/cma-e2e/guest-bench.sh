@@ -6,7 +6,9 @@
 # print the kernel's own figures, one line per attempt:
 #   RSPDM-FULL: <total us> <DOE us> <DOE exchanges> <crypto us> <verify us>
 #   RSPDM-FAST: <total us> <DOE us> <DOE exchanges> <crypto us> <verify us>
-# and "RSPDM-HEAP: <bytes>" for the state kept per device.
+# and "RSPDM-HEAP: <bytes>" for the state kept per device; then N full
+# authentications with a session (pci_cma.sessions=1), one
+# "RSPDM-SESSION:" line each (see below).
 variant= count=10
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
@@ -58,3 +60,19 @@ dmesg | grep -q "CMA: authenticated: same device" || echo "RSPDM-BENCH-ERROR: no
 figures FAST
 [ "$(cat "$dev/authenticated")" = 1 ] || echo "RSPDM-BENCH-ERROR: not authenticated"
 echo "RSPDM-HEAP: ${node:-?} ${state:-? ?}"
+
+# Sessions: N full authentications, each followed by KEY_EXCHANGE and
+# FINISH; the session's own timing line (dev_dbg):
+#   RSPDM-SESSION: <total us> <DOE us> <DOE exchanges> <crypto us> <dhe us>
+#                  <verify us> <hmac us> <aead us> <hash us>
+echo 1 >/sys/module/pci_cma/parameters/sessions
+dmesg -c >/dev/null
+i=0
+while [ $i -lt "$count" ]; do
+	echo re >"$dev/authenticated"
+	i=$((i + 1))
+done
+dmesg | sed -n 's/.*CMA session timing: \([0-9]*\) us, \([0-9]*\) us in \([0-9]*\) DOE exchanges, crypto \([0-9]*\) us: dhe \([0-9]*\) us, signature verify \([0-9]*\) us, hmac \([0-9]*\) us, aead \([0-9]*\) us, hash \([0-9]*\) us$/\1 \2 \3 \4 \5 \6 \7 \8 \9/p' |
+	sed 's/^/RSPDM-SESSION: /'
+[ "$(dmesg | grep -c 'CMA: session 0x[0-9a-f]* established')" = "$count" ] ||
+	echo "RSPDM-BENCH-ERROR: $(dmesg | grep -c 'CMA: session 0x[0-9a-f]* established') of $count sessions established"

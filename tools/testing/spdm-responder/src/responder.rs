@@ -567,6 +567,9 @@ pub struct Responder {
     opaque_fmt1: bool,
     /// Open sessions, oldest first.
     sessions: Vec<secure::Session>,
+    /// SessionID and request code of the last secured message decrypted,
+    /// for the socket server's log ([`Responder::take_secured_request`]).
+    last_secured: Option<(u32, u8)>,
 }
 
 fn error(version: u8, code: u8, data: u8) -> Vec<u8> {
@@ -609,6 +612,7 @@ impl Responder {
             key_schedule: 0,
             opaque_fmt1: false,
             sessions: Vec::new(),
+            last_secured: None,
         }
     }
 

@@ -101,6 +101,12 @@ pub fn serve_with<S: Read + Write>(
                         hex(obj.payload),
                         shown
                     );
+                    if let Some((id, code)) = responder.take_secured_request() {
+                        eprintln!(
+                            "spdm-responder: session {:#010x}: request {:#04x}",
+                            id, code
+                        );
+                    }
                 }
                 // The `silent` fault: no answer; the peer may time out.
                 let Some((kind, rsp)) = rsp else {

@@ -1064,6 +1064,29 @@ fn responder_mut(q: &mut Req) -> &mut Responder {
 }
 
 #[test]
+fn secured_requests_are_reported_once_with_their_session() {
+    let mut q = Req::new(config("ecp384"), "ecp384", 0x13);
+    q.vca().unwrap();
+    q.digests().unwrap();
+    q.key_exchange().unwrap();
+    // KEY_EXCHANGE is plain: nothing to report.
+    assert_eq!(responder_mut(&mut q).take_secured_request(), None);
+    q.finish().unwrap();
+    let sid = q.sid;
+    q.heartbeat().unwrap();
+    assert_eq!(
+        responder_mut(&mut q).take_secured_request(),
+        Some((sid, 0xE8))
+    );
+    assert_eq!(responder_mut(&mut q).take_secured_request(), None);
+    q.end_session().unwrap();
+    assert_eq!(
+        responder_mut(&mut q).take_secured_request(),
+        Some((sid, 0xEC))
+    );
+}
+
+#[test]
 fn bad_records_and_unknown_sessions() {
     let mut q = established(config("ecp384"), false);
     q.heartbeat().unwrap();

@@ -161,6 +161,12 @@ impl Responder {
         }
     }
 
+    /// The SessionID and request code of the secured message last
+    /// decrypted, once (for a log of what a session carried).
+    pub fn take_secured_request(&mut self) -> Option<(u32, u8)> {
+        self.last_secured.take()
+    }
+
     /// Answers the payload of a DOE object of type `kind` (1 CMA/SPDM, 2
     /// secured CMA/SPDM); returns the DOE type and payload of the answer,
     /// `None` for no answer (the `silent` fault, or an unknown type).
@@ -192,6 +198,7 @@ impl Responder {
                 return Some((doe::TYPE_SECURED_CMA, self.seal_response(&mut s, &e)));
             }
         };
+        self.last_secured = Some((id, req.get(1).copied().unwrap_or(0)));
         let epoch = self.epoch;
         let (rsp, after) = self.in_session(&mut s, &req);
         let reset = self.epoch != epoch;

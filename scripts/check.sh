@@ -3,8 +3,8 @@
 #
 # Run every test stage (host, KUnit, e2e) and end with one summary line
 # "N passed, N failed[, N skipped]" counting host tests (plus the rustfmt
-# and clippy gates), KUnit cases (test kernel, then the SPDM library alone)
-# and e2e cases.
+# and clippy gates), KUnit cases (test kernel, then the SPDM library alone),
+# the stack budget and e2e cases.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -51,6 +51,15 @@ kunit_stage() { # NAME SCRIPT
 }
 kunit_stage kunit "$REPO/scripts/kunit.sh"
 kunit_stage kunit-spdm "$REPO/scripts/kunit-spdm.sh"
+
+# The stack budget of the Rust frames in the test kernel
+# (scripts/stack-frames.py): one check.
+stage stack python3 "$REPO/scripts/stack-frames.py" "$BUILD/vmlinux"
+if grep -q "^PASS stack-frames" "$logdir/stack.log"; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
 
 # e2e: one PASS/FAIL line per case.
 e2e_rc=0

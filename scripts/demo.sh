@@ -35,7 +35,7 @@ rm -rf "$ev" "$ev.tampered"
 python3 "$REPO/scripts/extract-evidence.py" "$dir/serial.log" "$ev" || die "no evidence in the demo's log"
 nonce=$(grep -a "^RSPDM-NONCE: " "$dir/serial.log" | tr -d '\r' | cut -d' ' -f2)
 verify=$(verify_bin)
-echo "7. On another machine, with the nonce it chose and the vendor's root:"
+echo "8. On another machine, with the nonce it chose and the vendor's root:"
 echo "    \$ spdm-verify --dir evidence --root ecp384/root.der --nonce ${nonce:0:16}... --json evidence.json"
 "$verify" --dir "$ev" --root "$certs/ecp384/root.der" --nonce "$nonce" --json "$dir/evidence.json" | sed 's/^/    /' ||
 	die "spdm-verify refused the genuine device's evidence"

@@ -163,12 +163,14 @@ PY
 
 # check_secured DIR NAME: the responder (run with --verbose) received, in
 # sessions, a request of every code the guest named ("RSPDM-SECURED: e0
-# e8"), and no secured message at all when it named none.  Prints
+# e8"), and no secured message at all when it named none (nothing is
+# checked when it printed no such line).  Prints
 # "RSPDM-RESULT: PASS NAME" or the reason it failed.
 check_secured() {
-	local dir=$1 name=$2 codes code
-	codes=$(grep -a "^RSPDM-SECURED:" "$dir/serial.log" | tail -1 | tr -d '\r' | cut -d: -f2)
-	if [ -z "$codes" ]; then
+	local dir=$1 name=$2 line codes code
+	line=$(grep -a "^RSPDM-SECURED:" "$dir/serial.log" | tail -1 | tr -d '\r' || true)
+	codes=${line#RSPDM-SECURED:}
+	if [ -n "$line" ] && [ -z "$codes" ]; then
 		if grep -q "spdm-responder: req \[2\]" "$dir/responder.log"; then
 			echo "secured messages where the guest expected none"; return
 		fi
@@ -443,6 +445,7 @@ session_case session-encrypted-handshake-p256-aes128-spdm1.2 \
 session_case session-spdm1.1-p384-aes256 \
 	"--versions 1.1 --dhe secp384r1 --aead aes-256-gcm --meas-cap 2 --measurements $REPO/tools/testing/cma-e2e/measurements.txt" \
 	basic "rspdm.version=1.1 rspdm.dhe=secp384r1 rspdm.aead=aes-256-gcm"
+session_case session-resume-s2idle-new-session "--versions 1.2 --meas-cap 2" resume "rspdm.version=1.2"
 session_case session-off-by-default "--versions 1.3" off "" ""
 session_case session-device-offers-none "--versions 1.2 --no-sessions" none ""
 session_case fault-session-key-exchange-bad-signature "--versions 1.3 --fault key-exchange-bad-signature" \
@@ -454,6 +457,24 @@ session_case fault-session-secured-bad-tag "--versions 1.3 --meas-cap 2 --fault 
 session_case fault-session-key-update-refused "--versions 1.2 --fault key-update-refused" \
 	key-update "rspdm.errno=Input/output+error"
 session_case fault-session-end-session-ignored "--versions 1.3 --fault end-session-ignored" end-ignored ""
+# Every other session fault of the emulator: rejected with the reason
+# logged, no session kept, the device still authenticated.
+reject_case() { # FAULT WHY [RESPONDER ARGS]
+	session_case "fault-session-$1" "--versions 1.3 --meas-cap 2 --fault $1 ${3:-}" rejected "rspdm.why=$2"
+}
+# (KEY_EXCHANGE_RSP has ResponderVerifyData only when the handshake is
+# encrypted.)
+reject_case key-exchange-bad-verify-data "no+session:+ResponderVerifyData+does+not+verify" \
+	"--no-handshake-in-the-clear"
+reject_case secured-replay "AEAD+tag+does+not+authenticate"
+reject_case secured-skip-sequence "AEAD+tag+does+not+authenticate"
+reject_case secured-wrong-session-id "another+session+ID"
+reject_case secured-length-too-long "secured+message+rejected:"
+reject_case secured-length-too-short "secured+message+rejected:"
+reject_case secured-app-length-lie "ApplicationDataLength+exceeds+the+data"
+reject_case key-update-wrong-ack "key+update+failed:+invalid+field:+KEY_UPDATE_ACK+names+another+Tag"
+reject_case key-update-not-applied "key+update+failed:+secured+message+rejected:+AEAD+tag"
+reject_case heartbeat-wrong-response "heartbeat+failed:" "--heartbeat-period 1"
 
 wait
 for name in "${CASES[@]}"; do

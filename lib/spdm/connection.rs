@@ -680,6 +680,25 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         }
     }
 
+    /// As [`Connection::session_io`], with `message` instead of the
+    /// connection's buffer: room for the secured-message framing around a
+    /// response as large as DataTransferSize (the connection's buffer).
+    pub fn session_io_with<'s>(
+        &'s mut self,
+        meter: &'s mut Meter,
+        message: &'s mut [u8],
+    ) -> SessionIo<'s, T, C>
+    where
+        C: SessionCrypto,
+    {
+        SessionIo {
+            transport: &mut *self.transport,
+            crypto: &mut *self.crypto,
+            message,
+            meter,
+        }
+    }
+
     /// [`Connection::settle`] for a session handshake, which also ends
     /// the transcripts of message B/C and L1/L2 (KEY_EXCHANGE resets them).
     pub(super) fn settle_session<R>(&mut self, r: Result<R, Error>) -> Result<R, Error> {

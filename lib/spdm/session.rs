@@ -863,6 +863,22 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
         request: &SessionRequest,
         key: &C::PublicKey,
     ) -> Result<Session<C>, Error> {
+        let mut out = None;
+        self.start_session_in(request, key, &mut out)?;
+        out.ok_or(Error::NoSession)
+    }
+
+    /// [`Connection::start_session`] into `out`, which the caller may keep
+    /// on the heap: the session (over 1.5 KiB) is then written there once,
+    /// not returned through the caller's stack frames (a kernel stack is
+    /// 16 KiB).  `out` is `None` on failure.
+    pub fn start_session_in(
+        &mut self,
+        request: &SessionRequest,
+        key: &C::PublicKey,
+        out: &mut Option<Session<C>>,
+    ) -> Result<(), Error> {
+        *out = None;
         let v = self.version();
         if v < Version::V1_1 {
             return Err(Error::MissingCapability("SPDM 1.1 for sessions"));
@@ -909,6 +925,7 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
             &chain_hash[..hlen],
             in_the_clear,
             hb_allowed,
+            out,
         );
         self.settle_session(r)
     }
@@ -923,7 +940,8 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
         chain_hash: &[u8],
         in_the_clear: bool,
         hb_allowed: bool,
-    ) -> Result<Session<C>, Error> {
+        out: &mut Option<Session<C>>,
+    ) -> Result<(), Error> {
         let v = self.version();
         let algs = *self.algorithms();
         let caps = *self.capabilities();
@@ -1133,7 +1151,7 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
         keys.req = Direction::new(crypto, &ks, sa.aead, req_app)?;
         keys.rsp = Direction::new(crypto, &ks, sa.aead, rsp_app)?;
 
-        Ok(Session {
+        *out = Some(Session {
             id,
             version: v,
             secured_version,
@@ -1153,7 +1171,8 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
             summary: summary_hash,
             summary_len,
             tag: 0,
-        })
+        });
+        Ok(())
     }
 }
 

@@ -520,6 +520,8 @@ struct AuthBuffers {
     record: KBox<spdm::AuthRecord>,
     /// The measurement record of MEASUREMENTS (at most a message).
     measurements: KVec<u8>,
+    /// Secured messages of the session opened by the attempt.
+    secured: KVec<u8>,
 }
 
 impl AuthBuffers {
@@ -530,6 +532,7 @@ impl AuthBuffers {
             chain: KVVec::from_elem(0u8, CHAIN_BUF_SIZE, GFP_KERNEL)?,
             record: KBox::new(spdm::AuthRecord::new(), GFP_KERNEL)?,
             measurements: KVec::from_elem(0u8, MESSAGE_BUF_SIZE, GFP_KERNEL)?,
+            secured: KVec::from_elem(0u8, SESSION_BUF_SIZE, GFP_KERNEL)?,
         })
     }
 }
@@ -697,7 +700,14 @@ struct History {
     /// summary in CHALLENGE_AUTH means the measurements shown are current.
     measured: Option<[u8; spdm::HashAlgo::MAX_SIZE]>,
     /// The session kept with the device (`pci_cma.sessions`), established.
-    session: Option<DeviceSession>,
+    session: Option<SessionBox>,
+}
+
+impl History {
+    /// The session kept with the device, if any.
+    fn session(&mut self) -> Option<&mut DeviceSession> {
+        self.session.as_deref_mut().and_then(Option::as_mut)
+    }
 }
 
 /// Where the measurements' signature comes from.
@@ -714,6 +724,17 @@ enum MeasureKey<'k> {
 
 /// The SPDM secure session kept with a device.
 type DeviceSession = spdm::Session<TimedCrypto>;
+
+/// A session on the heap (the library writes it there: see [`open_session`]);
+/// `None` inside once the handshake failed.
+type SessionBox = KBox<Option<DeviceSession>>;
+
+/// The session in `b`, if it is established.
+fn established(b: &Option<SessionBox>) -> Option<&DeviceSession> {
+    b.as_deref()
+        .and_then(Option::as_ref)
+        .filter(|s| s.is_established())
+}
 
 /// Where GET_MEASUREMENTS goes: on the connection, or in the session kept
 /// with the device.
@@ -890,18 +911,40 @@ const CMA_SESSION_OPTIONS: spdm::Options<'static> = spdm::Options {
     ..CMA_OPTIONS
 };
 
+/// A connection on the heap: its transcripts' hash states and message A
+/// (2 KiB and more) stay off the stack of the attempt, whose deepest calls
+/// (a session handshake in the kernel's ECDH code) must fit in the
+/// kernel's 16 KiB stack.
+type Conn<'a, 'b> = KBox<spdm::Connection<'a, DoeTransport<'b>, TimedCrypto>>;
+
+/// VCA with `options` (see [`spdm::Connection::new_with_record`]); the
+/// connection on the heap ([`Conn`]).  `Err(None)` when memory runs out.
+#[inline(never)]
+fn connect<'a, 'b>(
+    transport: &'a mut DoeTransport<'b>,
+    crypto: &'a mut TimedCrypto,
+    options: &'a spdm::Options<'a>,
+    message: &'a mut [u8],
+    record: &mut spdm::AuthRecord,
+) -> Result<Conn<'a, 'b>, Option<spdm::Error>> {
+    let conn = spdm::Connection::new_with_record(transport, crypto, options, message, record)
+        .map_err(Some)?;
+    KBox::new(conn, GFP_KERNEL).map_err(|_| None)
+}
+
 /// After a successful authentication on `conn` with the key of `slot`:
 /// establishes a session when the device offers one (KEY_EX_CAP and the
 /// algorithms), logs the outcome and returns it; `None` when there is none.
 /// A failure leaves the authentication standing: the device proved its
 /// identity, only the channel is missing.
+#[inline(never)]
 fn open_session<T: spdm::Transport>(
     dev: &kernel::device::Device,
     conn: &mut spdm::Connection<'_, T, TimedCrypto>,
     doe: &DoeStats,
     slot: u8,
     key: &spdm::kernel::LeafKey,
-) -> Option<DeviceSession> {
+) -> Option<SessionBox> {
     if conn.session_algorithms().is_none() {
         dev_info!(
             dev,
@@ -913,18 +956,22 @@ fn open_session<T: spdm::Transport>(
         slot: Some(slot),
         ..spdm::SessionRequest::DEFAULT
     };
+    // The session is written to the heap once (start_session_in), not
+    // moved through this frame.
+    let Ok(mut slot) = KBox::new(None, GFP_KERNEL) else {
+        dev_err!(dev, "CMA: no session: out of memory\n");
+        return None;
+    };
     let before = Totals::of(doe, &conn.crypto().stats);
     let start = now();
-    let r = conn.start_session(&request, key);
+    let r = conn.start_session_in(&request, key, &mut slot);
     let micros = start.elapsed().as_micros_ceil();
     log_session_timing(dev, doe, &conn.crypto().stats, &before, micros);
-    match r {
-        Ok(s) => Some(s),
-        Err(e) => {
-            dev_warn!(dev, "CMA: no session: {}\n", Show(e));
-            None
-        }
+    if let Err(e) = r {
+        dev_warn!(dev, "CMA: no session: {}\n", Show(e));
+        return None;
     }
+    Some(slot)
 }
 
 /// Ends the session kept with the device before a new VCA: with
@@ -934,11 +981,14 @@ fn open_session<T: spdm::Transport>(
 fn close_session(
     dev: &kernel::device::Device,
     mailbox: doe::Mailbox<'_>,
-    mut session: DeviceSession,
+    mut session: SessionBox,
     event: cma::Event,
     crypto: &mut TimedCrypto,
     message: &mut [u8],
 ) {
+    let Some(session) = session.as_mut() else {
+        return;
+    };
     if event.may_have_changed() || !session.is_established() {
         session.tear_down();
         return;
@@ -1165,7 +1215,7 @@ impl Cma {
         // The session kept so far ends before the new VCA.
         if let Some(old) = history.session.take() {
             if let Some(mb) = pdev.doe_mailbox(doe::VENDOR_PCI_SIG, doe::TYPE_CMA) {
-                close_session(dev, mb, old, event, &mut crypto, &mut bufs.message);
+                close_session(dev, mb, old, event, &mut crypto, &mut bufs.secured);
             }
         }
         let crypto_stats = crypto.stats.clone();
@@ -1177,13 +1227,25 @@ impl Cma {
             &CMA_OPTIONS
         };
         let start = kernel::time::Instant::<kernel::time::Monotonic>::now();
-        let mut conn = spdm::Connection::new_with_record(
+        let mut conn = match connect(
             &mut transport,
             &mut crypto,
             options,
             &mut bufs.message,
             &mut bufs.record,
-        );
+        ) {
+            Ok(c) => Ok(c),
+            Err(Some(e)) => Err(e),
+            Err(None) => {
+                dev_err!(
+                    dev,
+                    "CMA: not authenticated: out of memory, on {}\n",
+                    Show(event)
+                );
+                self.forget(pdev, history);
+                return Outcome::failed(None, cma::Verdict::Error);
+            }
+        };
 
         // Root's nonce for this attempt's signed requests; a measurement
         // summary hash of all blocks in CHALLENGE_AUTH (when the device
@@ -1208,7 +1270,7 @@ impl Cma {
             .known
             .as_ref()
             .filter(|k| k.pcie_san_required || !request.require_pcie_san);
-        if let (true, Ok(c), Some(known)) = (event.may_have_changed(), conn.as_mut(), known) {
+        if let (true, Ok(c), Some(known)) = (event.may_have_changed(), conn.as_deref_mut(), known) {
             let r = spdm::reauthenticate_with(
                 c,
                 &known.as_known(),
@@ -1236,7 +1298,10 @@ impl Cma {
                     let measured = after_challenge(
                         pdev,
                         c,
-                        session.as_mut(),
+                        session
+                            .as_deref_mut()
+                            .and_then(Option::as_mut)
+                            .map(|s| (s, &mut bufs.secured[..])),
                         &challenged,
                         history.measured.as_ref(),
                         &bufs.record,
@@ -1324,7 +1389,7 @@ impl Cma {
             ),
             stats: crypto_stats.clone(),
         };
-        let mut result = match (revca, conn.as_mut()) {
+        let mut result = match (revca, conn.as_deref_mut()) {
             (Err(e), _) | (Ok(()), Err(&mut e)) => Err(e),
             (Ok(()), Ok(c)) => spdm::authenticate_with(
                 c,
@@ -1344,7 +1409,7 @@ impl Cma {
         // The evidence, then the measurements, before the chain buffer is
         // used for the other slots.
         let mut session = None;
-        if let (Ok(a), Ok(c)) = (&result, conn.as_mut()) {
+        if let (Ok(a), Ok(c)) = (&result, conn.as_deref_mut()) {
             if request.session {
                 session = open_session(dev, c, &stats, a.slot, &a.leaf_key);
             }
@@ -1360,7 +1425,10 @@ impl Cma {
             match after_challenge(
                 pdev,
                 c,
-                session.as_mut(),
+                session
+                    .as_deref_mut()
+                    .and_then(Option::as_mut)
+                    .map(|s| (s, &mut bufs.secured[..])),
                 &challenged,
                 history.measured.as_ref(),
                 &bufs.record,
@@ -1396,7 +1464,7 @@ impl Cma {
         // Then the other populated slots' chains, checked against DIGESTS,
         // on the same connection.
         let record = &bufs.record;
-        if let (Ok(a), Ok(conn)) = (&result, conn.as_mut()) {
+        if let (Ok(a), Ok(conn)) = (&result, conn.as_deref_mut()) {
             for slot in
                 (0..SLOTS as u8).filter(|s| *s != a.slot && record.slot_mask & (1 << s) != 0)
             {
@@ -1471,9 +1539,9 @@ impl Cma {
 }
 
 /// Keeps `session` (if still established) as the device's and shows it.
-fn keep_session(pdev: &cma::CmaDevice<'_>, history: &mut History, session: Option<DeviceSession>) {
+fn keep_session(pdev: &cma::CmaDevice<'_>, history: &mut History, session: Option<SessionBox>) {
     let dev = pdev.device().as_ref();
-    match &session {
+    match session.as_deref().and_then(Option::as_ref) {
         Some(s) if s.is_established() => {
             let (major, minor) = spdm::session::secured_version_name(s.secured_version());
             dev_info!(
@@ -1498,9 +1566,9 @@ fn keep_session(pdev: &cma::CmaDevice<'_>, history: &mut History, session: Optio
         ),
         None => {}
     }
-    let session = session.filter(|s| s.is_established());
-    pdev.set_session(session.as_ref().map(session_info).as_ref());
-    history.session = session;
+    let info = established(&session).map(session_info);
+    pdev.set_session(info.as_ref());
+    history.session = session.filter(|_| info.is_some());
 }
 
 /// What a successful CHALLENGE (full or same-device) proved, for its
@@ -1529,7 +1597,7 @@ struct Challenged<'a> {
 fn after_challenge<T: spdm::Transport>(
     pdev: &cma::CmaDevice<'_>,
     conn: &mut spdm::Connection<'_, T, TimedCrypto>,
-    session: Option<&mut DeviceSession>,
+    session: Option<(&mut DeviceSession, &mut [u8])>,
     challenged: &Challenged<'_>,
     measured: Option<&[u8; spdm::HashAlgo::MAX_SIZE]>,
     record: &spdm::AuthRecord,
@@ -1569,7 +1637,7 @@ fn after_challenge<T: spdm::Transport>(
     let summary = (!summary.is_empty()).then_some(summary);
     let mut meter = spdm::Meter::new(CMA_OPTIONS.budget);
     let mut via = match session {
-        Some(s) => Via::Session(s, conn.session_io(&mut meter)),
+        Some((s, message)) => Via::Session(s, conn.session_io_with(&mut meter, message)),
         None => Via::Connection(conn),
     };
     match fetch_measurements(pdev, &mut via, how, challenged.nonce, summary, record_buf) {
@@ -1630,7 +1698,7 @@ impl Cma {
             errno_of(&e)
         };
         let chain = shown_chain(&data.shown, known.slot);
-        let r = if let Some(session) = history.session.as_mut() {
+        let r = if let Some(session) = history.session.as_deref_mut().and_then(Option::as_mut) {
             // In the session: no VCA, and measurements the session
             // authenticates even when the device does not sign them.
             let Some(how) = measure_key(
@@ -1642,12 +1710,11 @@ impl Cma {
             ) else {
                 return Err(EOPNOTSUPP);
             };
-            let mut message = KVec::from_elem(0u8, SESSION_BUF_SIZE, GFP_KERNEL)?;
             let mut meter = spdm::Meter::new(CMA_OPTIONS.budget);
             let io = spdm::SessionIo {
                 transport: &mut transport,
                 crypto: &mut crypto,
-                message: &mut message,
+                message: &mut bufs.secured,
                 meter: &mut meter,
             };
             let mut via = Via::Session(session, io);
@@ -1657,7 +1724,7 @@ impl Cma {
             drop_failed_session(pdev, history);
             r
         } else {
-            let conn = spdm::Connection::new_with_record(
+            let conn = connect(
                 &mut transport,
                 &mut crypto,
                 &CMA_OPTIONS,
@@ -1666,7 +1733,8 @@ impl Cma {
             );
             let mut conn = match conn {
                 Ok(c) => c,
-                Err(e) => {
+                Err(None) => return Err(ENOMEM),
+                Err(Some(e)) => {
                     history.measured = None;
                     let _ = pdev.set_measurements(None);
                     return Err(failed(e));
@@ -1713,7 +1781,7 @@ impl Cma {
         let dev = pdev.device().as_ref();
         let mut guard = data.history.lock();
         let history = &mut *guard;
-        let Some(session) = history.session.as_mut() else {
+        let Some(session) = history.session() else {
             return Err(ENOTCONN);
         };
         if op == cma::SessionOp::Forget {
@@ -1774,11 +1842,7 @@ impl Cma {
 /// Forgets the device's session once it is no longer established (ended,
 /// or torn down by a failure), and stops showing it.
 fn drop_failed_session(pdev: &cma::CmaDevice<'_>, history: &mut History) {
-    if history
-        .session
-        .as_ref()
-        .is_some_and(|s| !s.is_established())
-    {
+    if history.session.is_some() && established(&history.session).is_none() {
         history.session = None;
         pdev.set_session(None);
     }

@@ -390,6 +390,27 @@ static void pci_cma_bind_work(struct work_struct *work)
 }
 
 /*
+ * Takes cma->lock, as every authentication and every use of the device's
+ * session does, and returns the component's state for the device in
+ * @data (NULL once pci_cma_destroy() took it).  @killable: for a writer
+ * of a sysfs file, who gives up (-EINTR) when killed.
+ */
+static int pci_cma_lock_dev(struct pci_cma *cma, bool killable, void **data)
+{
+	if (killable) {
+		int ret = mutex_lock_killable(&cma->lock);
+
+		if (ret)
+			return ret;
+	} else {
+		mutex_lock(&cma->lock);
+	}
+	/* Pairs with the smp_store_release() in pci_cma_probe(). */
+	*data = smp_load_acquire(&cma->data);
+	return 0;
+}
+
+/*
  * With cma->lock held, when no SPDM may be sent (policy "off", a TSM holds
  * the device): the component ends the session it keeps, without a word to
  * the device.
@@ -413,17 +434,11 @@ static int pci_cma_attempt(struct pci_dev *pdev, enum pci_cma_event event)
 	struct pci_cma *cma = pdev->cma;
 	enum pci_cma_result result;
 	void *data;
-	int ret = 0;
+	int ret;
 
-	if (event == PCI_CMA_REQUESTED) {
-		ret = mutex_lock_killable(&cma->lock);
-		if (ret)
-			return ret;
-	} else {
-		mutex_lock(&cma->lock);
-	}
-	/* Pairs with the smp_store_release() in pci_cma_probe(). */
-	data = smp_load_acquire(&cma->data);
+	ret = pci_cma_lock_dev(cma, event == PCI_CMA_REQUESTED, &data);
+	if (ret)
+		return ret;
 	if (!data)
 		goto out;
 	if (pci_cma_tsm_owns(pdev)) {
@@ -478,11 +493,9 @@ int pci_cma_measure(struct pci_dev *pdev)
 
 	if (!cma)
 		return -ENODEV;
-	ret = mutex_lock_killable(&cma->lock);
+	ret = pci_cma_lock_dev(cma, true, &data);
 	if (ret)
 		return ret;
-	/* Pairs with the smp_store_release() in pci_cma_probe(). */
-	data = smp_load_acquire(&cma->data);
 	if (!data)
 		ret = -ENODEV;
 	else if (pci_cma_tsm_owns(pdev))
@@ -515,15 +528,9 @@ int pci_cma_session_call(struct pci_dev *pdev, enum pci_cma_session_op op,
 
 	if (!cma)
 		return -ENODEV;
-	if (killable) {
-		ret = mutex_lock_killable(&cma->lock);
-		if (ret)
-			return ret;
-	} else {
-		mutex_lock(&cma->lock);
-	}
-	/* Pairs with the smp_store_release() in pci_cma_probe(). */
-	data = smp_load_acquire(&cma->data);
+	ret = pci_cma_lock_dev(cma, killable, &data);
+	if (ret)
+		return ret;
 	if (!data)
 		ret = -ENODEV;
 	else if (pci_cma_tsm_owns(pdev))

@@ -435,3 +435,38 @@ fn both_key_schedules_export_the_same_secret() {
         }
     }
 }
+
+#[test]
+fn start_session_in_writes_the_session_or_nothing() {
+    for (fault, ok) in [(None, true), (Some(Fault::KeyExchangeBadSignature), false)] {
+        let mut cfg = device(Version::V1_3);
+        cfg.faults = fault.into_iter().collect();
+        let mut t = MemTransport::new(cfg);
+        let o = opts(offer(DheGroup::Secp256r1, AeadSuite::Aes128Gcm, true));
+        let mut b = Bufs::new();
+        let mut crypto = HostCrypto;
+        let mut conn =
+            Connection::new_with_record(&mut t, &mut crypto, &o, &mut b.message, &mut b.record)
+                .unwrap();
+        let a = spdm::authenticate(
+            &mut conn,
+            &mut spdm::crypto::AcceptAnyChain,
+            &mut b.chain,
+            &mut b.record,
+            None,
+        )
+        .unwrap();
+        let mut out = None;
+        let r = conn.start_session_in(&SessionRequest::DEFAULT, &a.leaf_key, &mut out);
+        assert_eq!(r.is_ok(), ok, "{fault:?}: {r:?}");
+        assert_eq!(out.is_some(), ok, "{fault:?}");
+        if let Some(s) = out.as_mut() {
+            assert!(s.is_established());
+            let mut meter = spdm::Meter::new(spdm::Budget::DEFAULT);
+            let mut io = conn.session_io(&mut meter);
+            s.end(&mut io).unwrap();
+        } else {
+            assert_eq!(r, Err(Error::SignatureInvalid));
+        }
+    }
+}

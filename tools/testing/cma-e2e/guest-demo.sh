@@ -64,12 +64,28 @@ echo "   The genuine device is authenticated now and its driver bound by itself;
 echo "   the tampered one (its responder signs garbage) is not, it has no driver,"
 echo "   and the kernel says why.  User space saw each change as a uevent:"
 cat /tmp/uevents
-echo "6. Evidence a remote verifier can check without trusting this kernel: the"
-echo "   verifier sends a nonce, the kernel uses it for the next signed exchanges,"
-echo "   and logs what the device signed (signatures/) and its measurements:"
 for d in $(cma_devs); do
 	[ "$(cat "$d/authenticated")" = 1 ] && genuine=$d
 done
+echo "6. A secure channel: with pci_cma.sessions=1 the kernel keeps an SPDM session"
+echo "   (KEY_EXCHANGE, FINISH, then encrypted messages over DOE) with each"
+echo "   authenticated device that offers one, from its next authentication on:"
+echo "    # echo 1 > /sys/module/pci_cma/parameters/sessions; echo re > $genuine/authenticated"
+before=$(cma | wc -l)
+echo 1 >/sys/module/pci_cma/parameters/sessions
+echo re >"$genuine/authenticated"
+cma | tail -n +$((before + 1))
+for f in established id version secured_version dhe_group aead handshake; do
+	echo "    session/$f = $(cat "$genuine/session/$f")"
+done
+echo "    # echo 1 > $genuine/session/key_update"
+before=$(cma | wc -l)
+echo 1 >"$genuine/session/key_update"
+cma | tail -n +$((before + 1))
+echo "7. Evidence a remote verifier can check without trusting this kernel: the"
+echo "   verifier sends a nonce, the kernel uses it for the next signed exchanges,"
+echo "   and logs what the device signed (signatures/) and its measurements, which"
+echo "   now come through the session:"
 head -c 32 /dev/urandom >/tmp/nonce
 echo "    # head -c 32 /dev/urandom > nonce; cat nonce > $genuine/signatures/next_requester_nonce"
 echo "    # echo re > $genuine/authenticated"

@@ -15,6 +15,8 @@
 #                one; removal ends it
 #     basic      a session at boot, measurements through it, a key update,
 #                a refresh in it, "re" opens a new one
+#     resume     s2idle (pm_test): the session ends, a new one after the same-device
+#                check
 #     off        no pci_cma.sessions: no session, no secured message
 #     none       the device offers no session: authenticated, none kept
 #     refused    the handshake fails (rspdm.why=TEXT in the warning): the
@@ -22,13 +24,18 @@
 #     broken     the session fails at its first secured message (the
 #                measurements): it is ended, the device stays
 #                authenticated, and "re" tries again
+#     rejected   the session fails, at the handshake or when used (key
+#                updates, refreshes, heartbeats): none is kept in the
+#                end, the device stays authenticated, and the log says
+#                rspdm.why=TEXT
 #     key-update key_update fails (rspdm.errno=TEXT): the session ends
 #     end-ignored the device refuses END_SESSION: "re" ends it locally and
 #                opens a new one
 #   rspdm.handshake=clear|encrypted, rspdm.dhe=G, rspdm.aead=A, rspdm.version=1.N
 #                what session/ must show
 # Prints "RSPDM-SECURED: CODE..." (the request codes the responder must
-# have received in sessions, for the host to check against its log) and
+# have received in sessions, for the host to check against its log; none:
+# no secured message at all; not printed: not checked) and
 # exactly one line "RSPDM-RESULT: PASS|FAIL NAME [reason]".
 
 case_name=unnamed scenario= handshake= dhe= aead= version= why= errno=
@@ -191,6 +198,43 @@ end-ignored)
 	has_session "after re"
 	[ "$(cat /tmp/session-id)" != "$id1" ] || fail "the same session id after re"
 	echo "RSPDM-SECURED: ec"
+	;;
+rejected)
+	# The session fails when used (at the latest): key updates,
+	# refreshes and heartbeats until it is gone.
+	wait_session_lines 1
+	i=0
+	while [ "$(cat "$s/established")" = 1 ] && [ $i -lt 4 ]; do
+		echo 1 >"$s/key_update" 2>/dev/null
+		echo 1 >"$dev/measurements/refresh" 2>/dev/null
+		sleep 1
+		i=$((i + 1))
+	done
+	no_session "after the fault"
+	[ "$(cat "$dev/authenticated")" = 1 ] || fail "the fault failed the authentication: $(cma_lines | tail -1)"
+	cma_lines | grep -q -- "$why" || fail "no '$why' in the log: $(cma_lines | tail -3 | tr '\n' '|')"
+	;;
+resume)
+	# Suspend-to-idle (pm_test=platform): the device may have lost its
+	# state, so the session kept ends locally; the same-device check,
+	# then a new session.
+	wait_session_lines 1
+	has_session boot
+	id1=$(cat /tmp/session-id)
+	n0=$(session_lines | grep -c .)
+	grep -qw s2idle /sys/power/mem_sleep || fail "no s2idle in $(cat /sys/power/mem_sleep)"
+	echo s2idle >/sys/power/mem_sleep
+	# Every device suspend and resume callback runs; the platform's
+	# sleep state is not entered (nothing would wake it under TCG).
+	echo platform >/sys/power/pm_test || fail "cannot set pm_test"
+	echo mem >/sys/power/state || fail "suspend (s2idle) failed"
+	echo none >/sys/power/pm_test
+	wait_session_lines $((n0 + 1))
+	cma_lines | tail -3 | grep -q "CMA: authenticated: same device, .* on resume" ||
+		fail "no same-device line on resume: $(cma_lines | tail -2 | tr '\n' '|')"
+	has_session "after resume"
+	[ "$(cat /tmp/session-id)" != "$id1" ] || fail "the resume kept session $id1"
+	echo "RSPDM-SECURED: e0"
 	;;
 basic)
 	wait_session_lines 1

@@ -69,7 +69,8 @@ usage: spdm-responder [options]
                       once every instance's first connection ended)
   --silent-close-ms N with the silent fault, close the connection N ms after
                       an unanswered request (QEMU would otherwise block)
-  --verbose           log every request and response
+  --verbose           log every request and response (and the request code
+                      of each secured message, with its SessionID)
   --help              this text";
 
 /// The parsed command line.

@@ -23,6 +23,11 @@ pub enum TransportError {
     Deadline,
     /// The caller was interrupted (for the kernel's `re` writer: killed).
     Interrupted,
+    /// The response's transport framing is wrong: another MCTP message
+    /// type, or the integrity-check bit set (see [`transport::mctp`]).
+    ///
+    /// [`transport::mctp`]: crate::transport::mctp
+    Framing,
     /// Any other transport failure, with a transport-specific positive code
     /// (the kernel transport passes the errno).
     Other(i32),
@@ -231,6 +236,7 @@ impl fmt::Display for TransportError {
             TransportError::Unavailable => f.write_str("transport unavailable"),
             TransportError::Deadline => f.write_str("attempt took too long"),
             TransportError::Interrupted => f.write_str("interrupted"),
+            TransportError::Framing => f.write_str("wrong transport framing"),
             TransportError::Other(e) => write!(f, "error {}", e),
         }
     }

@@ -54,7 +54,7 @@ pub use requester::{get_version, Budget, Meter, VersionInfo};
 pub use session::{
     KeySchedule, KeyUpdate, SecuredError, Session, SessionIo, SessionRequest, SessionState,
 };
-pub use transport::{SecuredFraming, Transport};
+pub use transport::{Binding, SecuredFraming, Transport};
 pub use version::{Version, VersionEntry, VersionList};
 pub use x509chain::{
     AcceptAnyIdentity, LeafIdentity, TrustAnchor, TrustAnchors, X509Certificate, X509ChainPolicy,

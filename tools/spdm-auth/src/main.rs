@@ -27,6 +27,9 @@ usage: spdm-auth --port N [options]
   --max-ct N        largest CTExponent accepted (default 23, PCIe CMA)
   --count N         authenticate N times on one connection (default 1)
   --timeout-ms N    per-message timeout (default 5000)
+  --transport T     the SPDM transport binding the responder speaks:
+                    pci-doe (default; DOE data objects, as QEMU forwards
+                    them) or mctp (MCTP messages: type 5, secured type 6)
   --evidence DIR    write the kernel's evidence layout of the first
                     authentication into DIR (signatures/0_* CHALLENGE_AUTH,
                     1_* signed MEASUREMENTS of all blocks when the device
@@ -38,7 +41,7 @@ usage: spdm-auth --port N [options]
                     and the signed GET_MEASUREMENTS (default random)
   --session         after the (first) authentication, establish an SPDM
                     session (KEY_EXCHANGE, FINISH; secured messages over
-                    DOE type 2), fetch the measurements in it, send a
+                    DOE type 2 or MCTP type 6), fetch the measurements in it, send a
                     HEARTBEAT, update all keys (KEY_UPDATE UpdateAllKeys,
                     VerifyNewKey) and END_SESSION
   --encrypted-handshake
@@ -62,6 +65,7 @@ struct Args {
     nonce: Option<[u8; 32]>,
     session: bool,
     encrypted_handshake: bool,
+    transport: spdm::Binding,
 }
 
 fn parse_list<T: Copy + Into<u32>>(
@@ -115,6 +119,7 @@ fn parse_args() -> Result<Args, String> {
         nonce: None,
         session: false,
         encrypted_handshake: false,
+        transport: spdm::Binding::PciDoe,
     };
     let asyms: Vec<A> = AsymAlgo::ALL.iter().map(|x| A(*x)).collect();
     let hashes: Vec<H> = HashAlgo::ALL.iter().map(|x| H(*x)).collect();
@@ -157,6 +162,11 @@ fn parse_args() -> Result<Args, String> {
             }
             "--quiet" => a.quiet = true,
             "--session" => a.session = true,
+            "--transport" => {
+                let v = val("--transport")?;
+                a.transport = spdm::Binding::from_name(&v)
+                    .ok_or_else(|| format!("bad --transport {} (pci-doe or mctp)", v))?;
+            }
             "--encrypted-handshake" => a.encrypted_handshake = true,
             "--evidence" => a.evidence = Some(val("--evidence")?.into()),
             "--nonce" => a.nonce = Some(parse_nonce(&val("--nonce")?)?),
@@ -354,7 +364,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut t = match SocketTransport::connect(&args.addr, args.timeout) {
+    let mut t = match SocketTransport::connect_with(&args.addr, args.timeout, args.transport) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("spdm-auth: cannot connect to {}: {}", args.addr, e);

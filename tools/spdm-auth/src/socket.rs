@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Client side of the QEMU / spdm-emu socket protocol, PCI DOE transport.
+//! Client side of the QEMU / spdm-emu socket protocol, with the PCI DOE or
+//! the MCTP binding of SPDM ([`spdm::Binding`]).
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -12,29 +13,45 @@ use spdm::TransportError;
 pub const CMD_NORMAL: u32 = 0x0001;
 /// Command: shutdown.
 pub const CMD_SHUTDOWN: u32 = 0xFFFE;
-/// Transport type: PCI DOE.
+/// Transport type: MCTP (payload: the MCTP message, type byte first).
+pub const TRANSPORT_MCTP: u32 = 0x01;
+/// Transport type: PCI DOE (payload: the DOE data object).
 pub const TRANSPORT_PCI_DOE: u32 = 0x02;
+
+/// The socket protocol's transport type of `binding`.
+pub fn transport_type(binding: spdm::Binding) -> u32 {
+    match binding {
+        spdm::Binding::PciDoe => TRANSPORT_PCI_DOE,
+        spdm::Binding::Mctp => TRANSPORT_MCTP,
+    }
+}
 /// Largest payload accepted from the responder (QEMU's limit).
 pub const MAX_PAYLOAD: usize = 0x1200;
 
 /// An SPDM transport over a TCP connection to an spdm-emu style responder.
 pub struct SocketTransport {
     stream: TcpStream,
+    binding: spdm::Binding,
 }
 
 impl SocketTransport {
-    /// Connects to `addr` (e.g. `127.0.0.1:2323`).
+    /// Connects to `addr` (e.g. `127.0.0.1:2323`), PCI DOE binding.
     pub fn connect(addr: &str, timeout: Duration) -> io::Result<Self> {
+        Self::connect_with(addr, timeout, spdm::Binding::PciDoe)
+    }
+
+    /// Connects to `addr` with the SPDM transport binding `binding`.
+    pub fn connect_with(addr: &str, timeout: Duration, binding: spdm::Binding) -> io::Result<Self> {
         let stream = TcpStream::connect(addr)?;
         stream.set_read_timeout(Some(timeout))?;
         stream.set_nodelay(true)?;
-        Ok(SocketTransport { stream })
+        Ok(SocketTransport { stream, binding })
     }
 
     fn send(&mut self, command: u32, payload: &[u8]) -> io::Result<()> {
         let mut out = Vec::with_capacity(12 + payload.len());
         out.extend_from_slice(&command.to_be_bytes());
-        out.extend_from_slice(&TRANSPORT_PCI_DOE.to_be_bytes());
+        out.extend_from_slice(&transport_type(self.binding).to_be_bytes());
         out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
         out.extend_from_slice(payload);
         self.stream.write_all(&out)
@@ -114,13 +131,24 @@ impl SocketTransport {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => TransportError::Timeout,
             _ => TransportError::Io,
         };
-        self.send(CMD_NORMAL, &doe_wrap_type(kind, request))
-            .map_err(io_err)?;
+        let secured = kind == DOE_TYPE_SECURED_CMA;
+        let framed = match self.binding {
+            spdm::Binding::PciDoe => doe_wrap_type(kind, request),
+            spdm::Binding::Mctp => {
+                let mut m = vec![0u8; request.len() + 1];
+                spdm::transport::mctp::encode(secured, request, &mut m)?;
+                m
+            }
+        };
+        self.send(CMD_NORMAL, &framed).map_err(io_err)?;
         let (command, payload) = self.receive().map_err(io_err)?;
         if command != CMD_NORMAL {
             return Err(TransportError::Io);
         }
-        let msg = doe_unwrap_type(kind, &payload)?;
+        let msg = match self.binding {
+            spdm::Binding::PciDoe => doe_unwrap_type(kind, &payload)?,
+            spdm::Binding::Mctp => spdm::transport::mctp::decode(secured, &payload)?,
+        };
         let out = response
             .get_mut(..msg.len())
             .ok_or(TransportError::Overflow)?;
@@ -144,5 +172,9 @@ impl spdm::Transport for SocketTransport {
 
     fn wait(&mut self, micros: u64) {
         std::thread::sleep(Duration::from_micros(micros));
+    }
+
+    fn secured_framing(&self) -> spdm::SecuredFraming {
+        self.binding.secured_framing()
     }
 }

@@ -117,3 +117,114 @@ fn cli_fails_on_untrusted_root_and_bad_signature() {
     assert!(!ok);
     assert!(out.contains("SignatureInvalid"), "{}", out);
 }
+
+/// Sends one raw frame of the socket protocol and returns the answer's
+/// payload.
+fn raw_frame(s: &mut std::net::TcpStream, transport: u32, payload: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut out = 1u32.to_be_bytes().to_vec();
+    out.extend_from_slice(&transport.to_be_bytes());
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(payload);
+    s.write_all(&out).unwrap();
+    let mut hdr = [0u8; 12];
+    s.read_exact(&mut hdr).unwrap();
+    assert_eq!(hdr[..8], out[..8], "command and transport echoed");
+    let mut p = vec![0u8; u32::from_be_bytes([hdr[8], hdr[9], hdr[10], hdr[11]]) as usize];
+    s.read_exact(&mut p).unwrap();
+    p
+}
+
+#[test]
+fn both_bindings_authenticate_and_carry_a_session() {
+    for binding in [spdm::Binding::PciDoe, spdm::Binding::Mctp] {
+        let (port, h) = serve(config("ecp384").with_sessions());
+        let mut t = SocketTransport::connect_with(
+            &format!("127.0.0.1:{}", port),
+            Duration::from_secs(5),
+            binding,
+        )
+        .unwrap();
+        assert_eq!(
+            spdm::Transport::secured_framing(&t),
+            binding.secured_framing()
+        );
+        let opts = spdm::Options {
+            session: spdm::SessionOffer::ALL,
+            ..CMA
+        };
+        let mut b = Bufs::new();
+        let mut crypto = spdm_auth::crypto::HostCrypto;
+        {
+            let mut conn = spdm::Connection::new_with_record(
+                &mut t,
+                &mut crypto,
+                &opts,
+                &mut b.message,
+                &mut b.record,
+            )
+            .unwrap();
+            let mut policy = X509Policy::new(vec![root("ecp384")]);
+            let a = spdm::authenticate(&mut conn, &mut policy, &mut b.chain, &mut b.record, None)
+                .unwrap();
+            let mut s = conn
+                .start_session(&spdm::SessionRequest::DEFAULT, &a.leaf_key)
+                .unwrap();
+            let mut meter = spdm::Meter::new(spdm::Budget::DEFAULT);
+            let mut io = conn.session_io(&mut meter);
+            s.heartbeat(&mut io).unwrap();
+            s.key_update(&mut io, spdm::KeyUpdate::All).unwrap();
+            s.end(&mut io).unwrap();
+        }
+        t.shutdown();
+        h.join().unwrap();
+    }
+}
+
+#[test]
+fn the_server_answers_mctp_and_doe_discovery_on_the_wire() {
+    let (port, h) = serve(config("ecp256"));
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // MCTP: message type 5, then GET_VERSION; VERSION back as type 5.
+    let rsp = raw_frame(&mut s, 1, &[0x05, 0x10, 0x84, 0, 0]);
+    assert_eq!(rsp[..3], [0x05, 0x10, 0x04]);
+    // DOE discovery (vendor 1, type 0), index 0, 1, 2: the three
+    // protocols, then Next Index 0.
+    let mut next = 0u8;
+    let mut seen = vec![];
+    for _ in 0..3 {
+        let rsp = raw_frame(&mut s, 2, &[1, 0, 0, 0, 3, 0, 0, 0, next, 0, 0, 0]);
+        assert_eq!(rsp[..8], [1, 0, 0, 0, 3, 0, 0, 0]);
+        seen.push((u16::from_le_bytes([rsp[8], rsp[9]]), rsp[10]));
+        next = rsp[11];
+    }
+    assert_eq!(seen, [(1, 0), (1, 1), (1, 2)]);
+    assert_eq!(next, 0);
+    drop(s);
+    h.join().unwrap();
+}
+
+#[test]
+fn cli_speaks_mctp() {
+    let rootf = certs_dir().join("ecp256/root.der");
+    let (port, h) = serve(config("ecp256").with_sessions());
+    let (ok, out) = cli(
+        port,
+        &[
+            "--trust",
+            rootf.to_str().unwrap(),
+            "--transport",
+            "mctp",
+            "--session",
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("verdict:        authenticated"), "{out}");
+    assert!(
+        out.contains("heartbeat, key update, end session: ok"),
+        "{out}"
+    );
+    h.join().unwrap();
+    let (ok, _) = cli(1, &["--transport", "tcp"]);
+    assert!(!ok);
+}

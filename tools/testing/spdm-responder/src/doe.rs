@@ -82,6 +82,32 @@ pub fn build(vendor: u16, kind: u8, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The protocols this responder's mailbox offers, in discovery order (as
+/// QEMU's emulated mailbox lists them): discovery, CMA/SPDM, secured
+/// CMA/SPDM.
+pub const PROTOCOLS: [(u16, u8); 3] = [
+    (VENDOR_PCI_SIG, TYPE_DISCOVERY),
+    (VENDOR_PCI_SIG, TYPE_CMA),
+    (VENDOR_PCI_SIG, TYPE_SECURED_CMA),
+];
+
+/// Answers the payload of a DOE discovery request (PCIe r6.x §6.30.1.1:
+/// DW0 \[7:0\] Index, the rest reserved) with the response payload: the
+/// Vendor ID \[15:0\], Data Object Protocol \[23:16\] and Next Index
+/// \[31:24\] (0 after the last) of protocol Index.  An index past the
+/// last answers the last protocol, as QEMU does.  `None` for a payload
+/// that is not one dword.
+pub fn discovery_response(payload: &[u8]) -> Option<[u8; 4]> {
+    let [index, _, _, _] = *payload else {
+        return None;
+    };
+    let i = usize::from(index).min(PROTOCOLS.len() - 1);
+    let (vendor, kind) = PROTOCOLS[i];
+    let next = if i + 1 < PROTOCOLS.len() { i + 1 } else { 0 };
+    let dw = u32::from(vendor) | (u32::from(kind) << 16) | ((next as u32) << 24);
+    Some(dw.to_le_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +125,26 @@ mod tests {
         let p = parse(&obj).unwrap();
         assert_eq!((p.vendor, p.kind), (VENDOR_PCI_SIG, TYPE_CMA));
         assert_eq!(p.payload.len(), 12);
+    }
+
+    #[test]
+    fn discovery_lists_the_protocols_and_ends_at_zero() {
+        let mut index = 0u8;
+        let mut seen = vec![];
+        loop {
+            let r = discovery_response(&[index, 0, 0, 0]).unwrap();
+            let dw = u32::from_le_bytes(r);
+            seen.push(((dw & 0xFFFF) as u16, (dw >> 16) as u8));
+            index = (dw >> 24) as u8;
+            if index == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen, PROTOCOLS.to_vec());
+        assert_eq!(discovery_response(&[1, 0, 0, 0]), Some([1, 0, 1, 2]));
+        assert_eq!(discovery_response(&[9, 0, 0, 0]), Some([1, 0, 2, 0]));
+        assert_eq!(discovery_response(&[0, 0]), None);
+        assert_eq!(discovery_response(&[0; 8]), None);
     }
 
     #[test]

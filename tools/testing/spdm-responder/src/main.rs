@@ -13,6 +13,10 @@ use spdm_responder::session;
 
 const USAGE: &str = "\
 usage: spdm-responder [options]
+Serves the spdm-emu socket protocol in both SPDM bindings, each frame in its
+own: PCI DOE (TransportType 2: data objects of type 1 and 2, and DOE
+discovery, answered as QEMU's mailbox does) and MCTP (TransportType 1: MCTP
+messages of type 5 and 6).
   --port N            TCP port on 127.0.0.1 (default 2323; 0 picks a free one)
   --port-file PATH    write the port actually bound to PATH once listening (with
                       --instances, every port, one a line; written atomically)

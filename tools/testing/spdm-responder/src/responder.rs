@@ -570,6 +570,9 @@ pub struct Responder {
     /// SessionID and request code of the last secured message decrypted,
     /// for the socket server's log ([`Responder::take_secured_request`]).
     last_secured: Option<(u32, u8)>,
+    /// The binding of the message being answered (sessions keep the one
+    /// of their KEY_EXCHANGE).
+    wire: session::Wire,
 }
 
 fn error(version: u8, code: u8, data: u8) -> Vec<u8> {
@@ -613,6 +616,7 @@ impl Responder {
             opaque_fmt1: false,
             sessions: Vec::new(),
             last_secured: None,
+            wire: session::Wire::Doe,
         }
     }
 

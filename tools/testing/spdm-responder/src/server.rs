@@ -71,6 +71,35 @@ pub fn serve_with<S: Read + Write>(
                 return End::Shutdown;
             }
             frame::CMD_TEST | frame::CMD_CONTINUE => f.clone(),
+            frame::CMD_NORMAL if f.transport == frame::TRANSPORT_MCTP => {
+                // One MCTP message: its type, then SPDM or a secured record.
+                let rsp = responder.handle_mctp(&f.payload);
+                if verbose {
+                    eprintln!(
+                        "spdm-responder: req [mctp] {} -> rsp {}",
+                        hex(&f.payload),
+                        rsp.as_ref().map_or("(silent)".to_string(), |r| hex(r))
+                    );
+                    if let Some((id, code)) = responder.take_secured_request() {
+                        eprintln!(
+                            "spdm-responder: session {:#010x}: request {:#04x}",
+                            id, code
+                        );
+                    }
+                }
+                let Some(payload) = rsp else {
+                    if let Some(delay) = silent_close {
+                        std::thread::sleep(delay);
+                        return End::Protocol("silent device: closing the connection".into());
+                    }
+                    continue;
+                };
+                Frame {
+                    command: frame::CMD_NORMAL,
+                    transport: f.transport,
+                    payload,
+                }
+            }
             frame::CMD_NORMAL => {
                 if f.transport != frame::TRANSPORT_PCI_DOE {
                     return End::Protocol(format!("unsupported transport type {}", f.transport));
@@ -79,6 +108,22 @@ pub fn serve_with<S: Read + Write>(
                     Ok(o) => o,
                     Err(e) => return End::Protocol(format!("bad DOE object: {:?}", e)),
                 };
+                // DOE discovery, answered by the mailbox (QEMU does it
+                // itself; a requester on the socket may ask too).
+                if obj.vendor == doe::VENDOR_PCI_SIG && obj.kind == doe::TYPE_DISCOVERY {
+                    let Some(rsp) = doe::discovery_response(obj.payload) else {
+                        return End::Protocol("bad DOE discovery request".into());
+                    };
+                    let reply = Frame {
+                        command: frame::CMD_NORMAL,
+                        transport: f.transport,
+                        payload: doe::build(obj.vendor, doe::TYPE_DISCOVERY, &rsp),
+                    };
+                    if let Err(e) = frame::write_frame(stream, &reply) {
+                        return End::Protocol(format!("write failed: {}", e));
+                    }
+                    continue;
+                }
                 if obj.vendor != doe::VENDOR_PCI_SIG
                     || (obj.kind != doe::TYPE_CMA && obj.kind != doe::TYPE_SECURED_CMA)
                 {
@@ -364,9 +409,9 @@ mod tests {
         let (end, out) = run(normal(vec![1, 0, 1, 0, 7, 0, 0, 0, 0x10, 0x84, 0, 0]));
         assert!(matches!(end, End::Protocol(_)));
         assert!(out.is_empty());
-        // Wrong transport.
+        // Wrong transport (3: TCP, not served).
         let mut bad = normal(doe::build(1, 1, &[0x10, 0x84, 0, 0]));
-        bad[7] = 1;
+        bad[7] = 3;
         assert!(matches!(run(bad).0, End::Protocol(_)));
         // Unknown command, truncated frame, oversized frame.
         let mut unk = normal(doe::build(1, 1, &[0x10, 0x84, 0, 0]));
@@ -377,13 +422,37 @@ mod tests {
             run(vec![0, 0, 0, 1, 0, 0, 0, 2, 0xFF, 0xFF, 0xFF, 0xFF]).0,
             End::Protocol(_)
         ));
-        // Discovery objects are answered by QEMU itself, never forwarded.
+        // A discovery object that is not one dword.
         assert!(matches!(
-            run(normal(doe::build(1, 0, &[0, 0, 0, 0]))).0,
+            run(normal(doe::build(1, 0, &[0, 0, 0, 0, 0, 0, 0, 0]))).0,
             End::Protocol(_)
         ));
         // Clean close between frames.
         assert!(matches!(run(vec![]).0, End::Closed));
+    }
+
+    #[test]
+    fn discovery_and_mctp_are_answered_in_their_framing() {
+        // DOE discovery, as QEMU's mailbox answers it.
+        let (end, out) = run(normal(doe::build(1, 0, &[1, 0, 0, 0])));
+        assert!(matches!(end, End::Closed));
+        let f = frame::read_frame(&mut &out[..]).unwrap().unwrap();
+        assert_eq!(f.transport, frame::TRANSPORT_PCI_DOE);
+        assert_eq!(f.payload, doe::build(1, 0, &[1, 0, 1, 2]));
+        // MCTP: GET_VERSION in a type 5 message, VERSION back in one.
+        let mut mctp = normal(vec![5, 0x10, 0x84, 0, 0]);
+        mctp[7] = 1;
+        // Another MCTP message type gets no answer; the server reads on.
+        let mut other = normal(vec![0x7E, 1, 2]);
+        other[7] = 1;
+        mctp.extend(other);
+        let (end, out) = run(mctp);
+        assert!(matches!(end, End::Closed));
+        let mut r = &out[..];
+        let f = frame::read_frame(&mut r).unwrap().unwrap();
+        assert_eq!(f.transport, frame::TRANSPORT_MCTP);
+        assert_eq!(f.payload[..3], [5, 0x10, 0x04]);
+        assert!(frame::read_frame(&mut r).unwrap().is_none());
     }
 
     #[test]

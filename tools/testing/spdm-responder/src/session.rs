@@ -535,6 +535,67 @@ pub enum Protection {
     MacOnly,
 }
 
+/// The transport binding a record travels over: what DSP0277 leaves to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// PCIe DOE (secured CMA): no sequence number in the header, the SPDM
+    /// message alone as application data, up to 3 bytes of dword padding
+    /// after the record.
+    Doe,
+    /// MCTP (DSP0275): the low 2 bytes of the sequence number after the
+    /// SessionID, the MCTP message type 5 in front of the SPDM message in
+    /// the application data, no padding.
+    Mctp,
+}
+
+/// MCTP message type of SPDM, in front of the SPDM message in an MCTP
+/// record's application data.
+pub const MCTP_TYPE_SPDM: u8 = 0x05;
+/// MCTP message type of secured SPDM.
+pub const MCTP_TYPE_SECURED_SPDM: u8 = 0x06;
+
+impl Wire {
+    fn seq_len(self) -> usize {
+        match self {
+            Wire::Doe => 0,
+            Wire::Mctp => 2,
+        }
+    }
+
+    fn app_header(self) -> &'static [u8] {
+        match self {
+            Wire::Doe => &[],
+            Wire::Mctp => &[MCTP_TYPE_SPDM],
+        }
+    }
+
+    fn padding(self) -> usize {
+        match self {
+            Wire::Doe => 3,
+            Wire::Mctp => 0,
+        }
+    }
+}
+
+/// How a session's records are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordFormat {
+    /// Encrypted or only authenticated.
+    pub prot: Protection,
+    /// The transport binding.
+    pub wire: Wire,
+}
+
+impl RecordFormat {
+    /// Records over PCIe DOE.
+    pub const fn doe(prot: Protection) -> Self {
+        RecordFormat {
+            prot,
+            wire: Wire::Doe,
+        }
+    }
+}
+
 /// Deliberate deviations when building a record (fault injection).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RecordTweaks {
@@ -548,9 +609,9 @@ pub struct RecordTweaks {
     pub flip_tag: bool,
 }
 
-/// Builds a secured message for PCI DOE carrying `msg`.
+/// Builds a secured message carrying `msg`.
 pub fn seal_record(
-    prot: Protection,
+    fmt: RecordFormat,
     alg: AeadAlg,
     keys: &DirectionKeys,
     seq: u64,
@@ -558,15 +619,17 @@ pub fn seal_record(
     msg: &[u8],
     tweaks: RecordTweaks,
 ) -> Vec<u8> {
-    let mut body = match prot {
+    let mut app = fmt.wire.app_header().to_vec();
+    app.extend_from_slice(msg);
+    let mut body = match fmt.prot {
         Protection::EncryptAndMac => {
             let app_len =
-                (msg.len() as i64 + i64::from(tweaks.app_length_delta)).clamp(0, 0xFFFF) as u16;
+                (app.len() as i64 + i64::from(tweaks.app_length_delta)).clamp(0, 0xFFFF) as u16;
             let mut b = app_len.to_le_bytes().to_vec();
-            b.extend_from_slice(msg);
+            b.extend_from_slice(&app);
             b
         }
-        Protection::MacOnly => msg.to_vec(),
+        Protection::MacOnly => app,
     };
     let length =
         ((body.len() + TAG_LEN) as i64 + i64::from(tweaks.length_delta)).clamp(0, 0xFFFF) as u16;
@@ -575,9 +638,10 @@ pub fn seal_record(
         .unwrap_or(session_id)
         .to_le_bytes()
         .to_vec();
+    out.extend_from_slice(&seq.to_le_bytes()[..fmt.wire.seq_len()]);
     out.extend_from_slice(&length.to_le_bytes());
     let n = nonce(&keys.iv, seq);
-    let tag = match prot {
+    let tag = match fmt.prot {
         Protection::EncryptAndMac => seal(alg, &keys.key, &n, &out, &mut body),
         Protection::MacOnly => {
             let mut aad = out.clone();
@@ -605,6 +669,10 @@ pub enum RecordError {
     BadTag,
     /// ApplicationDataLength is larger than what was decrypted.
     BadAppLength,
+    /// The sequence number in the header is not the one expected (MCTP).
+    BadSequence,
+    /// The application data lacks the transport's header (MCTP type 5).
+    BadAppHeader,
 }
 
 /// The SessionID of a record, if it has one.
@@ -613,33 +681,38 @@ pub fn record_session_id(rec: &[u8]) -> Option<u32> {
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-/// Opens a secured message from PCI DOE (its payload may carry up to 3
+/// Opens a secured message (over PCI DOE its payload may carry up to 3
 /// bytes of dword padding after the record); returns the SPDM message.
 pub fn open_record(
-    prot: Protection,
+    fmt: RecordFormat,
     alg: AeadAlg,
     keys: &DirectionKeys,
     seq: u64,
     rec: &[u8],
 ) -> Result<Vec<u8>, RecordError> {
-    if rec.len() < RECORD_HEADER_LEN {
+    let seq_len = fmt.wire.seq_len();
+    let hdr_len = RECORD_HEADER_LEN + seq_len;
+    if rec.len() < hdr_len {
         return Err(RecordError::Malformed);
     }
-    let length = usize::from(u16::from_le_bytes([rec[4], rec[5]]));
-    let end = RECORD_HEADER_LEN + length;
+    let length = usize::from(u16::from_le_bytes([rec[4 + seq_len], rec[5 + seq_len]]));
+    let end = hdr_len + length;
     let min = TAG_LEN
-        + if prot == Protection::EncryptAndMac {
+        + if fmt.prot == Protection::EncryptAndMac {
             2
         } else {
             0
         };
-    if length < min || end > rec.len() || rec.len() - end > 3 {
+    if length < min || end > rec.len() || rec.len() - end > fmt.wire.padding() {
         return Err(RecordError::Malformed);
     }
-    let (hdr, rest) = rec[..end].split_at(RECORD_HEADER_LEN);
+    if rec[4..4 + seq_len] != seq.to_le_bytes()[..seq_len] {
+        return Err(RecordError::BadSequence);
+    }
+    let (hdr, rest) = rec[..end].split_at(hdr_len);
     let (body, tag) = rest.split_at(length - TAG_LEN);
     let n = nonce(&keys.iv, seq);
-    match prot {
+    let app = match fmt.prot {
         Protection::EncryptAndMac => {
             let mut buf = body.to_vec();
             if !open(alg, &keys.key, &n, hdr, &mut buf, tag) {
@@ -649,7 +722,7 @@ pub fn open_record(
             if app_len > buf.len() - 2 {
                 return Err(RecordError::BadAppLength);
             }
-            Ok(buf[2..2 + app_len].to_vec())
+            buf[2..2 + app_len].to_vec()
         }
         Protection::MacOnly => {
             let mut aad = hdr.to_vec();
@@ -657,9 +730,12 @@ pub fn open_record(
             if !open(alg, &keys.key, &n, &aad, &mut [], tag) {
                 return Err(RecordError::BadTag);
             }
-            Ok(body.to_vec())
+            body.to_vec()
         }
-    }
+    };
+    app.strip_prefix(fmt.wire.app_header())
+        .map(<[u8]>::to_vec)
+        .ok_or(RecordError::BadAppHeader)
 }
 
 /// DMTF SpecID of the 1.1 general opaque data table ("DMTF" read as a
@@ -856,6 +932,7 @@ mod tests {
         for alg in [AeadAlg::Aes128Gcm, AeadAlg::Aes256Gcm] {
             let keys = DirectionKeys::derive(HashAlgo::Sha384, alg, 0x12, &[7; 48]);
             for prot in [Protection::EncryptAndMac, Protection::MacOnly] {
+                let prot = RecordFormat::doe(prot);
                 let msg = [0x12, 0x68, 0, 0];
                 let rec = seal_record(
                     prot,
@@ -895,12 +972,94 @@ mod tests {
                 app_length_delta: 1,
                 ..RecordTweaks::default()
             };
-            let rec = seal_record(Protection::EncryptAndMac, alg, &keys, 0, 1, &[1, 2], lie);
+            let enc = RecordFormat::doe(Protection::EncryptAndMac);
+            let rec = seal_record(enc, alg, &keys, 0, 1, &[1, 2], lie);
             assert_eq!(
-                open_record(Protection::EncryptAndMac, alg, &keys, 0, &rec),
+                open_record(enc, alg, &keys, 0, &rec),
                 Err(RecordError::BadAppLength)
             );
         }
+    }
+
+    #[test]
+    fn mctp_records_carry_the_sequence_number_and_the_message_type() {
+        let alg = AeadAlg::Aes256Gcm;
+        let keys = DirectionKeys::derive(HashAlgo::Sha384, alg, 0x12, &[9; 48]);
+        let msg = [0x12, 0x68, 0, 0];
+        for prot in [Protection::EncryptAndMac, Protection::MacOnly] {
+            let fmt = RecordFormat {
+                prot,
+                wire: Wire::Mctp,
+            };
+            let seq = 0x0102_0304_0506_0708u64;
+            let rec = seal_record(
+                fmt,
+                alg,
+                &keys,
+                seq,
+                0xABCD_1234,
+                &msg,
+                RecordTweaks::default(),
+            );
+            // SessionID, then the sequence number's low 2 bytes.
+            assert_eq!(rec[..6], [0x34, 0x12, 0xCD, 0xAB, 0x08, 0x07]);
+            let length = usize::from(u16::from_le_bytes([rec[6], rec[7]]));
+            assert_eq!(length, rec.len() - 8);
+            if prot == Protection::MacOnly {
+                // In the clear: the MCTP message type, then the message.
+                assert_eq!(rec[8..13], [MCTP_TYPE_SPDM, 0x12, 0x68, 0, 0]);
+            }
+            assert_eq!(open_record(fmt, alg, &keys, seq, &rec).unwrap(), msg);
+            // No padding over MCTP; the wire sequence number must match.
+            let mut padded = rec.clone();
+            padded.push(0);
+            assert_eq!(
+                open_record(fmt, alg, &keys, seq, &padded),
+                Err(RecordError::Malformed)
+            );
+            assert_eq!(
+                open_record(fmt, alg, &keys, seq + 1, &rec),
+                Err(RecordError::BadSequence)
+            );
+            // A DOE record is not an MCTP one.
+            let doe = seal_record(
+                RecordFormat::doe(prot),
+                alg,
+                &keys,
+                seq,
+                1,
+                &msg,
+                RecordTweaks::default(),
+            );
+            assert!(open_record(fmt, alg, &keys, seq, &doe).is_err());
+        }
+        // Application data without the MCTP message type.
+        let fmt = RecordFormat {
+            prot: Protection::MacOnly,
+            wire: Wire::Mctp,
+        };
+        let bare = seal_record(
+            RecordFormat::doe(Protection::MacOnly),
+            alg,
+            &keys,
+            3,
+            1,
+            &msg,
+            RecordTweaks::default(),
+        );
+        let mut rec = bare[..4].to_vec();
+        rec.extend_from_slice(&[3, 0]);
+        rec.extend_from_slice(&bare[4..]);
+        let n = nonce(&keys.iv, 3);
+        let body_end = rec.len() - TAG_LEN;
+        let aad = rec[..body_end].to_vec();
+        let tag = seal(alg, &keys.key, &n, &aad, &mut []);
+        rec.truncate(body_end);
+        rec.extend_from_slice(&tag);
+        assert_eq!(
+            open_record(fmt, alg, &keys, 3, &rec),
+            Err(RecordError::BadAppHeader)
+        );
     }
 
     #[test]

@@ -40,7 +40,8 @@
 use super::*;
 use crate::doe;
 use crate::session::{
-    AeadAlg, DheGroup, DheKey, DirectionKeys, HandshakeKeys, OpaqueFormat, Protection, RecordTweaks,
+    AeadAlg, DheGroup, DheKey, DirectionKeys, HandshakeKeys, OpaqueFormat, Protection,
+    RecordFormat, RecordTweaks, Wire, MCTP_TYPE_SECURED_SPDM, MCTP_TYPE_SPDM,
 };
 
 /// One secure session.
@@ -50,7 +51,8 @@ pub(crate) struct Session {
     /// FINISH_RSP sent: the data keys are in use.
     established: bool,
     in_clear: bool,
-    prot: Protection,
+    /// Encrypted or MAC only, over the binding of its KEY_EXCHANGE.
+    fmt: RecordFormat,
     hash: HashAlgo,
     aead: AeadAlg,
     /// A || Ct || KEY_EXCHANGE || KEY_EXCHANGE_RSP (|| FINISH || FINISH_RSP).
@@ -171,11 +173,36 @@ impl Responder {
     /// secured CMA/SPDM); returns the DOE type and payload of the answer,
     /// `None` for no answer (the `silent` fault, or an unknown type).
     pub fn handle_doe(&mut self, kind: u8, payload: &[u8]) -> Option<(u8, Vec<u8>)> {
+        self.wire = Wire::Doe;
         match kind {
             doe::TYPE_CMA => self.handle(payload).map(|r| (doe::TYPE_CMA, r)),
             doe::TYPE_SECURED_CMA => self.secured(payload),
             _ => None,
         }
+    }
+
+    /// Answers one MCTP message (DSP0275: the message type, then the SPDM
+    /// message for type 5 or one DSP0277 record for type 6) with one MCTP
+    /// message; `None` for no answer (the `silent` fault, another message
+    /// type, or a record of an unknown session).  Sessions established
+    /// this way use MCTP's records (a 2-byte sequence number, the message
+    /// type inside).
+    pub fn handle_mctp(&mut self, msg: &[u8]) -> Option<Vec<u8>> {
+        self.wire = Wire::Mctp;
+        let (&ty, body) = msg.split_first()?;
+        let (kind, rsp) = match ty {
+            MCTP_TYPE_SPDM => (doe::TYPE_CMA, self.handle(body)?),
+            MCTP_TYPE_SECURED_SPDM => self.secured(body)?,
+            _ => return None,
+        };
+        let ty = if kind == doe::TYPE_SECURED_CMA {
+            MCTP_TYPE_SECURED_SPDM
+        } else {
+            MCTP_TYPE_SPDM
+        };
+        let mut out = vec![ty];
+        out.extend_from_slice(&rsp);
+        Some(out)
     }
 
     fn secured(&mut self, rec: &[u8]) -> Option<(u8, Vec<u8>)> {
@@ -219,7 +246,7 @@ impl Responder {
     /// (or, in the application phase, the keys before an unverified
     /// KEY_UPDATE, which rolls that update back).
     fn open_request(&self, s: &mut Session, rec: &[u8]) -> Option<Vec<u8>> {
-        let (prot, aead) = (s.prot, s.aead);
+        let (prot, aead) = (s.fmt, s.aead);
         let keys = if s.established {
             s.req.as_mut()?
         } else {
@@ -248,7 +275,7 @@ impl Responder {
     /// Seals `msg` with the current response keys of `s`, with the
     /// secured-message faults on application-phase responses.
     fn seal_response(&self, s: &mut Session, msg: &[u8]) -> Vec<u8> {
-        let (prot, aead, id) = (s.prot, s.aead, s.id);
+        let (prot, aead, id) = (s.fmt, s.aead, s.id);
         let mut tweaks = RecordTweaks::default();
         let (keys, seq, next) = if s.established {
             let n = s.app_responses;
@@ -574,7 +601,10 @@ impl Responder {
             id,
             established: false,
             in_clear,
-            prot,
+            fmt: RecordFormat {
+                prot,
+                wire: self.wire,
+            },
             hash: h,
             aead,
             transcript: t,

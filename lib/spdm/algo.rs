@@ -68,6 +68,28 @@ impl AsymAlgo {
         }
     }
 
+    /// `signature` in the other byte order (ECDSA: r and s each reversed;
+    /// RSA: the whole reversed) into `out`; its size.  `None` when
+    /// `signature` is not of this algorithm's size or `out` too small.
+    /// SPDM 1.0 and 1.1 did not say which byte order signatures have, and
+    /// deployed responders sign little endian ([`SignatureOrder`]).
+    pub fn reversed_signature(self, signature: &[u8], out: &mut [u8]) -> Option<usize> {
+        let n = self.signature_size();
+        if signature.len() != n {
+            return None;
+        }
+        let out = out.get_mut(..n)?;
+        out.copy_from_slice(signature);
+        if self.is_ecdsa() {
+            let (r, s) = out.split_at_mut(n / 2);
+            r.reverse();
+            s.reverse();
+        } else {
+            out.reverse();
+        }
+        Some(n)
+    }
+
     /// Whether this is an ECDSA algorithm.
     pub const fn is_ecdsa(self) -> bool {
         matches!(
@@ -197,6 +219,19 @@ impl core::fmt::Display for HashAlgo {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// The byte order of a responder's signature (integers big endian, as
+/// SPDM 1.2 and later require, or little endian: ECDSA r and s each, RSA
+/// the whole).  Only SPDM 1.0 and 1.1, which left it open, may have the
+/// second; the requester accepts it there and says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignatureOrder {
+    /// Big endian, as in SPDM 1.2 and later (and libspdm's default).
+    #[default]
+    BigEndian,
+    /// Little endian, as some SPDM 1.0/1.1 responders sign.
+    LittleEndian,
 }
 
 /// Ephemeral Diffie-Hellman group for KEY_EXCHANGE (`DHE` AlgStruct,

@@ -7,7 +7,7 @@
 //! variants take a [`ChallengeRequest`] (the caller's nonce, a measurement
 //! summary hash) and a transcript sink.
 
-use super::algo::{AsymAlgo, HashAlgo};
+use super::algo::{AsymAlgo, HashAlgo, SignatureOrder};
 use super::certchain::{parse_chain, CertChain};
 use super::connection::{ChallengeOutcome, ChallengeRequest, Connection, Digests, Sink};
 use super::crypto::{ChainPolicy, Crypto, CryptoError, PolicyError, TranscriptSink};
@@ -108,6 +108,9 @@ pub struct AuthRecord {
     pub signature: [u8; 512],
     /// Signature size.
     pub signature_len: usize,
+    /// The byte order CHALLENGE_AUTH's signature verified in (little
+    /// endian only before SPDM 1.2: [`SignatureOrder`]).
+    pub signature_order: SignatureOrder,
     /// The measurement summary hash type sent in the last successful
     /// CHALLENGE (`None` also when the device lacks MEAS_CAP).
     pub summary_type: SummaryHash,
@@ -139,6 +142,7 @@ impl AuthRecord {
             transcript_hash: [0; HashAlgo::MAX_SIZE],
             signature: [0; 512],
             signature_len: 0,
+            signature_order: SignatureOrder::BigEndian,
             summary_type: SummaryHash::None,
             measurement_summary_hash: [0; HashAlgo::MAX_SIZE],
             measurement_summary_hash_len: 0,
@@ -489,6 +493,7 @@ fn record_challenge(
         .ok_or(Error::BufferTooSmall)?
         .copy_from_slice(sig);
     record.signature_len = sig.len();
+    record.signature_order = outcome.signature_order;
     record.summary_type = outcome.summary_type;
     let summary = outcome.measurement_summary_hash();
     record

@@ -29,7 +29,7 @@
 //!   it.  A GET_MEASUREMENTS resets B (M1/M2 of a later CHALLENGE then
 //!   starts from A), as libspdm's responder does.
 
-use super::algo::HashAlgo;
+use super::algo::{HashAlgo, SignatureOrder};
 use super::auth::{
     AuthRecord, Options, ALL_ASYM, ALL_HASH, MAX_CHAIN_SIZE, MAX_RECORDED_VERSIONS,
     MIN_MESSAGE_BUFFER, RESYNCH_RESTARTS,
@@ -155,6 +155,9 @@ pub struct ChallengeOutcome {
     pub measurement_summary_hash: [u8; HashAlgo::MAX_SIZE],
     /// Size of the measurement summary hash: 0 when none was asked for.
     pub measurement_summary_hash_len: usize,
+    /// The byte order the signature verified in (little endian only
+    /// before SPDM 1.2).
+    pub signature_order: SignatureOrder,
 }
 
 impl ChallengeOutcome {
@@ -172,6 +175,7 @@ impl ChallengeOutcome {
             summary_type: SummaryHash::None,
             measurement_summary_hash: [0; HashAlgo::MAX_SIZE],
             measurement_summary_hash_len: 0,
+            signature_order: SignatureOrder::BigEndian,
         }
     }
 
@@ -234,6 +238,9 @@ pub struct Measurements<'r> {
     pub signature: [u8; MAX_SIGNATURE_SIZE],
     /// Signature size (0 for an unsigned response).
     pub signature_len: usize,
+    /// The byte order the signature verified in (little endian only
+    /// before SPDM 1.2).
+    pub signature_order: SignatureOrder,
     record: &'r [u8],
     opaque: &'r [u8],
     rules: RecordRules,
@@ -477,7 +484,9 @@ pub(super) fn measurement_rules<'k, K>(
 /// Verifies a responder's `signature` over the transcript hash `th`: in
 /// 1.2+ over the hash of the combined prefix and `context` (the message's
 /// signing context, [`messages::signing_context`]) followed by `th`,
-/// before 1.2 over `th` itself.
+/// before 1.2 over `th` itself.  Before 1.2, which left the byte order
+/// open, a signature that does not verify big endian is tried little
+/// endian too ([`SignatureOrder`]); returns the order that verified.
 pub(super) fn verify_transcript_signature<C: Crypto>(
     crypto: &mut C,
     v: Version,
@@ -486,7 +495,7 @@ pub(super) fn verify_transcript_signature<C: Crypto>(
     context: &[u8; 100],
     th: &[u8],
     signature: &[u8],
-) -> Result<(), Error> {
+) -> Result<SignatureOrder, Error> {
     let mut digest = [0u8; HashAlgo::MAX_SIZE];
     let signed: &[u8] = if v >= Version::V1_2 {
         let n = hash_parts(crypto, algs.hash, &[context, th], &mut digest)?;
@@ -494,12 +503,41 @@ pub(super) fn verify_transcript_signature<C: Crypto>(
     } else {
         th
     };
-    crypto
-        .verify(key, algs.asym, algs.hash, signed, signature)
-        .map_err(|e| match e {
-            CryptoError::BadSignature => Error::SignatureInvalid,
-            e => Error::Crypto(e),
-        })
+    let bad = |e| match e {
+        CryptoError::BadSignature => Error::SignatureInvalid,
+        e => Error::Crypto(e),
+    };
+    match crypto.verify(key, algs.asym, algs.hash, signed, signature) {
+        Ok(()) => Ok(SignatureOrder::BigEndian),
+        Err(CryptoError::BadSignature) if v < Version::V1_2 => {
+            verify_little_endian(crypto, algs, key, signed, signature)
+        }
+        Err(e) => Err(bad(e)),
+    }
+}
+
+/// The second try of [`verify_transcript_signature`] (SPDM 1.0/1.1): the
+/// signature's integers little endian.  Its own frame: the copy of the
+/// signature is on the stack only for this try.
+#[inline(never)]
+fn verify_little_endian<C: Crypto>(
+    crypto: &mut C,
+    algs: &Algorithms,
+    key: &C::PublicKey,
+    signed: &[u8],
+    signature: &[u8],
+) -> Result<SignatureOrder, Error> {
+    let mut reversed = [0u8; MAX_SIGNATURE_SIZE];
+    let n = algs
+        .asym
+        .reversed_signature(signature, &mut reversed)
+        .ok_or(Error::SignatureInvalid)?;
+    let reversed = reversed.get(..n).ok_or(Error::BufferTooSmall)?;
+    match crypto.verify(key, algs.asym, algs.hash, signed, reversed) {
+        Ok(()) => Ok(SignatureOrder::LittleEndian),
+        Err(CryptoError::BadSignature) => Err(Error::SignatureInvalid),
+        Err(e) => Err(Error::Crypto(e)),
+    }
 }
 
 /// Hashes the concatenation of `parts` with `alg` into `out`.
@@ -1271,7 +1309,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         self.tx.m1_digest(&mut m1)?;
         let m1 = m1.get(..hsize).ok_or(Error::BufferTooSmall)?;
 
-        verify_transcript_signature(
+        out.signature_order = verify_transcript_signature(
             &mut *self.crypto,
             v,
             &algs,
@@ -1486,6 +1524,7 @@ pub(super) fn measure<'r, C: Crypto, X: Exchanger<C>>(
         hash_size: 0,
         signature: [0; MAX_SIGNATURE_SIZE],
         signature_len: 0,
+        signature_order: SignatureOrder::BigEndian,
         record: &[],
         opaque: &[],
         rules,
@@ -1497,7 +1536,7 @@ pub(super) fn measure<'r, C: Crypto, X: Exchanger<C>>(
             .digest(&mut l1_hash)
             .map_err(Error::Crypto)?;
         let l1 = l1_hash.get(..hsize).ok_or(Error::BufferTooSmall)?;
-        verify_transcript_signature(
+        out.signature_order = verify_transcript_signature(
             &mut *crypto,
             v,
             &algs,

@@ -58,7 +58,7 @@
 //! Every failure of a session call tears the session down: its keys are
 //! zeroed and every later call fails with [`Error::NoSession`].
 
-use super::algo::{AeadSuite, DheGroup, HashAlgo};
+use super::algo::{AeadSuite, DheGroup, HashAlgo, SignatureOrder};
 use super::codes;
 use super::connection::{
     measure, measurement_rules, transact, verify_transcript_signature, Connection, Exchanger,
@@ -733,6 +733,7 @@ pub struct Session<C: SessionCrypto> {
     summary: [u8; HashAlgo::MAX_SIZE],
     summary_len: usize,
     tag: u8,
+    signature_order: SignatureOrder,
 }
 
 impl<C: SessionCrypto> core::fmt::Debug for Session<C> {
@@ -1048,7 +1049,7 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
         th.update(rsp.get(..sig_offset).ok_or(Error::BufferTooSmall)?);
         let mut digest = [0u8; HashAlgo::MAX_SIZE];
         th.digest(&mut digest).map_err(Error::Crypto)?;
-        verify_transcript_signature(
+        let signature_order = verify_transcript_signature(
             crypto,
             v,
             &algs,
@@ -1171,6 +1172,7 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
             summary: summary_hash,
             summary_len,
             tag: 0,
+            signature_order,
         });
         Ok(())
     }
@@ -1190,6 +1192,12 @@ impl<C: SessionCrypto> Session<C> {
     /// The DSP0277 version in use (`spdm_version_number_t`, e.g. 0x1200).
     pub fn secured_version(&self) -> u16 {
         self.secured_version
+    }
+
+    /// The byte order KEY_EXCHANGE_RSP's signature verified in (little
+    /// endian only in SPDM 1.1).
+    pub fn signature_order(&self) -> SignatureOrder {
+        self.signature_order
     }
 
     /// The device's capabilities on the session's connection.

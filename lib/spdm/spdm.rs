@@ -34,7 +34,7 @@ pub mod transport;
 pub mod version;
 pub mod x509chain;
 
-pub use algo::{AeadSuite, AsymAlgo, DheGroup, HashAlgo};
+pub use algo::{AeadSuite, AsymAlgo, DheGroup, HashAlgo, SignatureOrder};
 pub use auth::{
     authenticate, authenticate_with, reauthenticate, reauthenticate_with, AuthRecord,
     Authenticated, Changed, Known, Options,

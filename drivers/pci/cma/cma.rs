@@ -468,6 +468,21 @@ impl<T: core::fmt::Display> fmt::Display for Show<T> {
     }
 }
 
+/// `, signed little endian` in the verdict line of a device whose
+/// CHALLENGE_AUTH signature verified only little endian: SPDM 1.0 and 1.1
+/// left the byte order open, so it is accepted there, and a verifier of
+/// the signature log needs to know.
+struct Order(spdm::SignatureOrder);
+
+impl fmt::Display for Order {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            spdm::SignatureOrder::BigEndian => Ok(()),
+            spdm::SignatureOrder::LittleEndian => f.write_str(", signed little endian"),
+        }
+    }
+}
+
 /// Space-separated list of versions.
 struct Versions<'a>(&'a [spdm::Version]);
 
@@ -1312,11 +1327,12 @@ impl Cma {
                             history.measured = m;
                             dev_info!(
                                 dev,
-                                "CMA: authenticated: same device, SPDM {}, {} {}, slot {}, on {} ({} us)\n",
+                                "CMA: authenticated: same device, SPDM {}, {} {}, slot {}{}, on {} ({} us)\n",
                                 Show(known.version),
                                 Show(known.asym),
                                 Show(known.hash),
                                 known.slot,
+                                Order(bufs.record.signature_order),
                                 Show(event),
                                 micros
                             );
@@ -1443,12 +1459,13 @@ impl Cma {
         match &result {
             Ok(a) => dev_info!(
                 dev,
-                "CMA: authenticated: SPDM {} (device offers {}), {} {}, slot {}, on {} ({} us)\n",
+                "CMA: authenticated: SPDM {} (device offers {}), {} {}, slot {}{}, on {} ({} us)\n",
                 Show(a.version),
                 versions,
                 Show(a.algorithms.asym),
                 Show(a.algorithms.hash),
                 a.slot,
+                Order(bufs.record.signature_order),
                 Show(event),
                 micros
             ),

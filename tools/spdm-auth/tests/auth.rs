@@ -390,9 +390,12 @@ macro_rules! fault_tests {
             // hash fault needs a summary asked for and measurements to
             // compare with (tests/challenge_request.rs).
             // Session faults need a session (the responder's tests/session.rs).
+            // Little-endian signatures are valid in 1.0/1.1
+            // (little_endian_signatures_only_before_1_2).
             let elsewhere = |f: &&Fault| {
                 f.name().starts_with("measurements-")
                     || f.name() == "challenge-summary-hash-wrong"
+                    || f.name() == "little-endian-signatures"
                     || f.is_session()
             };
             for f in Fault::ALL.iter().filter(|f| !elsewhere(f)) {
@@ -691,5 +694,78 @@ fn cma_identity_hook_with_the_shared_policy() {
             variant,
             required
         );
+    }
+}
+
+/// SPDM 1.0 and 1.1 did not fix the signatures' byte order: a responder
+/// that signs little endian is accepted there (and the outcome says so),
+/// never from 1.2 on; CHALLENGE_AUTH, MEASUREMENTS and KEY_EXCHANGE_RSP
+/// alike, ECDSA (r and s each reversed) and RSA (the whole).
+#[test]
+fn little_endian_signatures_only_before_1_2() {
+    let le = Fault::from_name("little-endian-signatures").unwrap();
+    for (variant, asym) in [
+        ("ecp256", AsymAlgo::EcdsaP256),
+        ("ecp384", AsymAlgo::EcdsaP384),
+        ("rsa3072", AsymAlgo::RsaSsa3072),
+    ] {
+        for v in Version::SUPPORTED {
+            for fault in [false, true] {
+                let mut cfg = config(variant).with_sessions();
+                cfg.versions = vec![version_entry(v)];
+                cfg.asym = asym.bit();
+                cfg.meas_cap = 2;
+                if fault {
+                    cfg.faults = vec![le];
+                }
+                let mut t = MemTransport::new(cfg);
+                let mut b = Bufs::new();
+                let mut crypto = HostCrypto;
+                let opts = Options {
+                    session: spdm::SessionOffer::ALL,
+                    ..CMA
+                };
+                let mut conn = spdm::Connection::new_with_record(
+                    &mut t,
+                    &mut crypto,
+                    &opts,
+                    &mut b.message,
+                    &mut b.record,
+                )
+                .unwrap();
+                let mut policy = X509Policy::new(vec![root(variant)]);
+                let what = format!("{variant} {v} little endian {fault}");
+                let legacy = fault && v < Version::V1_2;
+                let r =
+                    spdm::authenticate(&mut conn, &mut policy, &mut b.chain, &mut b.record, None);
+                if fault && !legacy {
+                    assert_eq!(r.err(), Some(Error::SignatureInvalid), "{what}");
+                    continue;
+                }
+                let a = r.unwrap_or_else(|e| panic!("{what}: {e:?}"));
+                let want = if legacy {
+                    spdm::SignatureOrder::LittleEndian
+                } else {
+                    spdm::SignatureOrder::BigEndian
+                };
+                assert_eq!(b.record.signature_order, want, "{what}");
+                let mut rec = vec![0u8; 0x10000];
+                let slot_ok = v > Version::V1_0 || a.slot == 0;
+                if slot_ok {
+                    let req =
+                        spdm::MeasurementRequest::signed(spdm::MeasurementOperation::All, a.slot);
+                    let m = conn
+                        .get_measurements_with_sink(&req, Some(&a.leaf_key), &mut rec, None)
+                        .unwrap_or_else(|e| panic!("{what}: measurements: {e:?}"));
+                    assert_eq!(m.signature_order, want, "{what}: measurements");
+                }
+                if v >= Version::V1_1 {
+                    let s = conn
+                        .start_session(&spdm::SessionRequest::DEFAULT, &a.leaf_key)
+                        .unwrap_or_else(|e| panic!("{what}: session: {e:?}"));
+                    assert_eq!(s.signature_order(), want, "{what}: session");
+                }
+            }
+        }
     }
 }

@@ -197,6 +197,9 @@ pub struct EntryReport {
     /// Whether the signature algorithm was inferred from the leaf key (no
     /// ALGORITHMS in a 1.0/1.1 measurements transcript).
     pub asym_inferred: bool,
+    /// Whether the signature verified only little endian (SPDM 1.0/1.1,
+    /// which left the byte order open: `spdm::SignatureOrder`).
+    pub signature_little_endian: bool,
     /// Hash algorithm, e.g. `sha384`.
     pub hash_algorithm: Option<&'static str>,
     /// Slot whose key signed.
@@ -238,6 +241,7 @@ impl EntryReport {
             spdm_version: None,
             asym_algorithm: None,
             asym_inferred: false,
+            signature_little_endian: false,
             hash_algorithm: None,
             slot: None,
             requester_nonce: None,
@@ -265,6 +269,10 @@ impl EntryReport {
     pub fn line(&self) -> String {
         let kind = self.kind.unwrap_or("(unknown type)");
         match &self.failure {
+            None if self.signature_little_endian => format!(
+                "entry {} {}: OK (signed little endian, as SPDM 1.0/1.1 allowed)",
+                self.number, kind
+            ),
             None => format!("entry {} {}: OK", self.number, kind),
             Some(f) => format!("entry {} {}: FAILED: {}", self.number, kind, f),
         }
@@ -693,7 +701,21 @@ fn check_entry(
                 )
             }
         };
-        match HostCrypto.verify(&key, *alg, hash_alg, &digest, signature) {
+        let mut r = HostCrypto.verify(&key, *alg, hash_alg, &digest, signature);
+        // 1.0/1.1 responders may sign little endian, as the requester
+        // accepts (lib/spdm verify_transcript_signature).
+        if r == Err(CryptoError::BadSignature) && v < Version::V1_2 {
+            let mut rev = vec![0u8; signature.len()];
+            if alg.reversed_signature(signature, &mut rev).is_some()
+                && HostCrypto
+                    .verify(&key, *alg, hash_alg, &digest, &rev)
+                    .is_ok()
+            {
+                rep.signature_little_endian = true;
+                r = Ok(());
+            }
+        }
+        match r {
             Ok(()) => {
                 rep.asym_algorithm = Some(alg.name());
                 rep.passed.push(Check::LeafKey);

@@ -337,3 +337,39 @@ fn device_without_signed_measurements_has_one_entry() {
     assert_eq!(r.entries[0].measurement_summary_hash_type, Some("all"));
     assert_eq!(r.measurements.summary_matches, None);
 }
+
+/// A 1.0/1.1 device that signs little endian: its evidence verifies, each
+/// entry says so; from 1.2 on the requester refuses it (no evidence).
+#[test]
+fn little_endian_signatures_of_1_0_and_1_1() {
+    let le = Fault::from_name("little-endian-signatures").unwrap();
+    for v in Version::SUPPORTED {
+        for (variant, asym) in CASES {
+            let mut cfg = device(variant, v, asym);
+            cfg.faults = vec![le];
+            let (dir, r) = try_produce_with(cfg, variant, Some(NONCE));
+            if v >= Version::V1_2 {
+                assert!(r.is_err(), "{variant} {v}");
+                continue;
+            }
+            r.unwrap_or_else(|e| panic!("{variant} {v}: {e}"));
+            let rep = verify(&dir, variant);
+            assert!(rep.ok(), "{variant} {v}: {rep:?}");
+            assert!(!rep.entries.is_empty());
+            for e in &rep.entries {
+                assert!(
+                    e.signature_little_endian,
+                    "{variant} {v}: entry {}",
+                    e.number
+                );
+                assert!(e.line().contains("little endian"), "{}", e.line());
+            }
+        }
+    }
+    // Big endian evidence says nothing of it.
+    let dir = produce("ecp256", Version::V1_1, AsymAlgo::EcdsaP256);
+    assert!(verify(&dir, "ecp256")
+        .entries
+        .iter()
+        .all(|e| !e.signature_little_endian));
+}

@@ -175,6 +175,10 @@ faults! {
         "END_SESSION: answered with ERROR Unspecified (0x05) in the session, which stays open.",
     HeartbeatWrongResponse = "heartbeat-wrong-response":
         "HEARTBEAT: answered with response code 0x69 (KEY_UPDATE_ACK) instead of 0x68.",
+    LittleEndianSignatures = "little-endian-signatures":
+        "Every signature (CHALLENGE_AUTH, MEASUREMENTS, KEY_EXCHANGE_RSP) little endian: \
+         ECDSA r and s each byte-reversed, RSA the whole, as some SPDM 1.0/1.1 responders \
+         sign (valid there, not in 1.2+).",
 }
 
 impl Fault {
@@ -220,7 +224,7 @@ mod tests {
 
     #[test]
     fn fault_names_unique_and_round_trip() {
-        assert_eq!(Fault::ALL.len(), 60);
+        assert_eq!(Fault::ALL.len(), 61);
         assert_eq!(Fault::ALL.iter().filter(|f| f.is_session()).count(), 15);
         for (i, f) in Fault::ALL.iter().enumerate() {
             assert_eq!(Fault::from_name(f.name()), Some(*f));

@@ -641,6 +641,23 @@ impl Responder {
         self.chains.get(slot).map(|c| &c[..])
     }
 
+    /// `sig` as sent: under the `little-endian-signatures` fault its
+    /// integers little endian (ECDSA r and s each reversed, RSA the whole).
+    pub(crate) fn in_byte_order(&self, mut sig: Vec<u8>) -> Vec<u8> {
+        if self.has(Fault::LittleEndianSignatures) {
+            let ecdsa = crypto::ASYM_ECDSA_P256 | crypto::ASYM_ECDSA_P384 | crypto::ASYM_ECDSA_P521;
+            if self.asym & ecdsa != 0 {
+                let half = sig.len() / 2;
+                let (r, s) = sig.split_at_mut(half);
+                r.reverse();
+                s.reverse();
+            } else {
+                sig.reverse();
+            }
+        }
+        sig
+    }
+
     fn has(&self, f: Fault) -> bool {
         self.config.has(f)
     }
@@ -1252,9 +1269,10 @@ impl Responder {
         } else {
             m1_hash
         };
-        let mut sig = key
-            .sign(self.asym, h, &prehash)
-            .map_err(|_| ERR_UNSPECIFIED)?;
+        let mut sig = self.in_byte_order(
+            key.sign(self.asym, h, &prehash)
+                .map_err(|_| ERR_UNSPECIFIED)?,
+        );
         if self.has(Fault::BadSignature) {
             if let Some(b) = sig.last_mut() {
                 *b ^= 1;
@@ -1430,9 +1448,10 @@ impl Responder {
         } else {
             l2_hash
         };
-        let mut sig = key
-            .sign(self.asym, h, &prehash)
-            .map_err(|_| ERR_UNSPECIFIED)?;
+        let mut sig = self.in_byte_order(
+            key.sign(self.asym, h, &prehash)
+                .map_err(|_| ERR_UNSPECIFIED)?,
+        );
         if self.has(Fault::MeasurementsBadSignature) {
             if let Some(b) = sig.last_mut() {
                 *b ^= 1;

@@ -568,9 +568,10 @@ impl Responder {
         } else {
             t_hash
         };
-        let mut sig = key
-            .sign(self.asym, h, &prehash)
-            .map_err(|_| ERR_UNSPECIFIED)?;
+        let mut sig = self.in_byte_order(
+            key.sign(self.asym, h, &prehash)
+                .map_err(|_| ERR_UNSPECIFIED)?,
+        );
         if self.has(Fault::KeyExchangeBadSignature) {
             if let Some(b) = sig.last_mut() {
                 *b ^= 1;

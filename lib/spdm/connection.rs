@@ -904,7 +904,23 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         self.tx.push_a(&req[..n])?;
         self.tx.push_a(rsp.get(..len).unwrap_or(rsp))?;
         if caps.flags & messages::CAP_CERT == 0 {
+            if caps.flags & messages::CAP_PUB_KEY_ID != 0 {
+                return Err(Error::NotSupported(
+                    "a device without certificates (PUB_KEY_ID_CAP: its public key must be provisioned)",
+                ));
+            }
             return Err(Error::MissingCapability("CERT_CAP"));
+        }
+        // MULTI_KEY_CAP 01b: the device refuses a connection without
+        // MULTI_KEY_CONN in NEGOTIATE_ALGORITHMS, which this requester
+        // does not offer yet (10b, negotiable, works without it).
+        if v >= Version::V1_3
+            && caps.flags & (messages::CAP_MULTI_KEY_ONLY | messages::CAP_MULTI_KEY_NEG)
+                == messages::CAP_MULTI_KEY_ONLY
+        {
+            return Err(Error::NotSupported(
+                "multi-key connections (the device has MULTI_KEY_CAP_ONLY)",
+            ));
         }
         if caps.flags & messages::CAP_CHAL == 0 {
             return Err(Error::MissingCapability("CHAL_CAP"));

@@ -88,6 +88,10 @@ pub enum Error {
     NoCommonVersion,
     /// The device lacks a capability authentication needs (CERT_CAP, CHAL_CAP).
     MissingCapability(&'static str),
+    /// The device works in a way this requester does not implement (yet),
+    /// e.g. only with a provisioned public key, or only with multi-key
+    /// connections.
+    NotSupported(&'static str),
     /// The device's CTExponent exceeds the transport's limit (CMA: 23).
     CtExponentTooLarge(u8),
     /// The requested slot holds no certificate chain.
@@ -181,9 +185,10 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Transport(_) => ErrorKind::Transport,
-            Error::NoCommonVersion | Error::MissingCapability(_) | Error::SlotNotPopulated(_) => {
-                ErrorKind::Unsupported
-            }
+            Error::NoCommonVersion
+            | Error::MissingCapability(_)
+            | Error::NotSupported(_)
+            | Error::SlotNotPopulated(_) => ErrorKind::Unsupported,
             Error::BufferTooSmall
             | Error::Crypto(_)
             | Error::Poisoned
@@ -269,6 +274,7 @@ impl fmt::Display for Error {
             Error::InvalidField(what) => write!(f, "invalid field: {}", what),
             Error::NoCommonVersion => f.write_str("no common SPDM version"),
             Error::MissingCapability(c) => write!(f, "device lacks {}", c),
+            Error::NotSupported(what) => write!(f, "not supported by this requester: {}", what),
             Error::CtExponentTooLarge(c) => {
                 write!(f, "CTExponent {} exceeds the transport limit", c)
             }

@@ -39,6 +39,14 @@ pub const CAP_KEY_UPD: u32 = 1 << 14;
 /// CAPABILITIES flag: the handshake may travel in the clear
 /// (HANDSHAKE_IN_THE_CLEAR_CAP); it does when both sides set it.
 pub const CAP_HANDSHAKE_IN_THE_CLEAR: u32 = 1 << 15;
+/// PUB_KEY_ID_CAP (1.1): the responder's public key was provisioned to the
+/// requester; with no CERT_CAP it has no certificates.
+pub const CAP_PUB_KEY_ID: u32 = 1 << 16;
+/// MULTI_KEY_CAP (1.3, bits 27:26): 01b only multi-key connections.
+pub const CAP_MULTI_KEY_ONLY: u32 = 1 << 26;
+/// MULTI_KEY_CAP (1.3): 10b multi-key connections when the requester asks
+/// (NEGOTIATE_ALGORITHMS MULTI_KEY_CONN).
+pub const CAP_MULTI_KEY_NEG: u32 = 1 << 27;
 
 /// Smallest DataTransferSize a 1.2+ device may report (MinDataTransferSize).
 pub const MIN_DATA_TRANSFER_SIZE: u32 = 42;

@@ -769,3 +769,53 @@ fn little_endian_signatures_only_before_1_2() {
         }
     }
 }
+
+/// Devices this requester does not authenticate yet get a clear reason,
+/// of kind Unsupported, before any certificate exchange: one with only a
+/// provisioned public key (PUB_KEY_ID_CAP, no CERT_CAP; 1.0 has no such
+/// capability, so there it is a missing CERT_CAP), one with only multi-key
+/// connections (1.3 MULTI_KEY_CAP 01b; the same device at 1.2 has none).
+#[test]
+fn key_models_not_supported_are_refused_clearly() {
+    use spdm_responder::responder::KeyModel;
+    for v in Version::SUPPORTED {
+        for model in [KeyModel::PublicKeyOnly, KeyModel::MultiKeyOnly] {
+            let mut cfg = config("ecp256");
+            cfg.versions = vec![version_entry(v)];
+            cfg.key_model = model;
+            let mut t = MemTransport::new(cfg);
+            let mut policy = X509Policy::new(vec![root("ecp256")]);
+            let r = authenticate_with(&mut t, &mut Bufs::new(), &mut policy, &CMA);
+            let what = format!("{v} {model:?}");
+            match (model, v) {
+                (KeyModel::PublicKeyOnly, Version::V1_0) => {
+                    assert_eq!(
+                        r.err(),
+                        Some(Error::MissingCapability("CERT_CAP")),
+                        "{what}"
+                    )
+                }
+                (KeyModel::PublicKeyOnly, _) | (KeyModel::MultiKeyOnly, Version::V1_3) => {
+                    let e = r.err().unwrap_or_else(|| panic!("{what}: authenticated"));
+                    assert!(matches!(e, Error::NotSupported(_)), "{what}: {e:?}");
+                    assert_eq!(e.kind(), ErrorKind::Unsupported, "{what}");
+                    let text = e.to_string();
+                    assert!(
+                        text.contains(if model == KeyModel::PublicKeyOnly {
+                            "PUB_KEY_ID_CAP"
+                        } else {
+                            "MULTI_KEY_CAP_ONLY"
+                        }),
+                        "{what}: {text}"
+                    );
+                    // Nothing after VCA's CAPABILITIES: no ALGORITHMS asked,
+                    // no certificate read.
+                    assert_eq!(t.request_codes(), [0x84, 0xE1], "{what}");
+                }
+                _ => {
+                    r.unwrap_or_else(|e| panic!("{what}: {e:?}"));
+                }
+            }
+        }
+    }
+}

@@ -56,6 +56,10 @@ messages of type 5 and 6).
                       content; a digest block is sent as the measurement hash
                       of it unless a raw bit stream is requested); '#' starts
                       a comment line
+  --key-model M       certificates (default); public-key-only (PUB_KEY_ID_CAP
+                      without CERT_CAP, 1.1+: no GET_DIGESTS/GET_CERTIFICATE);
+                      multi-key-only (1.3 MULTI_KEY_CAP 01b: NEGOTIATE_ALGORITHMS
+                      without MULTI_KEY_CONN is refused)
   --no-sessions       announce no secure sessions: no KEY_EX_CAP, ENCRYPT_CAP,
                       MAC_CAP, HBEAT_CAP, KEY_UPD_CAP, HANDSHAKE_IN_THE_CLEAR_CAP,
                       nothing selected in the DHE/AEAD/KeySchedule AlgStructs
@@ -108,6 +112,7 @@ struct DeviceOpts {
     heartbeat_period: Option<u8>,
     dhe: Option<u16>,
     aead: Option<u16>,
+    key_model: Option<responder::KeyModel>,
 }
 
 fn number<T: std::str::FromStr>(s: String, name: &str) -> Result<T, String> {
@@ -181,6 +186,9 @@ fn device_config(o: &DeviceOpts, variant: &str) -> Result<Config, String> {
         config.measurements = m.clone();
     }
     config.faults = o.faults.clone();
+    if let Some(k) = o.key_model {
+        config.key_model = k;
+    }
     config.sessions = if o.no_sessions {
         None
     } else {
@@ -275,6 +283,14 @@ fn parse_args() -> Result<Args, String> {
                 std::process::exit(0);
             }
             "--no-sessions" => o.no_sessions = true,
+            "--key-model" => {
+                o.key_model = Some(match value("--key-model")?.as_str() {
+                    "certificates" => responder::KeyModel::Certificates,
+                    "public-key-only" => responder::KeyModel::PublicKeyOnly,
+                    "multi-key-only" => responder::KeyModel::MultiKeyOnly,
+                    other => return Err(format!("bad --key-model {}", other)),
+                })
+            }
             "--no-handshake-in-the-clear" => o.no_handshake_in_the_clear = true,
             "--heartbeat-period" => {
                 o.heartbeat_period =

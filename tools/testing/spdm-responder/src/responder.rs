@@ -152,6 +152,10 @@ pub const CAP_HBEAT: u32 = 1 << 13;
 pub const CAP_KEY_UPD: u32 = 1 << 14;
 /// CAPABILITIES flag HANDSHAKE_IN_THE_CLEAR_CAP.
 pub const CAP_HANDSHAKE_IN_THE_CLEAR: u32 = 1 << 15;
+/// PUB_KEY_ID_CAP (1.1): the public key is provisioned to the requester.
+pub const CAP_PUB_KEY_ID: u32 = 1 << 16;
+/// MULTI_KEY_CAP 01b (1.3, bits 27:26): only multi-key connections.
+pub const CAP_MULTI_KEY_ONLY: u32 = 1 << 26;
 /// The 1.2+ signing context string of KEY_EXCHANGE_RSP.
 pub const KEY_EXCHANGE_RSP_CONTEXT: &[u8; 34] = b"responder-key_exchange_rsp signing";
 /// Most sessions open at once.
@@ -318,7 +322,29 @@ pub struct Config {
     /// announces none.  The `spdm-responder` binary enables them unless
     /// `--no-sessions`.
     pub sessions: Option<SessionConfig>,
+    /// How the device's keys are known ([`KeyModel`], default
+    /// certificates).
+    pub key_model: KeyModel,
 }
+
+/// How a requester learns the device's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyModel {
+    /// Certificate chains in slots (CERT_CAP), one key for all purposes.
+    #[default]
+    Certificates,
+    /// No certificates: PUB_KEY_ID_CAP without CERT_CAP (the requester
+    /// has the public key provisioned); GET_DIGESTS and GET_CERTIFICATE
+    /// are unsupported.
+    PublicKeyOnly,
+    /// SPDM 1.3 MULTI_KEY_CAP 01b: only multi-key connections;
+    /// NEGOTIATE_ALGORITHMS without MULTI_KEY_CONN is refused
+    /// (InvalidRequest, as libspdm's responder does).
+    MultiKeyOnly,
+}
+
+/// NEGOTIATE_ALGORITHMS OtherParamsSupport bit 4 (1.3): MULTI_KEY_CONN.
+pub const OTHER_PARAMS_MULTI_KEY_CONN: u8 = 0x10;
 
 /// How the responder does secure sessions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -384,6 +410,7 @@ impl Default for Config {
             meas_cap: 2,
             measurements: Measurement::default_set(),
             sessions: None,
+            key_model: KeyModel::Certificates,
         }
     }
 }
@@ -834,6 +861,13 @@ impl Responder {
         }
         self.version = v;
         let mut flags = CAP_CERT | CAP_CHAL | u32::from(self.config.meas_cap & 3) << CAP_MEAS_SHIFT;
+        match self.config.key_model {
+            KeyModel::Certificates => {}
+            KeyModel::PublicKeyOnly if v >= 0x11 => flags = (flags & !CAP_CERT) | CAP_PUB_KEY_ID,
+            KeyModel::PublicKeyOnly => flags &= !CAP_CERT,
+            KeyModel::MultiKeyOnly if v >= 0x13 => flags |= CAP_MULTI_KEY_ONLY,
+            KeyModel::MultiKeyOnly => {}
+        }
         if let Some(sc) = self.config.sessions.as_ref().filter(|_| v >= 0x11) {
             flags |= CAP_ENCRYPT | CAP_MAC | CAP_KEY_EX | CAP_HBEAT | CAP_KEY_UPD;
             if sc.handshake_in_the_clear {
@@ -878,6 +912,12 @@ impl Responder {
         }
         let u32_at = |o: usize| u32::from_le_bytes([req[o], req[o + 1], req[o + 2], req[o + 3]]);
         let other_params = req[7];
+        if v >= 0x13
+            && self.config.key_model == KeyModel::MultiKeyOnly
+            && other_params & OTHER_PARAMS_MULTI_KEY_CONN == 0
+        {
+            return Err(ERR_INVALID_REQUEST);
+        }
         let req_asym = u32_at(8);
         let req_hash = u32_at(12);
         let ext_asym = req[28] as usize;
@@ -1080,6 +1120,9 @@ impl Responder {
     }
 
     fn get_digests(&mut self, req: &[u8]) -> Result<Vec<u8>, u8> {
+        if self.config.key_model == KeyModel::PublicKeyOnly {
+            return Err(ERR_UNSUPPORTED_REQUEST);
+        }
         let h = self.check_cert_ready()?;
         if req.len() < 4 {
             return Err(ERR_INVALID_REQUEST);
@@ -1124,6 +1167,9 @@ impl Responder {
     }
 
     fn get_certificate(&mut self, req: &[u8]) -> Result<Vec<u8>, u8> {
+        if self.config.key_model == KeyModel::PublicKeyOnly {
+            return Err(ERR_UNSUPPORTED_REQUEST);
+        }
         self.check_cert_ready()?;
         if req.len() < 8 {
             return Err(ERR_INVALID_REQUEST);

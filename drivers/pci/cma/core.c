@@ -482,6 +482,24 @@ out:
 }
 
 /*
+ * With cma->lock held, outside an authentication: whether the component
+ * may exchange SPDM with @pdev (its state @data), or why not: -ENODEV once
+ * the device is being removed, -EBUSY while a TSM holds it, -EPERM under
+ * the policy "off".
+ */
+static int pci_cma_may_talk(struct pci_dev *pdev, void *data)
+{
+	lockdep_assert_held(&pdev->cma->lock);
+	if (!data)
+		return -ENODEV;
+	if (pci_cma_tsm_owns(pdev))
+		return -EBUSY;
+	if (pci_cma_policy_of(pdev) == PCI_CMA_POLICY_OFF)
+		return -EPERM;
+	return 0;
+}
+
+/*
  * For a writer of "measurements/refresh": fetch fresh measurements, with
  * cma->lock held as for an authentication.  Changes no verdict.
  */
@@ -496,13 +514,8 @@ int pci_cma_measure(struct pci_dev *pdev)
 	ret = pci_cma_lock_dev(cma, true, &data);
 	if (ret)
 		return ret;
-	if (!data)
-		ret = -ENODEV;
-	else if (pci_cma_tsm_owns(pdev))
-		ret = -EBUSY;
-	else if (pci_cma_policy_of(pdev) == PCI_CMA_POLICY_OFF)
-		ret = -EPERM;
-	else
+	ret = pci_cma_may_talk(pdev, data);
+	if (!ret)
 		ret = pci_cma_ops->measure(pdev, data);
 	pci_cma_session_notify(pdev);
 	mutex_unlock(&cma->lock);
@@ -531,15 +544,10 @@ int pci_cma_session_call(struct pci_dev *pdev, enum pci_cma_session_op op,
 	ret = pci_cma_lock_dev(cma, killable, &data);
 	if (ret)
 		return ret;
-	if (!data)
-		ret = -ENODEV;
-	else if (pci_cma_tsm_owns(pdev))
-		ret = -EBUSY;
-	else if (pci_cma_policy_of(pdev) == PCI_CMA_POLICY_OFF)
-		ret = -EPERM;
-	else if (!READ_ONCE(cma->session_active))
+	ret = pci_cma_may_talk(pdev, data);
+	if (!ret && !READ_ONCE(cma->session_active))
 		ret = -ENOTCONN;
-	else
+	if (!ret)
 		ret = pci_cma_ops->session(pdev, data, op);
 	pci_cma_session_notify(pdev);
 	mutex_unlock(&cma->lock);

@@ -310,6 +310,14 @@ run_case stress-concurrent-re-and-remove "--variant ecp256 --versions 1.3" \
 run_case keyctl-rsa3072-spdm1.2-three-slots "--variant rsa3072 --versions 1.2 --slots 3" \
 	"rspdm.boot=not+authenticated rspdm.provision=rsa3072 rspdm.after=CMA:+authenticated:+SPDM+1.2 rspdm.slots=3" served
 
+# Multi-key devices (SPDM 1.3 MULTI_KEY_CAP): a multi-key connection, and
+# the slot whose key may sign CHALLENGE_AUTH (and most else) authenticates;
+# a device whose DIGESTS sets a reserved key-usage bit is refused.
+run_case multi-key-slot-by-key-usage "--variant builtin --versions 1.3 --key-model multi-key-only --slots 3 --key-usage 0=kex --key-usage 1=chal --key-usage 2=chal,meas,kex" \
+	"rspdm.boot=CMA:+authenticated:+SPDM+1.3+(device+offers+1.3),+ecdsa-p256+sha512,+slot+2,+on+enumeration rspdm.slots=3" served
+run_case fault-multi-key-reserved-key-usage "--variant builtin --versions 1.3 --key-model multi-key-negotiated --fault reserved-key-usage" \
+	"rspdm.boot=CMA:+not+authenticated:+invalid+field:+DIGESTS+KeyUsageMask+sets+a+reserved+bit" empty
+
 # .cma is append-only, like the kernel's other trusted keyrings: a root
 # cannot be unlinked nor the keyring cleared; the device stays trusted.
 run_case keyctl-cma-append-only "--variant ecp384 --versions 1.3" \

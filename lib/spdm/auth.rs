@@ -9,7 +9,7 @@
 
 use super::algo::{AsymAlgo, HashAlgo, SignatureOrder};
 use super::certchain::{parse_chain, CertChain};
-use super::connection::{ChallengeOutcome, ChallengeRequest, Connection, Digests, Sink};
+use super::connection::{ChallengeOutcome, ChallengeRequest, Connection, Digests, KeyUsage, Sink};
 use super::crypto::{ChainPolicy, Crypto, CryptoError, PolicyError, TranscriptSink};
 use super::error::Error;
 use super::messages::{
@@ -29,7 +29,8 @@ pub const MAX_CHAIN_SIZE: usize = 0xFFFF;
 /// What to authenticate and how strictly.
 #[derive(Debug, Clone, Copy)]
 pub struct Options<'a> {
-    /// Certificate slot to use; `None` picks the lowest populated slot.
+    /// Certificate slot to use; `None` picks the lowest populated slot (in
+    /// a multi-key connection: [`Digests::challenge_slot`]).
     pub slot: Option<u8>,
     /// Largest CTExponent accepted from the device.  Values of 64 or more
     /// are always rejected by the CAPABILITIES parser; transports bound it
@@ -530,9 +531,18 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
     let digests = conn.get_digests_with(&mut sink)?;
     record_digests(record, &digests)?;
     let slot = match conn.options().slot {
-        Some(s) if digests.get(s).is_some() => s,
-        Some(s) => return Err(Error::SlotNotPopulated(s)),
-        None => digests.lowest_slot().ok_or(Error::SlotNotPopulated(0))?,
+        Some(s) => {
+            digests.check_usage(s, KeyUsage::Challenge)?;
+            s
+        }
+        None => digests.challenge_slot().ok_or(if digests.slot_mask == 0 {
+            Error::SlotNotPopulated(0)
+        } else {
+            Error::KeyUsage {
+                slot: None,
+                usage: KeyUsage::Challenge.name(),
+            }
+        })?,
     };
 
     // GET_CERTIFICATE, in portions.

@@ -66,6 +66,38 @@ const REQUEST_SIZE: usize = 64;
 /// (message A first when M1/M2 starts, then B and C).
 pub(super) type Sink<'s, 'd> = Option<&'s mut (dyn TranscriptSink + 'd)>;
 
+/// What a slot's key may sign, in a multi-key connection (DIGESTS
+/// KeyUsageMask, SPDM 1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUsage {
+    /// CHALLENGE_AUTH (authentication).
+    Challenge,
+    /// Signed MEASUREMENTS.
+    Measurement,
+    /// KEY_EXCHANGE_RSP (sessions).
+    KeyExchange,
+}
+
+impl KeyUsage {
+    /// The KeyUsageMask bit.
+    pub const fn bit(self) -> u16 {
+        match self {
+            KeyUsage::Challenge => messages::KEY_USAGE_CHALLENGE,
+            KeyUsage::Measurement => messages::KEY_USAGE_MEASUREMENT,
+            KeyUsage::KeyExchange => messages::KEY_USAGE_KEY_EX,
+        }
+    }
+
+    /// The request the usage is named after.
+    pub const fn name(self) -> &'static str {
+        match self {
+            KeyUsage::Challenge => "CHALLENGE",
+            KeyUsage::Measurement => "GET_MEASUREMENTS",
+            KeyUsage::KeyExchange => "KEY_EXCHANGE",
+        }
+    }
+}
+
 /// The digests a device reported in DIGESTS (owned copy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Digests {
@@ -76,6 +108,17 @@ pub struct Digests {
     /// Digest of the chain in each populated slot (first `hash_size` bytes
     /// valid; zero for unpopulated slots).
     pub digests: [[u8; HashAlgo::MAX_SIZE]; 8],
+    /// Whether this is a multi-key connection: then `key_pair_ids`,
+    /// `certificate_info` and `key_usage` hold what DIGESTS reported for
+    /// each populated slot, and a slot's key is used only as its usage
+    /// mask allows.
+    pub multi_key: bool,
+    /// KeyPairID of each populated slot (multi-key only; else 0).
+    pub key_pair_ids: [u8; 8],
+    /// CertificateInfo of each populated slot (multi-key only; else 0).
+    pub certificate_info: [u8; 8],
+    /// KeyUsageMask of each populated slot (multi-key only; else 0).
+    pub key_usage: [u16; 8],
 }
 
 impl Digests {
@@ -85,6 +128,10 @@ impl Digests {
             slot_mask: 0,
             hash_size,
             digests: [[0; HashAlgo::MAX_SIZE]; 8],
+            multi_key: false,
+            key_pair_ids: [0; 8],
+            certificate_info: [0; 8],
+            key_usage: [0; 8],
         }
     }
 
@@ -103,6 +150,78 @@ impl Digests {
         } else {
             // At most 7.
             Some(self.slot_mask.trailing_zeros() as u8)
+        }
+    }
+
+    /// The CertModel DIGESTS reported for `slot` (multi-key connections,
+    /// populated slots; `None` otherwise).
+    pub fn certificate_model(&self, slot: u8) -> Option<u8> {
+        if !self.multi_key || self.get(slot).is_none() {
+            return None;
+        }
+        self.certificate_info
+            .get(usize::from(slot))
+            .map(|c| c & messages::CERT_MODEL_MASK)
+    }
+
+    /// Whether `slot` holds a certificate chain whose key may be used for
+    /// `usage`: populated and, in a multi-key connection, with a
+    /// certificate model other than "none" and `usage` in its KeyUsageMask.
+    pub fn may_use(&self, slot: u8, usage: KeyUsage) -> bool {
+        if self.get(slot).is_none() {
+            return false;
+        }
+        if !self.multi_key {
+            return true;
+        }
+        let mask = self.key_usage.get(usize::from(slot)).copied().unwrap_or(0);
+        self.certificate_model(slot) != Some(messages::CERT_MODEL_NONE) && mask & usage.bit() != 0
+    }
+
+    /// The slot to authenticate with when the caller names none: the
+    /// lowest populated one outside multi-key connections; in one, among
+    /// the slots with a certificate whose key may sign CHALLENGE_AUTH,
+    /// the one whose key may also sign the most of MEASUREMENTS and
+    /// KEY_EXCHANGE_RSP (the lowest of those), so that later signed
+    /// measurements and sessions can use the same verified chain.
+    pub fn challenge_slot(&self) -> Option<u8> {
+        let score = |s: u8| {
+            u8::from(self.may_use(s, KeyUsage::Measurement))
+                + u8::from(self.may_use(s, KeyUsage::KeyExchange))
+        };
+        let mut best: Option<u8> = None;
+        for s in (0..8u8).filter(|&s| self.may_use(s, KeyUsage::Challenge)) {
+            if best.is_none_or(|b| score(s) > score(b)) {
+                best = Some(s);
+            }
+        }
+        best
+    }
+
+    /// The slots whose key may be used for `usage` (bit n = slot n): every
+    /// slot outside multi-key connections (emptiness is checked apart).
+    pub fn usage_mask(&self, usage: KeyUsage) -> u8 {
+        if !self.multi_key {
+            return 0xFF;
+        }
+        (0..8u8)
+            .filter(|&s| self.may_use(s, usage))
+            .fold(0, |m, s| m | (1 << s))
+    }
+
+    /// Refuses `slot` for `usage` before anything is sent: an empty slot
+    /// is [`Error::SlotNotPopulated`], a key not allowed to sign it
+    /// [`Error::KeyUsage`].
+    pub fn check_usage(&self, slot: u8, usage: KeyUsage) -> Result<(), Error> {
+        if self.get(slot).is_none() {
+            Err(Error::SlotNotPopulated(slot))
+        } else if self.may_use(slot, usage) {
+            Ok(())
+        } else {
+            Err(Error::KeyUsage {
+                slot: Some(slot),
+                usage: usage.name(),
+            })
         }
     }
 }
@@ -431,12 +550,17 @@ pub(super) struct MeasureEnv<'x, C: Crypto> {
 
 /// Checks a measurement request against the negotiated state before
 /// anything is sent; returns the record rules and the key to verify with.
+///
+/// `signers`: the slots whose key may sign MEASUREMENTS
+/// ([`Digests::usage_mask`]); a signed request for another slot is
+/// [`Error::KeyUsage`].
 pub(super) fn measurement_rules<'k, K>(
     v: Version,
     caps: &Capabilities,
     algs: &Algorithms,
     request: &MeasurementRequest,
     key: Option<&'k K>,
+    signers: u8,
 ) -> Result<(RecordRules, Option<&'k K>), Error> {
     match caps.flags & messages::CAP_MEAS_MASK {
         0 => return Err(Error::MissingCapability("MEAS_CAP")),
@@ -477,6 +601,12 @@ pub(super) fn measurement_rules<'k, K>(
     }
     if !request.signed && request.nonce.is_some() {
         return Err(Error::InvalidArgument("nonce on an unsigned request"));
+    }
+    if request.signed && signers & (1 << request.slot) == 0 {
+        return Err(Error::KeyUsage {
+            slot: Some(request.slot),
+            usage: KeyUsage::Measurement.name(),
+        });
     }
     Ok((rules, key))
 }
@@ -911,17 +1041,6 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             }
             return Err(Error::MissingCapability("CERT_CAP"));
         }
-        // MULTI_KEY_CAP 01b: the device refuses a connection without
-        // MULTI_KEY_CONN in NEGOTIATE_ALGORITHMS, which this requester
-        // does not offer yet (10b, negotiable, works without it).
-        if v >= Version::V1_3
-            && caps.flags & (messages::CAP_MULTI_KEY_ONLY | messages::CAP_MULTI_KEY_NEG)
-                == messages::CAP_MULTI_KEY_ONLY
-        {
-            return Err(Error::NotSupported(
-                "multi-key connections (the device has MULTI_KEY_CAP_ONLY)",
-            ));
-        }
         if caps.flags & messages::CAP_CHAL == 0 {
             return Err(Error::MissingCapability("CHAL_CAP"));
         }
@@ -935,8 +1054,17 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         } else {
             SessionOffer::NONE
         };
+        // A multi-key connection whenever the device has one (MULTI_KEY_CAP
+        // 01b requires it, 10b lets the requester choose): its DIGESTS then
+        // says which key may sign what, and slots are chosen by that.
+        let multi_key = v >= Version::V1_3 && caps.flags & messages::CAP_MULTI_KEY_MASK != 0;
+        if multi_key && caps.flags & messages::CAP_MULTI_KEY_MASK == messages::CAP_MULTI_KEY_MASK {
+            return Err(Error::InvalidField(
+                "MULTI_KEY_CAP holds the reserved value 11b",
+            ));
+        }
         let n = messages::encode_negotiate_algorithms_with(
-            v, asym_offer, hash_offer, &offer, &mut req,
+            v, asym_offer, hash_offer, &offer, multi_key, &mut req,
         )?;
         let rsp = transact(
             &mut *self.transport,
@@ -945,7 +1073,12 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             &mut *self.message,
         )?;
         let (algs, session_algs, len) =
-            messages::parse_algorithms_with(v, rsp, asym_offer, hash_offer, &offer)?;
+            messages::parse_algorithms_with(v, rsp, asym_offer, hash_offer, &offer, multi_key)?;
+        if multi_key && !algs.multi_key() {
+            return Err(Error::InvalidField(
+                "ALGORITHMS does not select the MULTI_KEY_CONN the device's MULTI_KEY_CAP requires",
+            ));
+        }
         self.tx.push_a(&req[..n])?;
         self.tx.push_a(rsp.get(..len).unwrap_or(rsp))?;
 
@@ -1004,9 +1137,23 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             &req[..n],
             &mut *self.message,
         )?;
-        let (parsed, len) = messages::parse_digests(self.version, rsp, alg)?;
+        let multi_key = self.algorithms.multi_key();
+        let (parsed, len) = messages::parse_digests(self.version, rsp, alg, multi_key)?;
         let mut out = Digests::empty(hsize);
         out.slot_mask = parsed.slot_mask;
+        out.multi_key = multi_key;
+        for slot in 0..8u8 {
+            if let Some((id, info, usage)) = parsed.key_info(slot) {
+                let i = usize::from(slot);
+                if let (Some(a), Some(b), Some(c)) = (
+                    out.key_pair_ids.get_mut(i),
+                    out.certificate_info.get_mut(i),
+                    out.key_usage.get_mut(i),
+                ) {
+                    (*a, *b, *c) = (id, info, usage);
+                }
+            }
+        }
         for (slot, dst) in (0..8u8).zip(out.digests.iter_mut()) {
             if let Some(d) = parsed.get(slot) {
                 dst.get_mut(..hsize)
@@ -1039,22 +1186,32 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         sink: &mut Sink<'_, '_>,
     ) -> Result<usize, Error> {
         self.usable()?;
-        let unpopulated = match &self.digests {
-            Some(d) => d.get(slot).is_none(),
-            None => slot >= 8,
+        // In a multi-key connection a slot may hold a key without a
+        // certificate (CertModel 0): no chain to read.
+        let (unpopulated, model) = match &self.digests {
+            Some(d) => (
+                d.get(slot).is_none()
+                    || (d.multi_key
+                        && d.certificate_model(slot) == Some(messages::CERT_MODEL_NONE)),
+                d.multi_key.then(|| d.certificate_model(slot)).flatten(),
+            ),
+            None => (slot >= 8, None),
         };
         if unpopulated {
             return Err(Error::SlotNotPopulated(slot));
         }
         self.tx.l1 = None;
-        let r = self.certificate_inner(slot, chain, sink);
+        let r = self.certificate_inner(slot, chain, model, sink);
         self.settle(r)
     }
 
+    /// `model`: in a multi-key connection, the slot's CertModel from
+    /// DIGESTS, which every CERTIFICATE must repeat (Param2, 1.3).
     fn certificate_inner(
         &mut self,
         slot: u8,
         chain: &mut [u8],
+        model: Option<u8>,
         sink: &mut Sink<'_, '_>,
     ) -> Result<usize, Error> {
         let v = self.version;
@@ -1090,6 +1247,13 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
                 &mut *self.message,
             )?;
             let (cert, len) = messages::parse_certificate(v, rsp, slot, want16)?;
+            if let Some(m) = model {
+                if rsp.get(3).map(|p| p & messages::CERT_MODEL_MASK) != Some(m) {
+                    return Err(Error::InvalidField(
+                        "CERTIFICATE CertificateInfo differs from DIGESTS",
+                    ));
+                }
+            }
             let remainder = usize::from(cert.remainder);
             // Real progress: a device feeding the chain a byte at a time
             // would take 64 Ki exchanges.
@@ -1239,9 +1403,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             .digests
             .as_ref()
             .ok_or(Error::OutOfOrder("CHALLENGE before GET_DIGESTS"))?;
-        if digests.get(slot).is_none() {
-            return Err(Error::SlotNotPopulated(slot));
-        }
+        digests.check_usage(slot, KeyUsage::Challenge)?;
         if expected_chain_hash.len() != self.algorithms.hash.size() {
             return Err(Error::InvalidArgument(
                 "chain hash size is not the negotiated hash's",
@@ -1397,12 +1559,17 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         sink: Option<&mut dyn TranscriptSink>,
     ) -> Result<Measurements<'r>, Error> {
         self.usable()?;
+        let signers = self
+            .digests
+            .as_ref()
+            .map_or(0xFF, |d| d.usage_mask(KeyUsage::Measurement));
         let (rules, key) = measurement_rules(
             self.version,
             &self.capabilities,
             &self.algorithms,
             request,
             key,
+            signers,
         )?;
         // GET_MEASUREMENTS resets message B.
         self.tx.m1 = None;

@@ -96,6 +96,15 @@ pub enum Error {
     CtExponentTooLarge(u8),
     /// The requested slot holds no certificate chain.
     SlotNotPopulated(u8),
+    /// In a multi-key connection, the slot's key may not sign what was
+    /// asked (its DIGESTS KeyUsageMask lacks the usage), or no slot's key
+    /// may sign CHALLENGE_AUTH; refused before anything is sent.
+    KeyUsage {
+        /// The slot (`None`: no slot at all).
+        slot: Option<u8>,
+        /// The request the key would have to sign.
+        usage: &'static str,
+    },
     /// The certificate chain container is malformed.
     BadCertChain(&'static str),
     /// The chain's RootHash is not the hash of its first certificate.
@@ -188,7 +197,8 @@ impl Error {
             Error::NoCommonVersion
             | Error::MissingCapability(_)
             | Error::NotSupported(_)
-            | Error::SlotNotPopulated(_) => ErrorKind::Unsupported,
+            | Error::SlotNotPopulated(_)
+            | Error::KeyUsage { .. } => ErrorKind::Unsupported,
             Error::BufferTooSmall
             | Error::Crypto(_)
             | Error::Poisoned
@@ -279,6 +289,13 @@ impl fmt::Display for Error {
                 write!(f, "CTExponent {} exceeds the transport limit", c)
             }
             Error::SlotNotPopulated(s) => write!(f, "certificate slot {} is empty", s),
+            Error::KeyUsage {
+                slot: Some(s),
+                usage,
+            } => write!(f, "the key of slot {} may not be used for {}", s, usage),
+            Error::KeyUsage { slot: None, usage } => {
+                write!(f, "no slot's key may be used for {}", usage)
+            }
             Error::BadCertChain(why) => write!(f, "bad certificate chain: {}", why),
             Error::RootHashMismatch => f.write_str("RootHash does not match the root certificate"),
             Error::DigestMismatch => f.write_str("DIGESTS does not match the certificate chain"),

@@ -47,6 +47,43 @@ pub const CAP_MULTI_KEY_ONLY: u32 = 1 << 26;
 /// MULTI_KEY_CAP (1.3): 10b multi-key connections when the requester asks
 /// (NEGOTIATE_ALGORITHMS MULTI_KEY_CONN).
 pub const CAP_MULTI_KEY_NEG: u32 = 1 << 27;
+/// MULTI_KEY_CAP field (bits 27:26).
+pub const CAP_MULTI_KEY_MASK: u32 = CAP_MULTI_KEY_ONLY | CAP_MULTI_KEY_NEG;
+
+/// OtherParamsSupport/Selection bit 4 (1.3): MULTI_KEY_CONN, a multi-key
+/// connection (DIGESTS carries key pair IDs, certificate models and key
+/// usages; every key is used only as its usage mask allows).
+pub const OTHER_PARAMS_MULTI_KEY_CONN: u8 = 1 << 4;
+
+/// KeyUsageMask bit (1.3): the key may sign KEY_EXCHANGE_RSP.
+pub const KEY_USAGE_KEY_EX: u16 = 1 << 0;
+/// KeyUsageMask bit (1.3): the key may sign CHALLENGE_AUTH.
+pub const KEY_USAGE_CHALLENGE: u16 = 1 << 1;
+/// KeyUsageMask bit (1.3): the key may sign MEASUREMENTS.
+pub const KEY_USAGE_MEASUREMENT: u16 = 1 << 2;
+/// KeyUsageMask bit (1.3): the key may sign ENDPOINT_INFO.
+pub const KEY_USAGE_ENDPOINT_INFO: u16 = 1 << 3;
+/// KeyUsageMask bit (1.3): usage defined by another standard.
+pub const KEY_USAGE_STANDARDS: u16 = 1 << 14;
+/// KeyUsageMask bit (1.3): vendor-defined usage.
+pub const KEY_USAGE_VENDOR: u16 = 1 << 15;
+/// KeyUsageMask bits DSP0274 1.3 defines; the others are reserved.
+pub const KEY_USAGE_DEFINED: u16 = KEY_USAGE_KEY_EX
+    | KEY_USAGE_CHALLENGE
+    | KEY_USAGE_MEASUREMENT
+    | KEY_USAGE_ENDPOINT_INFO
+    | KEY_USAGE_STANDARDS
+    | KEY_USAGE_VENDOR;
+/// CertificateInfo CertModel field (bits 2:0); bits 7:3 are reserved.
+pub const CERT_MODEL_MASK: u8 = 0x7;
+/// CertModel: the slot holds a key but no certificate chain.
+pub const CERT_MODEL_NONE: u8 = 0;
+/// CertModel: device certificate model.
+pub const CERT_MODEL_DEVICE: u8 = 1;
+/// CertModel: alias certificate model.
+pub const CERT_MODEL_ALIAS: u8 = 2;
+/// CertModel: generic certificate model.
+pub const CERT_MODEL_GENERIC: u8 = 3;
 
 /// Smallest DataTransferSize a 1.2+ device may report (MinDataTransferSize).
 pub const MIN_DATA_TRANSFER_SIZE: u32 = 42;
@@ -251,7 +288,7 @@ pub fn encode_negotiate_algorithms(
     hash: u32,
     buf: &mut [u8],
 ) -> Result<usize, Error> {
-    encode_negotiate_algorithms_with(v, asym, hash, &SessionOffer::NONE, buf)
+    encode_negotiate_algorithms_with(v, asym, hash, &SessionOffer::NONE, false, buf)
 }
 
 /// Whether `v` and `offer` make NEGOTIATE_ALGORITHMS carry the session
@@ -262,20 +299,25 @@ pub fn offers_sessions(v: Version, offer: &SessionOffer) -> bool {
 
 /// [`encode_negotiate_algorithms`], with the DHE, AEAD and KeySchedule
 /// AlgStructs of `offer` (1.1+, when it offers sessions) and, in 1.2+,
-/// opaque data format 1.
+/// opaque data format 1; `multi_key` asks for a multi-key connection
+/// (MULTI_KEY_CONN, 1.3+ only).
 pub fn encode_negotiate_algorithms_with(
     v: Version,
     asym: u32,
     hash: u32,
     offer: &SessionOffer,
+    multi_key: bool,
     buf: &mut [u8],
 ) -> Result<usize, Error> {
     let sessions = offers_sessions(v, offer);
-    let (count, other) = match (sessions, v >= Version::V1_2) {
+    let (count, mut other) = match (sessions, v >= Version::V1_2) {
         (true, true) => (3u8, OPAQUE_DATA_FMT1),
         (true, false) => (3, 0),
         (false, _) => (0, 0),
     };
+    if multi_key && v >= Version::V1_3 {
+        other |= OTHER_PARAMS_MULTI_KEY_CONN;
+    }
     let len = NEGOTIATE_ALGORITHMS_SIZE + usize::from(count) * ALG_STRUCT_SIZE;
     let mut w = Writer::new(buf);
     w.put(&[v.as_byte(), codes::NEGOTIATE_ALGORITHMS, count, 0])?;
@@ -313,6 +355,15 @@ pub struct Algorithms {
     pub other_params: u8,
 }
 
+impl Algorithms {
+    /// Whether the device selected a multi-key connection
+    /// (OtherParamsSelection MULTI_KEY_CONN; only meaningful from 1.3,
+    /// where [`parse_algorithms_with`] admits the bit).
+    pub const fn multi_key(&self) -> bool {
+        self.other_params & OTHER_PARAMS_MULTI_KEY_CONN != 0
+    }
+}
+
 /// Parses ALGORITHMS against what was offered; returns the selection and
 /// the message length (the Length field).
 pub fn parse_algorithms(
@@ -321,21 +372,30 @@ pub fn parse_algorithms(
     offered_asym: u32,
     offered_hash: u32,
 ) -> Result<(Algorithms, usize), Error> {
-    parse_algorithms_with(v, rsp, offered_asym, offered_hash, &SessionOffer::NONE)
-        .map(|(a, _, len)| (a, len))
+    parse_algorithms_with(
+        v,
+        rsp,
+        offered_asym,
+        offered_hash,
+        &SessionOffer::NONE,
+        false,
+    )
+    .map(|(a, _, len)| (a, len))
 }
 
 /// [`parse_algorithms`] against a request that carried `offer`: also
 /// returns the session algorithms when the device selected a DHE group,
 /// an AEAD suite and the SPDM key schedule among those offered (`None`
 /// when it selected none of them: no sessions).  A partial or foreign
-/// selection is an error.
+/// selection is an error, and so is MULTI_KEY_CONN unless `multi_key`
+/// asked for it (1.3+).
 pub fn parse_algorithms_with(
     v: Version,
     rsp: &[u8],
     offered_asym: u32,
     offered_hash: u32,
     offer: &SessionOffer,
+    multi_key: bool,
 ) -> Result<(Algorithms, Option<SessionAlgorithms>, usize), Error> {
     check_header(rsp, v.as_byte(), codes::ALGORITHMS)?;
     let mut r = Reader::new(rsp);
@@ -456,6 +516,11 @@ pub fn parse_algorithms_with(
             ))
         }
     };
+    if other_params & OTHER_PARAMS_MULTI_KEY_CONN != 0 && (v < Version::V1_3 || !multi_key) {
+        return Err(Error::InvalidField(
+            "OtherParamsSelection selects MULTI_KEY_CONN, which was not requested",
+        ));
+    }
     if let Some(sa) = &session {
         if sa.opaque_format & !OPAQUE_DATA_FMT1 != 0 {
             return Err(Error::InvalidField(
@@ -486,48 +551,129 @@ pub fn encode_get_digests(v: Version, buf: &mut [u8]) -> Result<usize, Error> {
 /// A parsed DIGESTS response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Digests<'a> {
-    /// Slots holding a certificate chain (bit n = slot n).
+    /// Slots holding a certificate chain or key (bit n = slot n; Param2,
+    /// ProvisionedSlotMask in 1.3).
     pub slot_mask: u8,
+    /// Slots the device has (Param1 in 1.3, SupportedSlotMask; the
+    /// provisioned ones before 1.3).
+    pub supported_mask: u8,
     /// One digest per populated slot, lowest slot first.
     pub digests: &'a [u8],
     /// Digest size.
     pub hash_size: usize,
+    /// In a multi-key connection (1.3): KeyPairID[n], CertificateInfo[n]
+    /// and KeyUsageMask[n] (little endian) of the n populated slots;
+    /// empty otherwise.
+    pub key_info: &'a [u8],
 }
 
+/// Size of the multi-key arrays of DIGESTS per populated slot (KeyPairID,
+/// CertificateInfo, KeyUsageMask).
+pub const KEY_INFO_SIZE: usize = 4;
+
 impl<'a> Digests<'a> {
-    /// The digest of the chain in `slot`, if populated.
-    pub fn get(&self, slot: u8) -> Option<&'a [u8]> {
+    /// Index of `slot` among the populated slots, if populated.
+    fn index(&self, slot: u8) -> Option<usize> {
         if slot >= 8 || self.slot_mask & (1 << slot) == 0 {
             return None;
         }
-        let index = (self.slot_mask & ((1u8 << slot) - 1)).count_ones() as usize;
-        let start = index.checked_mul(self.hash_size)?;
+        Some((self.slot_mask & ((1u8 << slot) - 1)).count_ones() as usize)
+    }
+
+    /// The digest of the chain in `slot`, if populated.
+    pub fn get(&self, slot: u8) -> Option<&'a [u8]> {
+        let start = self.index(slot)?.checked_mul(self.hash_size)?;
         self.digests.get(start..start.checked_add(self.hash_size)?)
+    }
+
+    /// Whether DIGESTS carried the multi-key arrays.
+    pub fn is_multi_key(&self) -> bool {
+        !self.key_info.is_empty()
+    }
+
+    /// KeyPairID, CertificateInfo and KeyUsageMask of `slot`, in a
+    /// multi-key connection and if populated.
+    pub fn key_info(&self, slot: u8) -> Option<(u8, u8, u16)> {
+        if !self.is_multi_key() {
+            return None;
+        }
+        let i = self.index(slot)?;
+        let n = self.slot_mask.count_ones() as usize;
+        let id = *self.key_info.get(i)?;
+        let info = *self.key_info.get(n.checked_add(i)?)?;
+        let at = n.checked_mul(2)?.checked_add(i.checked_mul(2)?)?;
+        let usage = self.key_info.get(at..at.checked_add(2)?)?;
+        Some((id, info, le16(usage)))
+    }
+}
+
+/// A little-endian u16 from two bytes (0 from any other length).
+fn le16(b: &[u8]) -> u16 {
+    match *b {
+        [lo, hi] => u16::from_le_bytes([lo, hi]),
+        _ => 0,
     }
 }
 
 /// Parses DIGESTS; returns the digests and the message length.
+///
+/// `multi_key`: the connection is a multi-key one (ALGORITHMS selected
+/// MULTI_KEY_CONN, 1.3+), so KeyPairID, CertificateInfo and KeyUsageMask
+/// follow the digests.  Reserved CertificateInfo bits, reserved
+/// certificate models and reserved KeyUsageMask bits are refused.
 pub fn parse_digests(
     v: Version,
     rsp: &[u8],
     hash: HashAlgo,
+    multi_key: bool,
 ) -> Result<(Digests<'_>, usize), Error> {
     check_header(rsp, v.as_byte(), codes::DIGESTS)?;
     let mut r = Reader::new(rsp);
     let hdr = r.array::<4>()?;
     let slot_mask = hdr[3];
-    if v >= Version::V1_3 && hdr[2] & slot_mask != slot_mask {
+    let supported_mask = if v >= Version::V1_3 {
+        hdr[2]
+    } else {
+        slot_mask
+    };
+    if supported_mask & slot_mask != slot_mask {
         return Err(Error::InvalidField(
             "DIGESTS provisioned slot not in supported slots",
         ));
     }
     let n = slot_mask.count_ones() as usize;
     let digests = r.bytes(n * hash.size())?;
+    let key_info = if multi_key && v >= Version::V1_3 {
+        let info = r.bytes(n * KEY_INFO_SIZE)?;
+        let cert_info = info.get(n..2 * n).unwrap_or_default();
+        if cert_info
+            .iter()
+            .any(|c| c & !CERT_MODEL_MASK != 0 || c & CERT_MODEL_MASK > CERT_MODEL_GENERIC)
+        {
+            return Err(Error::InvalidField(
+                "DIGESTS CertificateInfo holds a reserved value",
+            ));
+        }
+        let usages = info.get(2 * n..).unwrap_or_default();
+        if usages
+            .chunks_exact(2)
+            .any(|u| le16(u) & !KEY_USAGE_DEFINED != 0)
+        {
+            return Err(Error::InvalidField(
+                "DIGESTS KeyUsageMask sets a reserved bit",
+            ));
+        }
+        info
+    } else {
+        &[]
+    };
     Ok((
         Digests {
             slot_mask,
+            supported_mask,
             digests,
             hash_size: hash.size(),
+            key_info,
         },
         r.pos(),
     ))
@@ -915,14 +1061,14 @@ mod tests {
         d[..4].copy_from_slice(&[0x12, 0x01, 0, 0b101]);
         d[4..36].fill(1);
         d[36..68].fill(2);
-        let (dg, n) = parse_digests(Version::V1_2, &d, HashAlgo::Sha256)?;
+        let (dg, n) = parse_digests(Version::V1_2, &d, HashAlgo::Sha256, false)?;
         assert_eq!(n, 68);
         assert_eq!(dg.get(0), Some(&[1u8; 32][..]));
         assert_eq!(dg.get(1), None);
         assert_eq!(dg.get(2), Some(&[2u8; 32][..]));
         assert_eq!(dg.get(8), None);
         assert!(matches!(
-            parse_digests(Version::V1_2, &d[..67], HashAlgo::Sha256),
+            parse_digests(Version::V1_2, &d[..67], HashAlgo::Sha256, false),
             Err(Error::Truncated { .. })
         ));
         let c = [0x12u8, 0x02, 2, 0, 3, 0, 0x10, 0, 0xAA, 0xBB, 0xCC, 0];
@@ -942,6 +1088,109 @@ mod tests {
         let stuck = [0x12u8, 0x02, 0, 0, 0, 0, 0x10, 0];
         assert!(matches!(
             parse_certificate(Version::V1_2, &stuck, 0, 16),
+            Err(Error::InvalidField(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_multi_key_conn_request_and_selection() -> Result<(), Error> {
+        let mut buf = [0u8; 64];
+        let offer = SessionOffer::NONE;
+        // 1.3: OtherParamsSupport bit 4 when asked, nothing else changes.
+        let n = encode_negotiate_algorithms_with(Version::V1_3, 0x90, 0x3, &offer, true, &mut buf)?;
+        let mut want = [0u8; 32];
+        want[..8].copy_from_slice(&[0x13, 0xE3, 0, 0, 32, 0, 1, 0x10]);
+        want[8] = 0x90;
+        want[12] = 0x3;
+        assert_eq!(&buf[..n], &want);
+        let n =
+            encode_negotiate_algorithms_with(Version::V1_3, 0x90, 0x3, &offer, false, &mut buf)?;
+        want[7] = 0;
+        assert_eq!(&buf[..n], &want);
+        // Before 1.3 the bit does not exist and is never sent.
+        let n = encode_negotiate_algorithms_with(Version::V1_2, 0x90, 0x3, &offer, true, &mut buf)?;
+        want[0] = 0x12;
+        assert_eq!(&buf[..n], &want);
+
+        let mut r = algorithms(0x13, 0x80, 0x2);
+        r[7] = OTHER_PARAMS_MULTI_KEY_CONN;
+        let (a, _, _) = parse_algorithms_with(Version::V1_3, &r, 0x1FF, 0x7, &offer, true)?;
+        assert!(a.multi_key());
+        // Selected without being asked for, or before 1.3.
+        assert!(matches!(
+            parse_algorithms_with(Version::V1_3, &r, 0x1FF, 0x7, &offer, false),
+            Err(Error::InvalidField(_))
+        ));
+        let mut r12 = algorithms(0x12, 0x80, 0x2);
+        r12[7] = OTHER_PARAMS_MULTI_KEY_CONN;
+        assert!(matches!(
+            parse_algorithms_with(Version::V1_2, &r12, 0x1FF, 0x7, &offer, true),
+            Err(Error::InvalidField(_))
+        ));
+        let r = algorithms(0x13, 0x80, 0x2);
+        let (a, _, _) = parse_algorithms_with(Version::V1_3, &r, 0x1FF, 0x7, &offer, true)?;
+        assert!(!a.multi_key());
+        Ok(())
+    }
+
+    /// DIGESTS of a 1.3 multi-key connection: slots 1 and 3 provisioned
+    /// out of 0..3, SHA-256, then KeyPairID, CertificateInfo, KeyUsageMask.
+    fn multi_key_digests() -> [u8; 4 + 64 + 8] {
+        let mut d = [0u8; 4 + 64 + 8];
+        d[..4].copy_from_slice(&[0x13, 0x01, 0x0F, 0b1010]);
+        d[4..36].fill(1);
+        d[36..68].fill(2);
+        // KeyPairID 7, 9; CertModel device, alias; usage CHALLENGE|MEAS, KEY_EX.
+        d[68..76].copy_from_slice(&[7, 9, 1, 2, 0x06, 0, 0x01, 0]);
+        d
+    }
+
+    #[test]
+    fn spdm_multi_key_digests_parse_and_reject() -> Result<(), Error> {
+        let d = multi_key_digests();
+        let (dg, n) = parse_digests(Version::V1_3, &d, HashAlgo::Sha256, true)?;
+        assert_eq!(n, d.len());
+        assert_eq!((dg.slot_mask, dg.supported_mask), (0b1010, 0x0F));
+        assert!(dg.is_multi_key());
+        assert_eq!(dg.get(3), Some(&[2u8; 32][..]));
+        assert_eq!(dg.key_info(1), Some((7, CERT_MODEL_DEVICE, 0x06)));
+        assert_eq!(
+            dg.key_info(3),
+            Some((9, CERT_MODEL_ALIAS, KEY_USAGE_KEY_EX))
+        );
+        assert_eq!(dg.key_info(0), None);
+        assert_eq!(dg.key_info(8), None);
+        // Not a multi-key connection: the arrays are not read (the caller
+        // sees the length), nor before 1.3.
+        let (dg, n) = parse_digests(Version::V1_3, &d, HashAlgo::Sha256, false)?;
+        assert_eq!((n, dg.is_multi_key(), dg.key_info(1)), (68, false, None));
+        // Each array cut short.
+        for cut in [1, 3, 5, 8] {
+            assert!(matches!(
+                parse_digests(Version::V1_3, &d[..d.len() - cut], HashAlgo::Sha256, true),
+                Err(Error::Truncated { .. })
+            ));
+        }
+        // Reserved CertificateInfo bits, reserved models, reserved usages.
+        for (at, value) in [(70, 0x09), (71, 0x04), (71, 0x07), (72, 0x16), (75, 0x01)] {
+            let mut bad = d;
+            bad[at] = value;
+            assert!(matches!(
+                parse_digests(Version::V1_3, &bad, HashAlgo::Sha256, true),
+                Err(Error::InvalidField(_))
+            ));
+        }
+        // The defined usage bits and CertModel 0 (a key, no chain) pass.
+        let mut ok = d;
+        ok[70] = CERT_MODEL_NONE;
+        ok[72..74].copy_from_slice(&KEY_USAGE_DEFINED.to_le_bytes());
+        assert!(parse_digests(Version::V1_3, &ok, HashAlgo::Sha256, true).is_ok());
+        // A provisioned slot outside the supported ones, in every version.
+        let mut bad = d;
+        bad[2] = 0b0010;
+        assert!(matches!(
+            parse_digests(Version::V1_3, &bad, HashAlgo::Sha256, true),
             Err(Error::InvalidField(_))
         ));
         Ok(())

@@ -62,7 +62,7 @@ use super::algo::{AeadSuite, DheGroup, HashAlgo, SignatureOrder};
 use super::codes;
 use super::connection::{
     measure, measurement_rules, transact, verify_transcript_signature, Connection, Exchanger,
-    MeasureEnv, Measurements, Sink, MAX_MESSAGE_A,
+    KeyUsage, MeasureEnv, Measurements, Sink, MAX_MESSAGE_A,
 };
 use super::crypto::{CryptoError, Hasher, SessionCrypto, TranscriptSink};
 use super::error::Error;
@@ -734,6 +734,8 @@ pub struct Session<C: SessionCrypto> {
     summary_len: usize,
     tag: u8,
     signature_order: SignatureOrder,
+    /// Slots whose key may sign MEASUREMENTS (multi-key connections).
+    measurement_signers: u8,
 }
 
 impl<C: SessionCrypto> core::fmt::Debug for Session<C> {
@@ -899,10 +901,15 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
         let digests = self
             .digests()
             .ok_or(Error::OutOfOrder("KEY_EXCHANGE before GET_DIGESTS"))?;
+        // By default the slot authentication picks, whose key the caller has.
         let slot = match request.slot.or(self.options().slot) {
             Some(s) => s,
-            None => digests.lowest_slot().ok_or(Error::SlotNotPopulated(0))?,
+            None => digests
+                .challenge_slot()
+                .or(digests.lowest_slot())
+                .ok_or(Error::SlotNotPopulated(0))?,
         };
+        digests.check_usage(slot, KeyUsage::KeyExchange)?;
         let mut chain_hash = [0u8; HashAlgo::MAX_SIZE];
         let hlen = digests.hash_size;
         let d = digests.get(slot).ok_or(Error::SlotNotPopulated(slot))?;
@@ -946,6 +953,9 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
         let v = self.version();
         let algs = *self.algorithms();
         let caps = *self.capabilities();
+        let measurement_signers = self
+            .digests()
+            .map_or(0xFF, |d| d.usage_mask(KeyUsage::Measurement));
         let hash = algs.hash;
         let hsize = hash.size();
         let ks = KeySchedule { version: v, hash };
@@ -1173,6 +1183,7 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
             summary_len,
             tag: 0,
             signature_order,
+            measurement_signers,
         });
         Ok(())
     }
@@ -1397,6 +1408,7 @@ impl<C: SessionCrypto> Session<C> {
             &self.algorithms,
             request,
             key,
+            self.measurement_signers,
         )?;
         let mut sink: Sink<'_, '_> = sink;
         let keys = self.keys.as_mut().ok_or(Error::NoSession)?;

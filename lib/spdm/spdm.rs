@@ -40,7 +40,9 @@ pub use auth::{
     Authenticated, Changed, Known, Options,
 };
 pub use certchain::CertChain;
-pub use connection::{ChallengeOutcome, ChallengeRequest, Connection, Digests, Measurements};
+pub use connection::{
+    ChallengeOutcome, ChallengeRequest, Connection, Digests, KeyUsage, Measurements,
+};
 pub use crypto::{
     ChainPolicy, Crypto, CryptoError, Hasher, PolicyError, SessionCrypto, TranscriptSink,
 };

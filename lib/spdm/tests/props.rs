@@ -307,7 +307,7 @@ fn check_algorithms(v: Version, rsp: &[u8], asym: u32, hash: u32) -> Result<usiz
 }
 
 fn check_digests(v: Version, rsp: &[u8], h: HashAlgo) -> Result<usize, Error> {
-    let (d, len) = messages::parse_digests(v, rsp, h)?;
+    let (d, len) = messages::parse_digests(v, rsp, h, false)?;
     assert!(len <= rsp.len());
     assert!(within(rsp, d.digests));
     assert_eq!(

@@ -389,7 +389,8 @@ macro_rules! fault_tests {
             // every one is checked in tests/measurements.rs; the summary
             // hash fault needs a summary asked for and measurements to
             // compare with (tests/challenge_request.rs).
-            // Session faults need a session (the responder's tests/session.rs).
+            // Session faults need a session (the responder's tests/session.rs);
+            // multi-key faults a multi-key device (tests/multi_key.rs).
             // Little-endian signatures are valid in 1.0/1.1
             // (little_endian_signatures_only_before_1_2).
             let elsewhere = |f: &&Fault| {
@@ -397,6 +398,7 @@ macro_rules! fault_tests {
                     || f.name() == "challenge-summary-hash-wrong"
                     || f.name() == "little-endian-signatures"
                     || f.is_session()
+                    || f.is_multi_key()
             };
             for f in Fault::ALL.iter().filter(|f| !elsewhere(f)) {
                 assert!(tested.contains(&f.name()), "fault {} has no test", f.name());
@@ -773,8 +775,8 @@ fn little_endian_signatures_only_before_1_2() {
 /// Devices this requester does not authenticate yet get a clear reason,
 /// of kind Unsupported, before any certificate exchange: one with only a
 /// provisioned public key (PUB_KEY_ID_CAP, no CERT_CAP; 1.0 has no such
-/// capability, so there it is a missing CERT_CAP), one with only multi-key
-/// connections (1.3 MULTI_KEY_CAP 01b; the same device at 1.2 has none).
+/// capability, so there it is a missing CERT_CAP).  Multi-key devices
+/// authenticate (tests/multi_key.rs).
 #[test]
 fn key_models_not_supported_are_refused_clearly() {
     use spdm_responder::responder::KeyModel;
@@ -795,19 +797,12 @@ fn key_models_not_supported_are_refused_clearly() {
                         "{what}"
                     )
                 }
-                (KeyModel::PublicKeyOnly, _) | (KeyModel::MultiKeyOnly, Version::V1_3) => {
+                (KeyModel::PublicKeyOnly, _) => {
                     let e = r.err().unwrap_or_else(|| panic!("{what}: authenticated"));
                     assert!(matches!(e, Error::NotSupported(_)), "{what}: {e:?}");
                     assert_eq!(e.kind(), ErrorKind::Unsupported, "{what}");
                     let text = e.to_string();
-                    assert!(
-                        text.contains(if model == KeyModel::PublicKeyOnly {
-                            "PUB_KEY_ID_CAP"
-                        } else {
-                            "MULTI_KEY_CAP_ONLY"
-                        }),
-                        "{what}: {text}"
-                    );
+                    assert!(text.contains("PUB_KEY_ID_CAP"), "{what}: {text}");
                     // Nothing after VCA's CAPABILITIES: no ALGORITHMS asked,
                     // no certificate read.
                     assert_eq!(t.request_codes(), [0x84, 0xE1], "{what}");

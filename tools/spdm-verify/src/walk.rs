@@ -159,7 +159,9 @@ fn get_capabilities_size(v: Version) -> usize {
 
 /// Walks NEGOTIATE_ALGORITHMS; returns the BaseAsymAlgo and BaseHashAlgo
 /// offered.
-fn negotiate_algorithms(c: &mut Cursor<'_>, v: Version) -> Result<(u32, u32), WalkError> {
+/// Returns the offered BaseAsymAlgo and BaseHashAlgo bits and whether a
+/// multi-key connection was asked for (MULTI_KEY_CONN).
+fn negotiate_algorithms(c: &mut Cursor<'_>, v: Version) -> Result<(u32, u32, bool), WalkError> {
     const NAME: &str = "NEGOTIATE_ALGORITHMS";
     let (tables, _) = c.request(NAME, v, codes::NEGOTIATE_ALGORITHMS)?;
     let start = c.pos;
@@ -176,6 +178,7 @@ fn negotiate_algorithms(c: &mut Cursor<'_>, v: Version) -> Result<(u32, u32), Wa
     }
     let asym = u32_at(rest, 8);
     let hash = u32_at(rest, 12);
+    let multi_key = rest[7] & messages::OTHER_PARAMS_MULTI_KEY_CONN != 0;
     let ext = usize::from(rest[28]) + usize::from(rest[29]);
     // The fixed part, the external algorithms, then the AlgStruct tables.
     let mut end = messages::NEGOTIATE_ALGORITHMS_SIZE + 4 * ext;
@@ -199,7 +202,7 @@ fn negotiate_algorithms(c: &mut Cursor<'_>, v: Version) -> Result<(u32, u32), Wa
     }
     c.take(NAME, length)?;
     debug_assert_eq!(c.pos, start + length);
-    Ok((asym, hash))
+    Ok((asym, hash, multi_key))
 }
 
 /// Walks message A at the cursor.
@@ -234,9 +237,10 @@ fn vca(c: &mut Cursor<'_>) -> Result<Vca, WalkError> {
     c.request("GET_CAPABILITIES", v, codes::GET_CAPABILITIES)?;
     c.take("GET_CAPABILITIES", get_capabilities_size(v))?;
     let capabilities = c.response("CAPABILITIES", |r| messages::parse_capabilities(v, r))?;
-    let (asym, hash) = negotiate_algorithms(c, v)?;
+    let (asym, hash, multi_key) = negotiate_algorithms(c, v)?;
     let algorithms = c.response("ALGORITHMS", |r| {
-        messages::parse_algorithms(v, r, asym, hash)
+        messages::parse_algorithms_with(v, r, asym, hash, &messages::SessionOffer::NONE, multi_key)
+            .map(|(a, _, len)| (a, len))
     })?;
     Ok(Vca {
         version: v,
@@ -310,7 +314,7 @@ pub fn challenge(transcript: &[u8], signature: &[u8]) -> Result<ChallengeWalk, W
     c.request("GET_DIGESTS", v, codes::GET_DIGESTS)?;
     c.take("GET_DIGESTS", codes::HEADER_SIZE)?;
     let (slot_mask, digests) = c.response("DIGESTS", |r| {
-        let (d, len) = messages::parse_digests(v, r, algs.hash)?;
+        let (d, len) = messages::parse_digests(v, r, algs.hash, algs.multi_key())?;
         let all: Vec<Option<Vec<u8>>> = (0..8).map(|s| d.get(s).map(<[u8]>::to_vec)).collect();
         Ok(((d.slot_mask, all), len))
     })?;

@@ -135,9 +135,10 @@ pub fn fuzz_digests(data: &[u8]) -> bool {
         return false;
     };
     let (v, hash) = (version_from(*v), hash_from(*h));
-    let Ok((d, len)) = messages::parse_digests(v, rsp, hash) else {
+    let Ok((d, len)) = messages::parse_digests(v, rsp, hash, false) else {
         return false;
     };
+    assert!(!d.is_multi_key());
     assert!(len <= rsp.len());
     assert!(within(rsp, d.digests));
     assert_eq!(
@@ -148,6 +149,37 @@ pub fn fuzz_digests(data: &[u8]) -> bool {
         if let Some(g) = d.get(slot) {
             assert_eq!(g.len(), hash.size());
             assert!(within(d.digests, g));
+        }
+    }
+    true
+}
+
+/// `multi_key_digests` target: `[version] [hash] DIGESTS` of a multi-key
+/// connection (KeyPairID, CertificateInfo and KeyUsageMask arrays).
+pub fn fuzz_multi_key_digests(data: &[u8]) -> bool {
+    let Some(([v, h], rsp)) = split::<2>(data) else {
+        return false;
+    };
+    let (v, hash) = (version_from(*v), hash_from(*h));
+    let Ok((d, len)) = messages::parse_digests(v, rsp, hash, true) else {
+        return false;
+    };
+    assert!(len <= rsp.len());
+    let n = d.slot_mask.count_ones() as usize;
+    assert_eq!(d.digests.len(), n * hash.size());
+    let multi = v >= Version::V1_3 && n > 0;
+    assert_eq!(d.is_multi_key(), multi);
+    assert_eq!(d.key_info.len(), if multi { n * messages::KEY_INFO_SIZE } else { 0 });
+    assert!(within(rsp, d.key_info));
+    assert_eq!(d.supported_mask & d.slot_mask, d.slot_mask);
+    for slot in 0..=8u8 {
+        match d.key_info(slot) {
+            Some((_, info, usage)) => {
+                assert!(multi && d.get(slot).is_some());
+                assert!(info & !messages::CERT_MODEL_MASK == 0 && info <= messages::CERT_MODEL_GENERIC);
+                assert_eq!(usage & !messages::KEY_USAGE_DEFINED, 0);
+            }
+            None => assert!(!multi || d.get(slot).is_none()),
         }
     }
     true

@@ -99,6 +99,19 @@ fn digests_msg(v: Version, supported: u8, mask: u8, h: HashAlgo) -> Vec<u8> {
     m
 }
 
+/// DIGESTS of a multi-key connection: the digests, then KeyPairID,
+/// CertificateInfo (device certificates) and KeyUsageMask per slot.
+fn multi_key_digests_msg(v: Version, supported: u8, mask: u8, h: HashAlgo) -> Vec<u8> {
+    let mut m = digests_msg(v, supported, mask, h);
+    let n = mask.count_ones() as usize;
+    m.extend((1..=n).map(|i| i as u8));
+    m.extend(std::iter::repeat_n(1u8, n));
+    for i in 0..n {
+        m.extend_from_slice(&(0x7u16 >> (i % 3)).to_le_bytes());
+    }
+    m
+}
+
 fn certificate_msg(v: Version, slot: u8, portion: &[u8], remainder: u16) -> Vec<u8> {
     let mut m = vec![v.as_byte(), 0x02, slot, 0];
     m.extend_from_slice(&(portion.len() as u16).to_le_bytes());
@@ -267,6 +280,15 @@ fn gen_parsers(certs_dir: Option<&Path>) {
             &format!("v{n:x}-three"),
             &prefixed(&[vb, hi], &digests_msg(v, 0xFF, 0x0B, hash)),
         );
+        // The arrays exist from 1.3 (before, they are trailing bytes, and
+        // a truncated seed would still parse).
+        if v >= Version::V1_3 {
+            write(
+                "multi_key_digests",
+                &format!("v{n:x}-three"),
+                &prefixed(&[vb, hi], &multi_key_digests_msg(v, 0xFF, 0x0B, hash)),
+            );
+        }
 
         let portion: Vec<u8> = (0..200u8).collect();
         write(

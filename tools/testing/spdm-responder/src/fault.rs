@@ -179,6 +179,19 @@ faults! {
         "Every signature (CHALLENGE_AUTH, MEASUREMENTS, KEY_EXCHANGE_RSP) little endian: \
          ECDSA r and s each byte-reversed, RSA the whole, as some SPDM 1.0/1.1 responders \
          sign (valid there, not in 1.2+).",
+    MultiKeyConnWrong = "multi-key-conn-wrong":
+        "ALGORITHMS (1.3): MULTI_KEY_CONN the other way round: not selected by a multi-key \
+         device that uses a multi-key connection, selected by any other device.",
+    DigestsKeyInfoMissing = "digests-key-info-missing":
+        "DIGESTS (multi-key connection): the KeyPairID, CertificateInfo and KeyUsageMask \
+         arrays are left out.",
+    ReservedCertificateInfo = "reserved-certificate-info":
+        "DIGESTS (multi-key connection): every CertificateInfo has reserved bit 3 set.",
+    ReservedKeyUsage = "reserved-key-usage":
+        "DIGESTS (multi-key connection): every KeyUsageMask has reserved bit 4 set.",
+    CertificateModelMismatch = "certificate-model-mismatch":
+        "CERTIFICATE (multi-key connection): CertificateInfo (Param2) says CertModel 2 \
+         (alias) where DIGESTS said 1 (device).",
 }
 
 impl Fault {
@@ -212,6 +225,22 @@ impl Fault {
     }
 }
 
+impl Fault {
+    /// A fault of multi-key connections (1.3 MULTI_KEY_CAP): it shows only
+    /// on a connection with a multi-key device, except
+    /// [`Fault::MultiKeyConnWrong`], which shows on every 1.3 connection.
+    pub fn is_multi_key(self) -> bool {
+        matches!(
+            self,
+            Fault::MultiKeyConnWrong
+                | Fault::DigestsKeyInfoMissing
+                | Fault::ReservedCertificateInfo
+                | Fault::ReservedKeyUsage
+                | Fault::CertificateModelMismatch
+        )
+    }
+}
+
 impl std::fmt::Display for Fault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -224,7 +253,8 @@ mod tests {
 
     #[test]
     fn fault_names_unique_and_round_trip() {
-        assert_eq!(Fault::ALL.len(), 61);
+        assert_eq!(Fault::ALL.len(), 66);
+        assert_eq!(Fault::ALL.iter().filter(|f| f.is_multi_key()).count(), 5);
         assert_eq!(Fault::ALL.iter().filter(|f| f.is_session()).count(), 15);
         for (i, f) in Fault::ALL.iter().enumerate() {
             assert_eq!(Fault::from_name(f.name()), Some(*f));

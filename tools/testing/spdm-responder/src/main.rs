@@ -59,7 +59,11 @@ messages of type 5 and 6).
   --key-model M       certificates (default); public-key-only (PUB_KEY_ID_CAP
                       without CERT_CAP, 1.1+: no GET_DIGESTS/GET_CERTIFICATE);
                       multi-key-only (1.3 MULTI_KEY_CAP 01b: NEGOTIATE_ALGORITHMS
-                      without MULTI_KEY_CONN is refused)
+                      without MULTI_KEY_CONN is refused); multi-key-negotiated
+                      (MULTI_KEY_CAP 10b: a multi-key connection when asked)
+  --key-usage SLOT=LIST  in a multi-key connection, what the key of SLOT may
+                      sign: chal, meas, kex separated by commas, or none
+                      (repeatable; default all three)
   --no-sessions       announce no secure sessions: no KEY_EX_CAP, ENCRYPT_CAP,
                       MAC_CAP, HBEAT_CAP, KEY_UPD_CAP, HANDSHAKE_IN_THE_CLEAR_CAP,
                       nothing selected in the DHE/AEAD/KeySchedule AlgStructs
@@ -113,6 +117,7 @@ struct DeviceOpts {
     dhe: Option<u16>,
     aead: Option<u16>,
     key_model: Option<responder::KeyModel>,
+    key_usage: Vec<(usize, u16)>,
 }
 
 fn number<T: std::str::FromStr>(s: String, name: &str) -> Result<T, String> {
@@ -161,6 +166,13 @@ fn device_config(o: &DeviceOpts, variant: &str) -> Result<Config, String> {
     if let Some(n) = o.slots {
         let first = config.slots[0].clone();
         config.slots = vec![first; n];
+    }
+    for &(slot, usage) in &o.key_usage {
+        config
+            .slots
+            .get_mut(slot)
+            .ok_or_else(|| format!("--key-usage: no slot {} (see --slots)", slot))?
+            .key_usage = usage;
     }
     config.chain_out = o.chain_out.clone();
     if o.chain_from_intermediate {
@@ -288,8 +300,19 @@ fn parse_args() -> Result<Args, String> {
                     "certificates" => responder::KeyModel::Certificates,
                     "public-key-only" => responder::KeyModel::PublicKeyOnly,
                     "multi-key-only" => responder::KeyModel::MultiKeyOnly,
+                    "multi-key-negotiated" => responder::KeyModel::MultiKeyNegotiated,
                     other => return Err(format!("bad --key-model {}", other)),
                 })
+            }
+            "--key-usage" => {
+                let v = value("--key-usage")?;
+                let bad = || format!("--key-usage wants SLOT=LIST, got '{}'", v);
+                let (slot, list) = v.split_once('=').ok_or_else(bad)?;
+                let slot: usize = slot.parse().map_err(|_| bad())?;
+                if slot >= 8 {
+                    return Err(bad());
+                }
+                o.key_usage.push((slot, responder::parse_key_usage(list)?));
             }
             "--no-handshake-in-the-clear" => o.no_handshake_in_the_clear = true,
             "--heartbeat-period" => {

@@ -156,6 +156,8 @@ pub const CAP_HANDSHAKE_IN_THE_CLEAR: u32 = 1 << 15;
 pub const CAP_PUB_KEY_ID: u32 = 1 << 16;
 /// MULTI_KEY_CAP 01b (1.3, bits 27:26): only multi-key connections.
 pub const CAP_MULTI_KEY_ONLY: u32 = 1 << 26;
+/// MULTI_KEY_CAP 10b (1.3): multi-key connections when asked for.
+pub const CAP_MULTI_KEY_NEG: u32 = 1 << 27;
 /// The 1.2+ signing context string of KEY_EXCHANGE_RSP.
 pub const KEY_EXCHANGE_RSP_CONTEXT: &[u8; 34] = b"responder-key_exchange_rsp signing";
 /// Most sessions open at once.
@@ -274,7 +276,54 @@ pub struct Slot {
     pub chain_body: Vec<u8>,
     /// The leaf certificate's private key.
     pub key: SigningKey,
+    /// What the key may sign in a multi-key connection (DIGESTS
+    /// KeyUsageMask, `KEY_USAGE_*` bits; default [`KEY_USAGE_ALL`]).
+    pub key_usage: u16,
 }
+
+impl Slot {
+    /// A slot whose key may sign everything.
+    pub fn new(chain_body: Vec<u8>, key: SigningKey) -> Slot {
+        Slot {
+            chain_body,
+            key,
+            key_usage: KEY_USAGE_ALL,
+        }
+    }
+}
+
+/// KeyUsageMask bit (1.3): KEY_EXCHANGE_RSP.
+pub const KEY_USAGE_KEY_EX: u16 = 1 << 0;
+/// KeyUsageMask bit (1.3): CHALLENGE_AUTH.
+pub const KEY_USAGE_CHALLENGE: u16 = 1 << 1;
+/// KeyUsageMask bit (1.3): MEASUREMENTS.
+pub const KEY_USAGE_MEASUREMENT: u16 = 1 << 2;
+/// The usages this responder signs for.
+pub const KEY_USAGE_ALL: u16 = KEY_USAGE_KEY_EX | KEY_USAGE_CHALLENGE | KEY_USAGE_MEASUREMENT;
+
+/// Parses a `--key-usage` list: `chal`, `meas`, `kex` separated by commas,
+/// or `none`.
+pub fn parse_key_usage(s: &str) -> Result<u16, String> {
+    if s == "none" {
+        return Ok(0);
+    }
+    s.split(',').try_fold(0u16, |m, name| {
+        Ok(m | match name {
+            "chal" => KEY_USAGE_CHALLENGE,
+            "meas" => KEY_USAGE_MEASUREMENT,
+            "kex" => KEY_USAGE_KEY_EX,
+            _ => {
+                return Err(format!(
+                    "unknown key usage '{name}' (chal, meas, kex or none)"
+                ))
+            }
+        })
+    })
+}
+
+/// CertificateInfo the responder reports for every slot in a multi-key
+/// connection: CertModel 1, device certificate.
+pub const CERT_MODEL_DEVICE: u8 = 1;
 
 /// Responder configuration.
 #[derive(Debug, Clone)]
@@ -341,6 +390,9 @@ pub enum KeyModel {
     /// NEGOTIATE_ALGORITHMS without MULTI_KEY_CONN is refused
     /// (InvalidRequest, as libspdm's responder does).
     MultiKeyOnly,
+    /// SPDM 1.3 MULTI_KEY_CAP 10b: a multi-key connection when the
+    /// requester asks for one (MULTI_KEY_CONN), else a plain one.
+    MultiKeyNegotiated,
 }
 
 /// NEGOTIATE_ALGORITHMS OtherParamsSupport bit 4 (1.3): MULTI_KEY_CONN.
@@ -430,7 +482,7 @@ impl Config {
         check_chain_body(&chain_body)?;
         Ok(Config {
             asym: key.asym_mask(),
-            slots: vec![Slot { chain_body, key }],
+            slots: vec![Slot::new(chain_body, key)],
             ..Config::default()
         })
     }
@@ -600,6 +652,9 @@ pub struct Responder {
     /// The binding of the message being answered (sessions keep the one
     /// of their KEY_EXCHANGE).
     wire: session::Wire,
+    /// ALGORITHMS selected MULTI_KEY_CONN (1.3): keys are used only as
+    /// their [`Slot::key_usage`] allows.
+    multi_key_conn: bool,
 }
 
 fn error(version: u8, code: u8, data: u8) -> Vec<u8> {
@@ -644,6 +699,7 @@ impl Responder {
             sessions: Vec::new(),
             last_secured: None,
             wire: session::Wire::Doe,
+            multi_key_conn: false,
         }
     }
 
@@ -866,7 +922,8 @@ impl Responder {
             KeyModel::PublicKeyOnly if v >= 0x11 => flags = (flags & !CAP_CERT) | CAP_PUB_KEY_ID,
             KeyModel::PublicKeyOnly => flags &= !CAP_CERT,
             KeyModel::MultiKeyOnly if v >= 0x13 => flags |= CAP_MULTI_KEY_ONLY,
-            KeyModel::MultiKeyOnly => {}
+            KeyModel::MultiKeyNegotiated if v >= 0x13 => flags |= CAP_MULTI_KEY_NEG,
+            KeyModel::MultiKeyOnly | KeyModel::MultiKeyNegotiated => {}
         }
         if let Some(sc) = self.config.sessions.as_ref().filter(|_| v >= 0x11) {
             flags |= CAP_ENCRYPT | CAP_MAC | CAP_KEY_EX | CAP_HBEAT | CAP_KEY_UPD;
@@ -1000,6 +1057,17 @@ impl Responder {
             0
         };
         self.opaque_fmt1 = other_sel == 0x2;
+        let asked = other_params & OTHER_PARAMS_MULTI_KEY_CONN != 0;
+        self.multi_key_conn = v >= 0x13
+            && match self.config.key_model {
+                KeyModel::MultiKeyOnly => true,
+                KeyModel::MultiKeyNegotiated => asked,
+                _ => false,
+            };
+        let mut other_sel = other_sel;
+        if self.multi_key_conn != self.has(Fault::MultiKeyConnWrong) && v >= 0x13 {
+            other_sel |= OTHER_PARAMS_MULTI_KEY_CONN;
+        }
         // Session algorithms: one bit of each offered AlgStruct, 0 when
         // there is nothing in common (and always without sessions).
         let selections: Vec<(u8, u16)> = types
@@ -1101,6 +1169,16 @@ impl Responder {
         }
     }
 
+    /// The key of `slot` for `usage`: in a multi-key connection a key
+    /// whose KeyUsageMask lacks the usage is refused (InvalidRequest).
+    pub(crate) fn key_for(&self, slot: usize, usage: u16) -> Result<SigningKey, u8> {
+        let s = self.config.slots.get(slot).ok_or(ERR_INVALID_REQUEST)?;
+        if self.multi_key_conn && s.key_usage & usage == 0 {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        Ok(s.key.clone())
+    }
+
     fn slot_mask(&self) -> u8 {
         (0..self.chains.len().min(8)).fold(0u8, |m, i| m | (1 << i))
     }
@@ -1148,6 +1226,26 @@ impl Responder {
         }
         if self.has(Fault::DigestMismatch) {
             flip_bit(&mut rsp, 4);
+        }
+        // Multi-key connection: KeyPairID[n], CertificateInfo[n],
+        // KeyUsageMask[n] of the n provisioned slots.
+        if self.multi_key_conn && !self.has(Fault::DigestsKeyInfoMissing) {
+            let slots = &self.config.slots[..self.chains.len()];
+            rsp.extend((1..=slots.len()).map(|id| id as u8));
+            let info = if self.has(Fault::ReservedCertificateInfo) {
+                CERT_MODEL_DEVICE | 0x8
+            } else {
+                CERT_MODEL_DEVICE
+            };
+            rsp.extend(slots.iter().map(|_| info));
+            for slot in slots {
+                let usage = if self.has(Fault::ReservedKeyUsage) {
+                    slot.key_usage | 1 << 4
+                } else {
+                    slot.key_usage
+                };
+                rsp.extend_from_slice(&usage.to_le_bytes());
+            }
         }
         if self.has(Fault::TruncateDigests) {
             truncate4(&mut rsp);
@@ -1210,7 +1308,17 @@ impl Responder {
         } else {
             slot as u8
         };
-        let mut rsp = vec![self.rsp_version(), CERTIFICATE, slot_field, 0];
+        // CertificateInfo of the slot in a multi-key connection (1.3),
+        // else reserved.
+        let cert_info = match (
+            self.multi_key_conn,
+            self.has(Fault::CertificateModelMismatch),
+        ) {
+            (true, false) => CERT_MODEL_DEVICE,
+            (true, true) => CERT_MODEL_DEVICE + 1,
+            (false, _) => 0,
+        };
+        let mut rsp = vec![self.rsp_version(), CERTIFICATE, slot_field, cert_info];
         rsp.extend_from_slice(&(portion_field as u16).to_le_bytes());
         rsp.extend_from_slice(&(remainder_field.min(0xFFFF) as u16).to_le_bytes());
         rsp.extend_from_slice(&data);
@@ -1237,13 +1345,7 @@ impl Responder {
         if meas != 0 && self.config.meas_cap == 0 {
             return Err(ERR_INVALID_REQUEST);
         }
-        let key = self
-            .config
-            .slots
-            .get(slot)
-            .ok_or(ERR_INVALID_REQUEST)?
-            .key
-            .clone();
+        let key = self.key_for(slot, KEY_USAGE_CHALLENGE)?;
         if key.asym_mask() & self.asym == 0 {
             return Err(ERR_UNSPECIFIED);
         }
@@ -1400,14 +1502,10 @@ impl Responder {
             0
         };
         let key = if signed {
-            let key = self
-                .config
-                .slots
-                .get(slot)
-                .filter(|_| slot < self.chains.len())
-                .ok_or(ERR_INVALID_REQUEST)?
-                .key
-                .clone();
+            if slot >= self.chains.len() {
+                return Err(ERR_INVALID_REQUEST);
+            }
+            let key = self.key_for(slot, KEY_USAGE_MEASUREMENT)?;
             if key.asym_mask() & self.asym == 0 {
                 return Err(ERR_UNSPECIFIED);
             }
@@ -1568,10 +1666,7 @@ mod tests {
         let key = SigningKey::EcP256(p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap());
         for (from_inter, fault) in [(false, false), (true, false), (true, true)] {
             let mut r = Responder::new(Config {
-                slots: vec![Slot {
-                    chain_body: body.clone(),
-                    key: key.clone(),
-                }],
+                slots: vec![Slot::new(body.clone(), key.clone())],
                 chain_from_intermediate: from_inter,
                 faults: if fault {
                     vec![Fault::WrongRootHash]
@@ -1599,10 +1694,10 @@ mod tests {
 
     /// A slot with DER-shaped fake certificates and a P-256 key from `seed`.
     fn fake_slot(body: &[u8], seed: u8) -> Slot {
-        Slot {
-            chain_body: body.to_vec(),
-            key: SigningKey::EcP256(p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap()),
-        }
+        Slot::new(
+            body.to_vec(),
+            SigningKey::EcP256(p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap()),
+        )
     }
 
     /// The SPDM chain of `body` with SHA-512 (what `vca` negotiates).

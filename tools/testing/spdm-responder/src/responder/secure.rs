@@ -500,7 +500,7 @@ impl Responder {
         if meas != 0 && self.config.meas_cap == 0 {
             return Err(ERR_INVALID_REQUEST);
         }
-        let key = self.config.slots[slot].key.clone();
+        let key = self.key_for(slot, KEY_USAGE_KEY_EX)?;
         if key.asym_mask() & self.asym == 0 {
             return Err(ERR_UNSPECIFIED);
         }

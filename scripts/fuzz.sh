@@ -5,7 +5,7 @@
 #
 # Runs the cargo-fuzz targets of the SPDM requester core (lib/spdm/fuzz)
 # one after the other, SECONDS_PER_TARGET each (default 600), all targets
-# by default: version capabilities algorithms digests multi_key_digests certificate
+# by default: version capabilities algorithms digests multi_key_digests chunked certificate
 # challenge_auth measurements cert_chain requester.
 #
 # Installs cargo-fuzz if missing and builds the targets once with the
@@ -26,7 +26,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ALL_TARGETS=(version capabilities algorithms digests multi_key_digests certificate challenge_auth measurements cert_chain requester x509san key_exchange_rsp finish_rsp secured_record)
+ALL_TARGETS=(version capabilities algorithms digests multi_key_digests chunked certificate challenge_auth measurements cert_chain requester x509san key_exchange_rsp finish_rsp secured_record)
 SECS=${1:-600}
 shift || true
 if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi

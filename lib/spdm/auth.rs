@@ -47,6 +47,11 @@ pub struct Options<'a> {
     /// What VCA offers for secure sessions ([`SessionOffer::NONE`]: no
     /// session capabilities, no session AlgStructs).
     pub session: SessionOffer,
+    /// DataTransferSize announced (1.2+), at most the message buffer's
+    /// size; 0: the buffer's size.  Smaller than the buffer, it lets the
+    /// device send responses of up to the rest of the buffer in chunks
+    /// (CHUNK_GET, [`chunk`](super::chunk)).
+    pub data_transfer_size: u32,
 }
 
 impl Options<'static> {
@@ -62,6 +67,7 @@ impl Options<'static> {
         hash: ALL_HASH,
         budget: Budget::DEFAULT,
         session: SessionOffer::NONE,
+        data_transfer_size: 0,
     };
 }
 

@@ -32,6 +32,10 @@ pub const HEARTBEAT: u8 = 0xE8;
 pub const KEY_UPDATE: u8 = 0xE9;
 /// Request code: END_SESSION.
 pub const END_SESSION: u8 = 0xEC;
+/// Request code: CHUNK_SEND (1.2).
+pub const CHUNK_SEND: u8 = 0x85;
+/// Request code: CHUNK_GET (1.2).
+pub const CHUNK_GET: u8 = 0x86;
 /// Request code: RESPOND_IF_READY.
 pub const RESPOND_IF_READY: u8 = 0xFF;
 
@@ -59,6 +63,10 @@ pub const HEARTBEAT_ACK: u8 = 0x68;
 pub const KEY_UPDATE_ACK: u8 = 0x69;
 /// Response code: END_SESSION_ACK.
 pub const END_SESSION_ACK: u8 = 0x6C;
+/// Response code: CHUNK_SEND_ACK (1.2).
+pub const CHUNK_SEND_ACK: u8 = 0x05;
+/// Response code: CHUNK_RESPONSE (1.2).
+pub const CHUNK_RESPONSE: u8 = 0x06;
 /// Response code: ERROR.
 pub const ERROR: u8 = 0x7F;
 
@@ -84,6 +92,9 @@ pub const ERR_VERSION_MISMATCH: u8 = 0x41;
 pub const ERR_RESPONSE_NOT_READY: u8 = 0x42;
 /// ERROR code (Param1): RequestResynch.
 pub const ERR_REQUEST_RESYNCH: u8 = 0x43;
+/// Error code (1.2): the response is larger than the requester's
+/// DataTransferSize; ExtendedErrorData holds the handle for CHUNK_GET.
+pub const ERR_LARGE_RESPONSE: u8 = 0x0F;
 
 /// PCI-SIG vendor ID used in DOE data object headers.
 pub const DOE_VENDOR_PCI_SIG: u16 = 0x0001;

@@ -35,6 +35,7 @@ use super::auth::{
     MIN_MESSAGE_BUFFER, RESYNCH_RESTARTS,
 };
 use super::certchain::parse_chain;
+use super::chunk::{self, Chunking};
 use super::codes;
 use super::crypto::{Crypto, CryptoError, Hasher, SessionCrypto, TranscriptSink};
 use super::error::Error;
@@ -46,7 +47,7 @@ use super::messages::{
     self, Algorithms, Capabilities, RequesterCaps, SessionAlgorithms, SessionOffer, SummaryHash,
     NONCE_SIZE, REQUESTER_CONTEXT_SIZE,
 };
-use super::requester::{exchange, Meter};
+use super::requester::Meter;
 use super::session::SessionIo;
 use super::transport::Transport;
 use super::version::{self, Version};
@@ -524,6 +525,7 @@ pub(super) trait Exchanger<C> {
 pub(super) struct Plain<'x, T> {
     pub(super) transport: &'x mut T,
     pub(super) meter: &'x mut Meter,
+    pub(super) chunking: Chunking,
 }
 
 impl<T: Transport, C> Exchanger<C> for Plain<'_, T> {
@@ -533,7 +535,7 @@ impl<T: Transport, C> Exchanger<C> for Plain<'_, T> {
         req: &[u8],
         msg: &'m mut [u8],
     ) -> Result<&'m [u8], Error> {
-        transact(self.transport, self.meter, req, msg)
+        transact(self.transport, self.meter, &self.chunking, req, msg)
     }
 }
 
@@ -684,15 +686,17 @@ pub(super) fn hash_parts<C: Crypto>(
     h.digest(out).map_err(Error::Crypto)
 }
 
-/// Sends `req`, receives into `msg`, returns the response slice.
+/// Sends `req`, receives into `msg`, returns the response slice (sent
+/// and received in chunks as `ch` allows and the sizes need,
+/// [`chunk::transact`]).
 pub(super) fn transact<'m, T: Transport>(
     t: &mut T,
     meter: &mut Meter,
+    ch: &Chunking,
     req: &[u8],
     msg: &'m mut [u8],
 ) -> Result<&'m [u8], Error> {
-    let n = exchange(t, meter, req, msg)?;
-    msg.get(..n).ok_or(Error::ResponseTooLarge)
+    chunk::transact(t, meter, ch, req, msg)
 }
 
 /// An SPDM connection to one device, established by VCA
@@ -723,6 +727,7 @@ pub struct Connection<'a, T: Transport, C: Crypto> {
     session_algorithms: Option<SessionAlgorithms>,
     tx: Transcripts<C::Hasher>,
     meter: Meter,
+    chunking: Chunking,
 }
 
 impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
@@ -804,6 +809,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
                 l1: None,
             },
             meter: Meter::new(opts.budget),
+            chunking: Chunking::NONE,
         })
     }
 
@@ -821,6 +827,12 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
     /// The transport, shared.
     pub(super) fn transport_ref(&self) -> &T {
         self.transport
+    }
+
+    /// How messages in the clear may be split ([`chunk`]), as CAPABILITIES
+    /// set it.
+    pub(super) fn chunking(&self) -> Chunking {
+        self.chunking
     }
 
     /// The transport, crypto backend, message buffer and meter, for an
@@ -986,6 +998,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         self.state = State::Poisoned;
         self.digests = None;
         self.session_algorithms = None;
+        self.chunking = Chunking::NONE;
         self.tx.a_len = 0;
         self.tx.m1 = None;
         self.tx.l1 = None;
@@ -1001,6 +1014,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let rsp = transact(
             &mut *self.transport,
             &mut self.meter,
+            &self.chunking,
             &req[..n],
             &mut *self.message,
         )?;
@@ -1016,17 +1030,24 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
                 .unwrap_or(rsp),
         )?;
 
-        let dts = u32::try_from(self.message.len()).unwrap_or(u32::MAX);
+        // 1.2+: CHUNK_CAP, and a MaxSPDMmsgSize beyond the DataTransferSize
+        // when the options ask for a smaller transfer size than the buffer.
+        let (dts, max) = Chunking::own_sizes(self.message.len(), self.opts.data_transfer_size);
+        let mut flags = self.opts.session.requester_flags();
+        if v >= Version::V1_2 {
+            flags |= messages::CAP_CHUNK;
+        }
         let rcaps = RequesterCaps {
             ct_exponent: 0,
-            flags: self.opts.session.requester_flags(),
+            flags,
             data_transfer_size: dts,
-            max_spdm_msg_size: dts,
+            max_spdm_msg_size: max,
         };
         let n = messages::encode_get_capabilities(v, &rcaps, &mut req)?;
         let rsp = transact(
             &mut *self.transport,
             &mut self.meter,
+            &self.chunking,
             &req[..n],
             &mut *self.message,
         )?;
@@ -1046,6 +1067,19 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         }
         if caps.ct_exponent > self.opts.max_ct_exponent {
             return Err(Error::CtExponentTooLarge(caps.ct_exponent));
+        }
+        // 1.2+: the sizes both sides announced bind every message; chunks
+        // only when both set CHUNK_CAP.
+        let size = |x: u32| usize::try_from(x).unwrap_or(usize::MAX);
+        if v >= Version::V1_2 {
+            self.chunking = Chunking {
+                version: v,
+                enabled: caps.flags & messages::CAP_CHUNK != 0,
+                own_dts: size(dts),
+                own_max: size(max),
+                device_dts: size(caps.data_transfer_size),
+                device_max: size(caps.max_spdm_msg_size),
+            };
         }
 
         // Session AlgStructs only to a device that can use them.
@@ -1069,6 +1103,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let rsp = transact(
             &mut *self.transport,
             &mut self.meter,
+            &self.chunking,
             &req[..n],
             &mut *self.message,
         )?;
@@ -1134,6 +1169,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let rsp = transact(
             &mut *self.transport,
             &mut self.meter,
+            &self.chunking,
             &req[..n],
             &mut *self.message,
         )?;
@@ -1217,9 +1253,11 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let v = self.version;
         let alg = self.algorithms.hash;
         let mut req = [0u8; REQUEST_SIZE];
+        // Portions that need no chunking: within our DataTransferSize.
         let mut max_portion = self
             .message
             .len()
+            .min(self.chunking.own_dts)
             .checked_sub(messages::CERTIFICATE_HEADER_SIZE)
             .ok_or(Error::BufferTooSmall)?;
         if v >= Version::V1_2 {
@@ -1243,6 +1281,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             let rsp = transact(
                 &mut *self.transport,
                 &mut self.meter,
+                &self.chunking,
                 &req[..n],
                 &mut *self.message,
             )?;
@@ -1458,6 +1497,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let rsp = transact(
             &mut *self.transport,
             &mut self.meter,
+            &self.chunking,
             &req[..n],
             &mut *self.message,
         )?;
@@ -1585,6 +1625,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let mut plain = Plain {
             transport: &mut *self.transport,
             meter: &mut self.meter,
+            chunking: self.chunking,
         };
         let r = measure(
             env,

@@ -47,6 +47,8 @@ pub const CAP_MULTI_KEY_ONLY: u32 = 1 << 26;
 /// MULTI_KEY_CAP (1.3): 10b multi-key connections when the requester asks
 /// (NEGOTIATE_ALGORITHMS MULTI_KEY_CONN).
 pub const CAP_MULTI_KEY_NEG: u32 = 1 << 27;
+/// CHUNK_CAP (1.2): large messages in chunks (CHUNK_GET, CHUNK_SEND).
+pub const CAP_CHUNK: u32 = 1 << 17;
 /// MULTI_KEY_CAP field (bits 27:26).
 pub const CAP_MULTI_KEY_MASK: u32 = CAP_MULTI_KEY_ONLY | CAP_MULTI_KEY_NEG;
 

@@ -969,6 +969,8 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
             .ok_or(Error::MessageATooLarge)?
             .copy_from_slice(a);
 
+        // KEY_EXCHANGE and FINISH in the clear may be chunked.
+        let chunking = self.chunking();
         let (transport, crypto, msg, meter) = self.parts();
 
         // KEY_EXCHANGE.
@@ -1019,7 +1021,7 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
             w.len()
         };
         let req = req.get(..n).ok_or(Error::BufferTooSmall)?;
-        let rsp = transact(transport, meter, req, msg)?;
+        let rsp = transact(transport, meter, &chunking, req, msg)?;
 
         let shape = KeyExchangeShape {
             dhe: sa.dhe,
@@ -1124,7 +1126,7 @@ impl<'a, T: Transport, C: SessionCrypto> Connection<'a, T, C> {
         let fin = fin.get(..4 + hsize).ok_or(Error::BufferTooSmall)?;
         th.update(fin.get(4..).unwrap_or_default());
         let rsp = if in_the_clear {
-            transact(transport, meter, fin, msg)?
+            transact(transport, meter, &chunking, fin, msg)?
         } else {
             let mut x = Secured {
                 transport,

@@ -18,6 +18,7 @@
 pub mod algo;
 pub mod auth;
 pub mod certchain;
+pub mod chunk;
 pub mod codes;
 pub mod connection;
 pub mod crypto;

@@ -27,6 +27,9 @@ usage: spdm-auth --port N [options]
   --max-ct N        largest CTExponent accepted (default 23, PCIe CMA)
   --count N         authenticate N times on one connection (default 1)
   --timeout-ms N    per-message timeout (default 5000)
+  --data-transfer-size N  DataTransferSize announced (SPDM 1.2+, 42..4096;
+                    default 4096, the message buffer): below it, larger
+                    responses come in chunks (CHUNK_GET)
   --transport T     the SPDM transport binding the responder speaks:
                     pci-doe (default; DOE data objects, as QEMU forwards
                     them) or mctp (MCTP messages: type 5, secured type 6)
@@ -66,6 +69,7 @@ struct Args {
     session: bool,
     encrypted_handshake: bool,
     transport: spdm::Binding,
+    data_transfer_size: u32,
 }
 
 fn parse_list<T: Copy + Into<u32>>(
@@ -120,6 +124,7 @@ fn parse_args() -> Result<Args, String> {
         session: false,
         encrypted_handshake: false,
         transport: spdm::Binding::PciDoe,
+        data_transfer_size: 0,
     };
     let asyms: Vec<A> = AsymAlgo::ALL.iter().map(|x| A(*x)).collect();
     let hashes: Vec<H> = HashAlgo::ALL.iter().map(|x| H(*x)).collect();
@@ -168,6 +173,15 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or_else(|| format!("bad --transport {} (pci-doe or mctp)", v))?;
             }
             "--encrypted-handshake" => a.encrypted_handshake = true,
+            "--data-transfer-size" => {
+                let n: u32 = val("--data-transfer-size")?
+                    .parse()
+                    .map_err(|_| "bad --data-transfer-size")?;
+                if !(spdm::messages::MIN_DATA_TRANSFER_SIZE..=4096).contains(&n) {
+                    return Err("--data-transfer-size wants 42..4096".to_string());
+                }
+                a.data_transfer_size = n;
+            }
             "--evidence" => a.evidence = Some(val("--evidence")?.into()),
             "--nonce" => a.nonce = Some(parse_nonce(&val("--nonce")?)?),
             "--help" | "-h" => {
@@ -386,6 +400,7 @@ fn main() -> ExitCode {
         } else {
             spdm::SessionOffer::NONE
         },
+        data_transfer_size: args.data_transfer_size,
     };
     let mut message = vec![0u8; 4096];
     let mut chain = vec![0u8; 0xFFFF];

@@ -390,7 +390,8 @@ macro_rules! fault_tests {
             // hash fault needs a summary asked for and measurements to
             // compare with (tests/challenge_request.rs).
             // Session faults need a session (the responder's tests/session.rs);
-            // multi-key faults a multi-key device (tests/multi_key.rs).
+            // multi-key faults a multi-key device (tests/multi_key.rs),
+            // chunking faults chunked messages (tests/chunk.rs).
             // Little-endian signatures are valid in 1.0/1.1
             // (little_endian_signatures_only_before_1_2).
             let elsewhere = |f: &&Fault| {
@@ -399,6 +400,7 @@ macro_rules! fault_tests {
                     || f.name() == "little-endian-signatures"
                     || f.is_session()
                     || f.is_multi_key()
+                    || f.is_chunk()
             };
             for f in Fault::ALL.iter().filter(|f| !elsewhere(f)) {
                 assert!(tested.contains(&f.name()), "fault {} has no test", f.name());

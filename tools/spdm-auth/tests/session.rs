@@ -164,8 +164,9 @@ fn without_an_offer_vca_is_unchanged() {
             .unwrap();
     assert!(conn.session_algorithms().is_none());
     let (caps, algs) = (&t.log[1].0, &t.log[2].0);
-    // GET_CAPABILITIES flags 0; NEGOTIATE_ALGORITHMS without AlgStructs.
-    assert_eq!(&caps[8..12], &[0, 0, 0, 0]);
+    // GET_CAPABILITIES flags: CHUNK_CAP only (1.2+); NEGOTIATE_ALGORITHMS
+    // without AlgStructs.
+    assert_eq!(&caps[8..12], &[0, 0, 0x02, 0]);
     assert_eq!((algs[2], algs.len()), (0, 32));
     assert_eq!(algs[7], 0, "OtherParamsSupport");
 }
@@ -187,7 +188,7 @@ fn with_an_offer_vca_carries_it() {
     let flags = u32::from_le_bytes(caps[8..12].try_into().unwrap());
     assert_eq!(
         flags,
-        (1 << 6) | (1 << 7) | (1 << 9) | (1 << 13) | (1 << 14) | (1 << 15)
+        (1 << 6) | (1 << 7) | (1 << 9) | (1 << 13) | (1 << 14) | (1 << 15) | (1 << 17)
     );
     assert_eq!((algs[2], algs.len()), (3, 44));
     assert_eq!(algs[7], 1 << 1, "OpaqueDataFmt1");

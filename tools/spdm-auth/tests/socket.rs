@@ -228,3 +228,39 @@ fn cli_speaks_mctp() {
     let (ok, _) = cli(1, &["--transport", "tcp"]);
     assert!(!ok);
 }
+
+/// The CLI against a chunking device over both bindings: CHUNK_SEND for
+/// KEY_EXCHANGE and FINISH (device DataTransferSize 64), CHUNK_GET for
+/// every response beyond the 128 bytes announced.
+#[test]
+fn cli_chunks_both_ways_over_both_bindings() {
+    let rootf = certs_dir().join("rsa3072/root.der");
+    for transport in ["pci-doe", "mctp"] {
+        let mut cfg = config("rsa3072").with_sessions();
+        cfg.chunk = true;
+        cfg.data_transfer_size = 64;
+        cfg.max_spdm_msg_size = 4096;
+        let (port, h) = serve(cfg);
+        let (ok, out) = cli(
+            port,
+            &[
+                "--trust",
+                rootf.to_str().unwrap(),
+                "--transport",
+                transport,
+                "--data-transfer-size",
+                "128",
+                "--session",
+            ],
+        );
+        h.join().unwrap();
+        assert!(ok, "{transport}: {out}");
+        assert!(out.contains("verdict:        authenticated"), "{transport}: {out}");
+        assert!(
+            out.contains("heartbeat, key update, end session: ok"),
+            "{transport}: {out}"
+        );
+    }
+    let (ok, _) = cli(1, &["--data-transfer-size", "41"]);
+    assert!(!ok);
+}

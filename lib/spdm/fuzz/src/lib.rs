@@ -17,6 +17,7 @@
 use spdm::algo::{AsymAlgo, HashAlgo};
 use spdm::auth::{ALL_ASYM, ALL_HASH};
 use spdm::certchain::{der_element, parse_chain, MAX_CERTS};
+use spdm::chunk;
 use spdm::crypto::{AcceptAnyChain, Crypto, CryptoError, Hasher};
 use spdm::error::{Error, TransportError};
 use spdm::measurements;
@@ -183,6 +184,44 @@ pub fn fuzz_multi_key_digests(data: &[u8]) -> bool {
         }
     }
     true
+}
+
+/// `chunked` target: `[request length - 4] [own DataTransferSize - 42]
+/// [device DataTransferSize - 42]` and then the device's responses, each
+/// prefixed with its u16 length ([`ChunkTransport`]): one request through
+/// the chunking layer (CHUNK_SEND when it exceeds the device's size,
+/// CHUNK_GET after ERROR(LargeResponse)), into a 512-byte message buffer.
+pub fn fuzz_chunked(data: &[u8]) -> bool {
+    let Some(([r, own, dev], rest)) = split::<3>(data) else {
+        return false;
+    };
+    let mut req = [0u8; 4 + 255];
+    let req = &mut req[..4 + usize::from(*r)];
+    req[..2].copy_from_slice(&[0x12, 0xE4]);
+    let (own_dts, own_max) = chunk::Chunking::own_sizes(512, 42 + u32::from(*own));
+    let ch = chunk::Chunking {
+        version: Version::V1_2,
+        enabled: true,
+        own_dts: own_dts as usize,
+        own_max: own_max as usize,
+        device_dts: 42 + usize::from(*dev),
+        device_max: 4096,
+    };
+    let mut t = ChunkTransport::new(rest);
+    let mut meter = spdm::Meter::new(spdm::Budget::DEFAULT);
+    let mut msg = [0u8; 512];
+    let r = chunk::transact(&mut t, &mut meter, &ch, req, &mut msg);
+    // Every exchange but the last consumes its 2-byte length prefix.
+    assert!(t.exchanges <= rest.len() / 2 + 1);
+    assert_eq!(meter.exchanges() as usize, t.exchanges);
+    match r {
+        Ok(rsp) => {
+            assert!(rsp.len() <= own_max as usize);
+            // "Parsed": a whole message that is not an ERROR.
+            matches!(rsp, [_, code, _, _, ..] if *code != 0x7F)
+        }
+        Err(_) => false,
+    }
 }
 
 /// `certificate` target: `[version] [slot] [requested u16] CERTIFICATE`.

@@ -214,7 +214,29 @@ fn prefixed(prefix: &[u8], msg: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Seeds of the `chunked` target: a response fetched in two chunks, and
+/// a 100-byte request sent in four whose last ACK carries the response.
+fn gen_chunked() {
+    let mut get = vec![0u8, 86, 0];
+    let whole: Vec<u8> = (0..180u8).collect();
+    let mut first = vec![0x12, 0x06, 0, 7, 0, 0, 0, 0, 100, 0, 0, 0, 180, 0, 0, 0];
+    first.extend_from_slice(&whole[..100]);
+    let mut last = vec![0x12, 0x06, 1, 7, 1, 0, 0, 0, 80, 0, 0, 0];
+    last.extend_from_slice(&whole[100..]);
+    get.extend(serialize(&[vec![0x12, 0x7F, 0x0F, 0, 7], first, last]));
+    assert!(spdm_fuzz::fuzz_chunked(&get), "chunk-get");
+    write("chunked", "get-two-chunks", &get);
+
+    let mut send = vec![96u8, 0, 0];
+    let mut acks: Vec<Vec<u8>> = (0..3u8).map(|i| vec![0x12, 0x05, 0, 0, i, 0]).collect();
+    acks.push(vec![0x12, 0x05, 0, 0, 3, 0, 0x12, 0x64, 0, 0]);
+    send.extend(serialize(&acks));
+    assert!(spdm_fuzz::fuzz_chunked(&send), "chunk-send");
+    write("chunked", "send-four-chunks", &send);
+}
+
 fn gen_parsers(certs_dir: Option<&Path>) {
+    gen_chunked();
     write("version", "v10", &version_msg(&[0x1000], 0));
     write(
         "version",

@@ -28,12 +28,13 @@ type Harness = fn(&[u8]) -> bool;
 
 #[test]
 fn parser_seeds_replay() {
-    let targets: [(&str, Harness); 14] = [
+    let targets: [(&str, Harness); 15] = [
         ("version", spdm_fuzz::fuzz_version),
         ("capabilities", spdm_fuzz::fuzz_capabilities),
         ("algorithms", spdm_fuzz::fuzz_algorithms),
         ("digests", spdm_fuzz::fuzz_digests),
         ("multi_key_digests", spdm_fuzz::fuzz_multi_key_digests),
+        ("chunked", spdm_fuzz::fuzz_chunked),
         ("certificate", spdm_fuzz::fuzz_certificate),
         ("challenge_auth", spdm_fuzz::fuzz_challenge_auth),
         ("measurements", spdm_fuzz::fuzz_measurements),

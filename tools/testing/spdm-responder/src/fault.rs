@@ -189,6 +189,15 @@ faults! {
         "DIGESTS (multi-key connection): every CertificateInfo has reserved bit 3 set.",
     ReservedKeyUsage = "reserved-key-usage":
         "DIGESTS (multi-key connection): every KeyUsageMask has reserved bit 4 set.",
+    ChunkSeqGap = "chunk-seq-gap":
+        "CHUNK_RESPONSE (chunking): every chunk after the first carries ChunkSeqNo one too high.",
+    ChunkSizeLie = "chunk-size-lie":
+        "CHUNK_RESPONSE (chunking): the first chunk's LargeMessageSize is 4 bytes short of \
+         the chunks sent.",
+    ChunkHandleChanges = "chunk-handle-changes":
+        "CHUNK_RESPONSE (chunking): every chunk after the first carries another Handle.",
+    ChunkAckWrongSeq = "chunk-ack-wrong-seq":
+        "CHUNK_SEND_ACK (chunking): ChunkSeqNo one higher than the chunk acknowledged.",
     CertificateModelMismatch = "certificate-model-mismatch":
         "CERTIFICATE (multi-key connection): CertificateInfo (Param2) says CertModel 2 \
          (alias) where DIGESTS said 1 (device).",
@@ -241,6 +250,20 @@ impl Fault {
     }
 }
 
+impl Fault {
+    /// A fault of chunked transfers (`--chunk`): it shows only when a
+    /// message goes in chunks.
+    pub fn is_chunk(self) -> bool {
+        matches!(
+            self,
+            Fault::ChunkSeqGap
+                | Fault::ChunkSizeLie
+                | Fault::ChunkHandleChanges
+                | Fault::ChunkAckWrongSeq
+        )
+    }
+}
+
 impl std::fmt::Display for Fault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -253,7 +276,8 @@ mod tests {
 
     #[test]
     fn fault_names_unique_and_round_trip() {
-        assert_eq!(Fault::ALL.len(), 66);
+        assert_eq!(Fault::ALL.len(), 70);
+        assert_eq!(Fault::ALL.iter().filter(|f| f.is_chunk()).count(), 4);
         assert_eq!(Fault::ALL.iter().filter(|f| f.is_multi_key()).count(), 5);
         assert_eq!(Fault::ALL.iter().filter(|f| f.is_session()).count(), 15);
         for (i, f) in Fault::ALL.iter().enumerate() {

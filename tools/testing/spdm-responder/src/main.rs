@@ -34,6 +34,12 @@ messages of type 5 and 6).
   --slots N           serve the chain in slots 0..N-1 (1..8, default 1)
   --ct-exponent N     CTExponent in CAPABILITIES (default 16)
   --data-transfer-size N  DataTransferSize and MaxSPDMmsgSize (default 4096)
+  --max-spdm-msg-size N  MaxSPDMmsgSize, after --data-transfer-size (at least
+                      the DataTransferSize; for --chunk)
+  --chunk             CHUNK_CAP (SPDM 1.2+): responses larger than the
+                      requester's DataTransferSize go by CHUNK_GET, requests
+                      larger than ours come by CHUNK_SEND (a larger request
+                      sent whole is refused with RequestTooLarge)
   --fault NAME        inject a fault (repeatable); see --list-faults
   --list-faults       list the faults and exit
   --chain-from-intermediate  serve the chains without the root certificate
@@ -118,6 +124,8 @@ struct DeviceOpts {
     aead: Option<u16>,
     key_model: Option<responder::KeyModel>,
     key_usage: Vec<(usize, u16)>,
+    max_msg: Option<u32>,
+    chunk: bool,
 }
 
 fn number<T: std::str::FromStr>(s: String, name: &str) -> Result<T, String> {
@@ -188,6 +196,13 @@ fn device_config(o: &DeviceOpts, variant: &str) -> Result<Config, String> {
         config.data_transfer_size = d;
         config.max_spdm_msg_size = d;
     }
+    if let Some(m) = o.max_msg {
+        if m < config.data_transfer_size {
+            return Err("--max-spdm-msg-size is below the DataTransferSize".into());
+        }
+        config.max_spdm_msg_size = m;
+    }
+    config.chunk = o.chunk;
     if let Some(r) = o.rdt_exponent {
         config.rdt_exponent = r;
     }
@@ -295,6 +310,13 @@ fn parse_args() -> Result<Args, String> {
                 std::process::exit(0);
             }
             "--no-sessions" => o.no_sessions = true,
+            "--chunk" => o.chunk = true,
+            "--max-spdm-msg-size" => {
+                o.max_msg = Some(number(
+                    value("--max-spdm-msg-size")?,
+                    "--max-spdm-msg-size",
+                )?)
+            }
             "--key-model" => {
                 o.key_model = Some(match value("--key-model")?.as_str() {
                     "certificates" => responder::KeyModel::Certificates,

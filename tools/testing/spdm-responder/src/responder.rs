@@ -56,7 +56,13 @@ pub use crate::fault::Fault;
 use crate::session;
 pub use crate::session::SessionSecrets;
 
+mod chunk;
 mod secure;
+
+pub use chunk::{
+    CAP_CHUNK, CHUNK_GET, CHUNK_RESPONSE, CHUNK_SEND, CHUNK_SEND_ACK, ERR_LARGE_RESPONSE,
+    ERR_REQUEST_TOO_LARGE,
+};
 
 /// Request code GET_VERSION.
 pub const GET_VERSION: u8 = 0x84;
@@ -374,6 +380,11 @@ pub struct Config {
     /// How the device's keys are known ([`KeyModel`], default
     /// certificates).
     pub key_model: KeyModel,
+    /// CHUNK_CAP (1.2+, `--chunk`): responses larger than the requester's
+    /// DataTransferSize go in chunks (CHUNK_GET), requests larger than
+    /// ours come in chunks (CHUNK_SEND), and a larger request sent whole is
+    /// refused (RequestTooLarge).  Off by default.
+    pub chunk: bool,
 }
 
 /// How a requester learns the device's keys.
@@ -463,6 +474,7 @@ impl Default for Config {
             measurements: Measurement::default_set(),
             sessions: None,
             key_model: KeyModel::Certificates,
+            chunk: false,
         }
     }
 }
@@ -655,6 +667,14 @@ pub struct Responder {
     /// ALGORITHMS selected MULTI_KEY_CONN (1.3): keys are used only as
     /// their [`Slot::key_usage`] allows.
     multi_key_conn: bool,
+    /// Requester's MaxSPDMmsgSize (1.2+), else u32::MAX.
+    req_max_spdm_msg_size: u32,
+    /// The large response being fetched with CHUNK_GET.
+    outgoing: Option<chunk::Outgoing>,
+    /// The large request being received with CHUNK_SEND.
+    incoming: Option<chunk::Incoming>,
+    /// Handle of the last large response.
+    chunk_handle: u8,
 }
 
 fn error(version: u8, code: u8, data: u8) -> Vec<u8> {
@@ -700,6 +720,10 @@ impl Responder {
             last_secured: None,
             wire: session::Wire::Doe,
             multi_key_conn: false,
+            req_max_spdm_msg_size: u32::MAX,
+            outgoing: None,
+            incoming: None,
+            chunk_handle: 0,
         }
     }
 
@@ -749,6 +773,28 @@ impl Responder {
     /// trailing DOE padding is ignored).  `None` means no answer at all
     /// (the `silent` fault).  Never panics.
     pub fn handle(&mut self, req: &[u8]) -> Option<Vec<u8>> {
+        if self.chunking() && !self.has(Fault::Silent) {
+            let v = self.version;
+            let chunked = match req.get(1) {
+                Some(&CHUNK_GET) => Some(self.chunk_get(req)),
+                Some(&CHUNK_SEND) => Some(self.chunk_send(req)),
+                _ => None,
+            };
+            if let Some(r) = chunked {
+                return Some(r.unwrap_or_else(|e| error(v, e, 0)));
+            }
+            if req.len() > self.config.data_transfer_size as usize
+                && req.get(1) != Some(&GET_VERSION)
+            {
+                return Some(error(v, ERR_REQUEST_TOO_LARGE, 0));
+            }
+        }
+        let rsp = self.handle_one(req)?;
+        Some(self.large_response(rsp))
+    }
+
+    /// [`Responder::handle`] of a whole request.
+    pub(crate) fn handle_one(&mut self, req: &[u8]) -> Option<Vec<u8>> {
         if self.has(Fault::Silent) {
             return None;
         }
@@ -911,6 +957,7 @@ impl Responder {
                 return Err(ERR_INVALID_REQUEST);
             }
             self.req_data_transfer_size = dts;
+            self.req_max_spdm_msg_size = max;
         }
         if v >= 0x11 {
             self.req_flags = u32_at(8);
@@ -933,6 +980,9 @@ impl Responder {
         }
         if self.has(Fault::NoChalCap) {
             flags &= !CAP_CHAL;
+        }
+        if self.config.chunk && v >= 0x12 {
+            flags |= CAP_CHUNK;
         }
         self.rsp_flags = flags;
         let ct = if self.has(Fault::CtExponent64) {

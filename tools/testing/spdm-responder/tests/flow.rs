@@ -941,6 +941,12 @@ fn check_fault(f: Fault) {
         | Fault::CertificateModelMismatch => {
             unreachable!("multi-key faults are tested in tools/spdm-auth/tests/multi_key.rs")
         }
+        Fault::ChunkSeqGap
+        | Fault::ChunkSizeLie
+        | Fault::ChunkHandleChanges
+        | Fault::ChunkAckWrongSeq => {
+            unreachable!("chunking faults are tested in tools/spdm-auth/tests/chunk.rs")
+        }
     };
     assert!(
         err.starts_with(want),
@@ -1023,11 +1029,14 @@ macro_rules! fault_tests {
             // GET_MEASUREMENTS faults: tools/spdm-auth/tests/measurements.rs
             // (this requester does not measure; see
             // measurement_faults_leave_authentication_alone); session
-            // faults: tests/session.rs; multi-key faults (this requester
-            // never asks for a multi-key connection):
-            // tools/spdm-auth/tests/multi_key.rs.
+            // faults: tests/session.rs; multi-key and chunking faults (this
+            // requester never asks for a multi-key connection nor chunks):
+            // tools/spdm-auth/tests/multi_key.rs and chunk.rs.
             for f in Fault::ALL.iter().filter(|f| {
-                !f.name().starts_with("measurements-") && !f.is_session() && !f.is_multi_key()
+                !f.name().starts_with("measurements-")
+                    && !f.is_session()
+                    && !f.is_multi_key()
+                    && !f.is_chunk()
             })
             {
                 assert!(tested.contains(f), "no test for {}", f);

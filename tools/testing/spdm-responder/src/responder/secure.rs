@@ -366,10 +366,11 @@ impl Responder {
                 }
             }
             _ => {
-                // As outside the session, with the session's L1/L2.
+                // As outside the session, with the session's L1/L2 (and
+                // whole: secured messages are not chunked here).
                 let epoch = self.epoch;
                 std::mem::swap(&mut self.msg_m, &mut s.msg_m);
-                let r = self.handle(req);
+                let r = self.handle_one(req);
                 if self.epoch == epoch {
                     std::mem::swap(&mut self.msg_m, &mut s.msg_m);
                 }

@@ -53,10 +53,10 @@
 set -euo pipefail
 
 OUT=${1:-${RSPDM_CACHE:-$HOME/.cache/rspdm}/certs}
-STAMP_VERSION="rspdm-test-certs v4"
+STAMP_VERSION="rspdm-test-certs v5"
 VARIANTS=(ecp256 ecp384 ecp521 rsa2048 rsa3072 rsa4096
 	expired nodigsig otherroot wrongsan noleafsan builtin spoofroot
-	nokcs badissuer badeku goodeku noku)
+	nokcs badissuer badeku goodeku noku bigchain)
 FILES=(root.der inter.der leaf.der leaf.key.der chain.der root.pem)
 SAN_GOOD="Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4:SSID=1100"
 SAN_WRONG="Vendor=1b36:Device=0011:CC=010802:REV=02:SSVID=1af4:SSID=1100"
@@ -131,6 +131,23 @@ write_ext() {
 			echo "basicConstraints = CA:FALSE"
 			echo "keyUsage = critical, digitalSignature"
 			echo "extendedKeyUsage = 1.3.6.1.4.1.412.274.4, serverAuth"
+			;;
+		ca-big | leaf-big)
+			# About 35 KB more: a non-critical private extension of
+			# 35000 bytes.  Intermediate and leaf of the "bigchain"
+			# variant both carry one, so that the chain exceeds the
+			# 64 KiB of SPDM 1.0-1.3 while each certificate stays
+			# below the 64 KiB the kernel's ASN.1 decoder takes.
+			if [ "$2" = ca-big ]; then
+				echo "basicConstraints = critical, CA:TRUE"
+				echo "keyUsage = critical, keyCertSign, cRLSign"
+			else
+				echo "basicConstraints = CA:FALSE"
+				echo "keyUsage = critical, digitalSignature"
+			fi
+			printf '1.3.6.1.4.1.55555.1 = ASN1:FORMAT:HEX,OCTETSTRING:'
+			head -c 35000 /dev/zero | tr '\0' 'Z' | od -An -v -tx1 | tr -d ' \n'
+			echo
 			;;
 		leaf-goodeku)
 			echo "basicConstraints = CA:FALSE"
@@ -244,7 +261,7 @@ make_bad_leaf() {
 make_bad_inter() {
 	local d=$TMP/$1 ca=root.pem
 	mkdir -p "$d/w"
-	cp "$TMP"/ecp256/w/root.* "$d/w/"
+	cp "$TMP/${BASE:-ecp256}"/w/root.* "$d/w/"
 	cd "$d/w"
 	genkey ecp256 inter.key
 	if [ -n "${3:-}" ]; then
@@ -263,7 +280,7 @@ make_bad_inter() {
 	openssl x509 -req -in inter.csr -CA "$ca" -CAkey root.key \
 		-days "$DAYS" -sha256 -extfile inter.ext -extensions ext \
 		-set_serial 2 -out inter.pem 2>/dev/null
-	make_leaf "$d" ecp256 leaf "$SAN_GOOD" 0 "$1"
+	make_leaf "$d" ecp256 "${LEAFKIND:-leaf}" "$SAN_GOOD" 0 "$1"
 }
 
 # make_spoofroot NAME: a P-256 hierarchy whose root copies the name and the
@@ -312,6 +329,8 @@ run_all \
 	'make_bad_leaf badeku leaf-badeku "$SAN_GOOD" 0' \
 	'make_bad_leaf goodeku leaf-goodeku "$SAN_GOOD" 0' \
 	'make_bad_leaf noku leaf-noku "$SAN_GOOD" 0'
+# A chain beyond 64 KiB (SPDM 1.4 LargeCertChain) under the builtin root.
+BASE=builtin LEAFKIND=leaf-big make_bad_inter bigchain ca-big ""
 
 # Another run may have finished meanwhile: then keep its complete copy.
 if complete; then

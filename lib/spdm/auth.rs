@@ -8,7 +8,7 @@
 //! summary hash) and a transcript sink.
 
 use super::algo::{AsymAlgo, HashAlgo, SignatureOrder};
-use super::certchain::{parse_chain, CertChain};
+use super::certchain::{parse_chain_for, CertChain};
 use super::connection::{ChallengeOutcome, ChallengeRequest, Connection, Digests, KeyUsage, Sink};
 use super::crypto::{ChainPolicy, Crypto, CryptoError, PolicyError, TranscriptSink};
 use super::error::Error;
@@ -556,7 +556,7 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
     record.chain_len = chain_len;
     record.chain_slot = slot;
     let chain_bytes: &[u8] = chain.get(..chain_len).ok_or(Error::ResponseTooLarge)?;
-    let chain: CertChain<'_> = parse_chain(chain_bytes, hsize)?;
+    let chain: CertChain<'_> = parse_chain_for(chain_bytes, hsize, conn.version())?;
 
     let mut chain_hash = [0u8; HashAlgo::MAX_SIZE];
     conn.hash(chain.raw(), &mut chain_hash)?;

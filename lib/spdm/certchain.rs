@@ -17,6 +17,7 @@
 
 use super::error::Error;
 use super::messages::CHAIN_HEADER_SIZE;
+use super::version::Version;
 
 /// Largest number of certificates accepted in one chain.
 pub const MAX_CERTS: usize = 16;
@@ -126,12 +127,24 @@ pub fn der_expect(der: &[u8], tag: u8) -> Result<(&[u8], &[u8]), Error> {
 }
 
 /// Parses the chain container `raw` (as read with GET_CERTIFICATE) for a
-/// hash of `hash_size` bytes.
+/// hash of `hash_size` bytes, in the layout of SPDM 1.0-1.3 (Length u16,
+/// Reserved u16).
 pub fn parse_chain(raw: &[u8], hash_size: usize) -> Result<CertChain<'_>, Error> {
-    let [l0, l1, _, _, ..] = *raw else {
+    parse_chain_for(raw, hash_size, Version::V1_3)
+}
+
+/// [`parse_chain`] in the layout of version `v`: from SPDM 1.4 the Length
+/// field is a u32 (what was Length u16 and Reserved u16 before), so that a
+/// chain may exceed 64 KiB.
+pub fn parse_chain_for(raw: &[u8], hash_size: usize, v: Version) -> Result<CertChain<'_>, Error> {
+    let [l0, l1, l2, l3, ..] = *raw else {
         return Err(Error::BadCertChain("chain shorter than its header"));
     };
-    let length = usize::from(u16::from_le_bytes([l0, l1]));
+    let length = if v >= Version::V1_4 {
+        usize::try_from(u32::from_le_bytes([l0, l1, l2, l3])).unwrap_or(usize::MAX)
+    } else {
+        usize::from(u16::from_le_bytes([l0, l1]))
+    };
     if length != raw.len() {
         return Err(Error::BadCertChain(
             "chain Length field does not match the chain",

@@ -34,7 +34,7 @@ use super::auth::{
     AuthRecord, Options, ALL_ASYM, ALL_HASH, MAX_CHAIN_SIZE, MAX_RECORDED_VERSIONS,
     MIN_MESSAGE_BUFFER, RESYNCH_RESTARTS,
 };
-use super::certchain::parse_chain;
+use super::certchain::parse_chain_for;
 use super::chunk::{self, Chunking};
 use super::codes;
 use super::crypto::{Crypto, CryptoError, Hasher, SessionCrypto, TranscriptSink};
@@ -1037,6 +1037,9 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         if v >= Version::V1_2 {
             flags |= messages::CAP_CHUNK;
         }
+        if v >= Version::V1_4 {
+            flags |= messages::CAP_LARGE_RESP;
+        }
         let rcaps = RequesterCaps {
             ct_exponent: 0,
             flags,
@@ -1253,16 +1256,24 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         let v = self.version;
         let alg = self.algorithms.hash;
         let mut req = [0u8; REQUEST_SIZE];
+        // 1.4 with LARGE_RESP_CAP on both sides (ours is always set):
+        // LargeCertChain, 32-bit offsets and lengths, chains beyond 64 KiB.
+        let large = v >= Version::V1_4 && self.capabilities.flags & messages::CAP_LARGE_RESP != 0;
+        let (header, max_chain) = if large {
+            (messages::CERTIFICATE_LARGE_HEADER_SIZE, chain.len())
+        } else {
+            (messages::CERTIFICATE_HEADER_SIZE, MAX_CHAIN_SIZE)
+        };
         // Portions that need no chunking: within our DataTransferSize.
         let mut max_portion = self
             .message
             .len()
             .min(self.chunking.own_dts)
-            .checked_sub(messages::CERTIFICATE_HEADER_SIZE)
+            .checked_sub(header)
             .ok_or(Error::BufferTooSmall)?;
         if v >= Version::V1_2 {
             let dev = usize::try_from(self.capabilities.data_transfer_size).unwrap_or(usize::MAX);
-            max_portion = max_portion.min(dev.saturating_sub(messages::CERTIFICATE_HEADER_SIZE));
+            max_portion = max_portion.min(dev.saturating_sub(header));
         }
         let max_portion = max_portion.min(MAX_CHAIN_SIZE);
         if max_portion == 0 {
@@ -1275,9 +1286,16 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
                 Some(t) => t.saturating_sub(offset).min(max_portion),
                 None => max_portion,
             };
-            // Both are at most MAX_CHAIN_SIZE (0xFFFF).
-            let (off16, want16) = (offset as u16, want as u16);
-            let n = messages::encode_get_certificate(v, slot, off16, want16, &mut req)?;
+            let n = if large {
+                let off32 = u32::try_from(offset).map_err(|_| Error::ResponseTooLarge)?;
+                let want32 = u32::try_from(want).map_err(|_| Error::ResponseTooLarge)?;
+                messages::encode_get_certificate_large(v, slot, off32, want32, &mut req)?
+            } else {
+                // Both are at most MAX_CHAIN_SIZE (0xFFFF).
+                let off16 = u16::try_from(offset).map_err(|_| Error::ResponseTooLarge)?;
+                let want16 = u16::try_from(want).map_err(|_| Error::ResponseTooLarge)?;
+                messages::encode_get_certificate(v, slot, off16, want16, &mut req)?
+            };
             let rsp = transact(
                 &mut *self.transport,
                 &mut self.meter,
@@ -1285,7 +1303,8 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
                 &req[..n],
                 &mut *self.message,
             )?;
-            let (cert, len) = messages::parse_certificate(v, rsp, slot, want16)?;
+            let want32 = u32::try_from(want).unwrap_or(u32::MAX);
+            let (cert, len) = messages::parse_certificate_with(v, rsp, slot, want32, large)?;
             if let Some(m) = model {
                 if rsp.get(3).map(|p| p & messages::CERT_MODEL_MASK) != Some(m) {
                     return Err(Error::InvalidField(
@@ -1293,7 +1312,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
                     ));
                 }
             }
-            let remainder = usize::from(cert.remainder);
+            let remainder = usize::try_from(cert.remainder).map_err(|_| Error::ResponseTooLarge)?;
             // Real progress: a device feeding the chain a byte at a time
             // would take 64 Ki exchanges.
             let min = usize::from(self.meter.budget().min_cert_portion).min(want);
@@ -1306,13 +1325,13 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             let end = offset + cert.portion.len();
             match total {
                 None => {
-                    let t = end + remainder;
-                    if t > MAX_CHAIN_SIZE || t > chain.len() {
+                    let t = end.checked_add(remainder).ok_or(Error::ResponseTooLarge)?;
+                    if t > max_chain || t > chain.len() {
                         return Err(Error::ResponseTooLarge);
                     }
                     total = Some(t);
                 }
-                Some(t) if end + remainder != t => {
+                Some(t) if end.checked_add(remainder) != Some(t) => {
                     return Err(Error::InvalidField(
                         "CERTIFICATE RemainderLength inconsistent",
                     ));
@@ -1358,7 +1377,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         if expected != digest.get(..alg.size()) {
             return Err(Error::DigestMismatch);
         }
-        parse_chain(bytes, alg.size())?;
+        parse_chain_for(bytes, alg.size(), self.version)?;
         Ok(len)
     }
 

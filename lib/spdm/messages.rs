@@ -49,6 +49,9 @@ pub const CAP_MULTI_KEY_ONLY: u32 = 1 << 26;
 pub const CAP_MULTI_KEY_NEG: u32 = 1 << 27;
 /// CHUNK_CAP (1.2): large messages in chunks (CHUNK_GET, CHUNK_SEND).
 pub const CAP_CHUNK: u32 = 1 << 17;
+/// LARGE_RESP_CAP (1.4): responses with 32-bit lengths, here certificate
+/// chains beyond 64 KiB (GET_CERTIFICATE and CERTIFICATE LargeCertChain).
+pub const CAP_LARGE_RESP: u32 = 1 << 31;
 /// MULTI_KEY_CAP field (bits 27:26).
 pub const CAP_MULTI_KEY_MASK: u32 = CAP_MULTI_KEY_ONLY | CAP_MULTI_KEY_NEG;
 
@@ -409,7 +412,9 @@ pub fn parse_algorithms_with(
     let measurement_hash = r.u32()?;
     let asym_sel = r.u32()?;
     let hash_sel = r.u32()?;
-    r.bytes(12)?;
+    // PqcAsymSel (1.4; reserved before), Reserved, MELSpecificationSel.
+    let pqc_sel = r.u32()?;
+    r.bytes(8)?;
     let ext_asym = r.u8()?;
     let ext_hash = r.u8()?;
     r.u16()?;
@@ -487,6 +492,13 @@ pub fn parse_algorithms_with(
     if measurement_spec.count_ones() > 1 || measurement_spec & !MEAS_SPEC_DMTF != 0 {
         return Err(Error::InvalidField(
             "MeasurementSpecificationSel not offered",
+        ));
+    }
+    // No post-quantum algorithm is offered (NEGOTIATE_ALGORITHMS leaves
+    // PqcAsymAlgo 0), so none may be selected.
+    if v >= Version::V1_4 && pqc_sel != 0 {
+        return Err(Error::InvalidField(
+            "PqcAsymSel selects an algorithm not offered",
         ));
     }
     let asym = AsymAlgo::from_selection(asym_sel)?;
@@ -696,13 +708,45 @@ pub fn encode_get_certificate(
     Ok(w.len())
 }
 
+/// GET_CERTIFICATE / CERTIFICATE Param1 bit 7 (1.4): LargeCertChain, the
+/// 32-bit LargeOffset/LargeLength and LargePortionLength/
+/// LargeRemainderLength fields are used.
+pub const LARGE_CERT_CHAIN: u8 = 1 << 7;
+/// Size of GET_CERTIFICATE with LargeCertChain (and of the CERTIFICATE
+/// header then): SPDM header, two u16 (0), two u32.
+pub const CERTIFICATE_LARGE_HEADER_SIZE: usize = 16;
+
+/// Encodes GET_CERTIFICATE with LargeCertChain (1.4): Offset and Length 0,
+/// LargeOffset and LargeLength carrying the portion asked for.
+pub fn encode_get_certificate_large(
+    v: Version,
+    slot: u8,
+    offset: u32,
+    length: u32,
+    buf: &mut [u8],
+) -> Result<usize, Error> {
+    let mut w = Writer::new(buf);
+    w.put(&[
+        v.as_byte(),
+        codes::GET_CERTIFICATE,
+        (slot & 0xF) | LARGE_CERT_CHAIN,
+        0,
+    ])?;
+    w.u16(0)?;
+    w.u16(0)?;
+    w.u32(offset)?;
+    w.u32(length)?;
+    Ok(w.len())
+}
+
 /// A parsed CERTIFICATE response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CertificatePortion<'a> {
     /// The portion of the chain.
     pub portion: &'a [u8],
-    /// RemainderLength: bytes of the chain after this portion.
-    pub remainder: u16,
+    /// RemainderLength (LargeRemainderLength with LargeCertChain): bytes
+    /// of the chain after this portion.
+    pub remainder: u32,
 }
 
 /// Parses CERTIFICATE answering a request for `requested` bytes of `slot`;
@@ -713,14 +757,42 @@ pub fn parse_certificate(
     slot: u8,
     requested: u16,
 ) -> Result<(CertificatePortion<'_>, usize), Error> {
+    parse_certificate_with(v, rsp, slot, u32::from(requested), false)
+}
+
+/// [`parse_certificate`] of a response to a request with LargeCertChain
+/// (`large`, 1.4) or without: the response must say the same (Param1
+/// bit 7), and with it carries the 32-bit lengths after two zero u16.
+pub fn parse_certificate_with(
+    v: Version,
+    rsp: &[u8],
+    slot: u8,
+    requested: u32,
+    large: bool,
+) -> Result<(CertificatePortion<'_>, usize), Error> {
     check_header(rsp, v.as_byte(), codes::CERTIFICATE)?;
     let mut r = Reader::new(rsp);
     let hdr = r.array::<4>()?;
     if hdr[2] & 0xF != slot {
         return Err(Error::InvalidField("CERTIFICATE for another slot"));
     }
-    let portion_len = r.u16()?;
-    let remainder = r.u16()?;
+    let says_large = v >= Version::V1_4 && hdr[2] & LARGE_CERT_CHAIN != 0;
+    if says_large != large {
+        return Err(Error::InvalidField(
+            "CERTIFICATE LargeCertChain differs from the request",
+        ));
+    }
+    let mut portion_len = u32::from(r.u16()?);
+    let mut remainder = u32::from(r.u16()?);
+    if large {
+        if portion_len != 0 || remainder != 0 {
+            return Err(Error::InvalidField(
+                "CERTIFICATE with LargeCertChain sets PortionLength or RemainderLength",
+            ));
+        }
+        portion_len = r.u32()?;
+        remainder = r.u32()?;
+    }
     if portion_len > requested {
         return Err(Error::InvalidField(
             "CERTIFICATE PortionLength exceeds the request",
@@ -729,7 +801,7 @@ pub fn parse_certificate(
     if portion_len == 0 && remainder != 0 {
         return Err(Error::InvalidField("CERTIFICATE makes no progress"));
     }
-    let portion = r.bytes(usize::from(portion_len))?;
+    let portion = r.bytes(usize::try_from(portion_len).map_err(|_| Error::ResponseTooLarge)?)?;
     Ok((CertificatePortion { portion, remainder }, r.pos()))
 }
 

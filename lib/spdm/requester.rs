@@ -379,9 +379,9 @@ mod tests {
             get_version(&mut t, &mut buf).err(),
             Some(Error::Transport(TransportError::Timeout))
         );
-        let only_14: &[u8] = &[0x10, 0x04, 0, 0, 0, 1, 0x00, 0x14];
+        let only_15: &[u8] = &[0x10, 0x04, 0, 0, 0, 1, 0x00, 0x15];
         let mut t = Script {
-            responses: &[only_14],
+            responses: &[only_15],
             next: 0,
             last_request: [0; 8],
         };

@@ -42,7 +42,8 @@ impl Version {
     pub const V1_4: Version = Version(0x14);
 
     /// Versions this requester implements, lowest first.
-    pub const SUPPORTED: [Version; 4] = [Self::V1_0, Self::V1_1, Self::V1_2, Self::V1_3];
+    pub const SUPPORTED: [Version; 5] =
+        [Self::V1_0, Self::V1_1, Self::V1_2, Self::V1_3, Self::V1_4];
 
     /// Builds a version from major and minor numbers (each 0..=15).
     pub const fn new(major: u8, minor: u8) -> Option<Version> {

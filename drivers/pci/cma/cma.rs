@@ -49,8 +49,11 @@ use spdm::kernel::{KernelChainPolicy, KernelCrypto, KeyringAnchors};
 /// and MaxSPDMmsgSize; holds the largest CHALLENGE_AUTH (RSA-4096 with 1 KiB
 /// of opaque data) and certificate portions of up to 4 KiB.
 const MESSAGE_BUF_SIZE: usize = 4096;
-/// Largest SPDM 1.0-1.3 certificate chain.
-const CHAIN_BUF_SIZE: usize = 0xFFFF;
+/// Largest certificate chain read: 128 KiB, twice the 64 KiB limit of
+/// SPDM 1.0-1.3, for SPDM 1.4 chains read with LargeCertChain (e.g. of
+/// post-quantum certificates; every certificate stays within the 64 KiB
+/// the kernel's ASN.1 decoder takes).  A larger chain is refused.
+const CHAIN_BUF_SIZE: usize = 128 * 1024;
 
 /// What PCIe CMA asks of SPDM: every version and hash the core implements,
 /// the signature algorithms the kernel verifies, the lowest populated slot,
@@ -543,7 +546,7 @@ impl AuthBuffers {
     fn new() -> Result<Self> {
         Ok(AuthBuffers {
             message: KVec::from_elem(0u8, MESSAGE_BUF_SIZE, GFP_KERNEL)?,
-            // 64 KiB: vmalloc'ed if need be, no order-4 allocation.
+            // 128 KiB: vmalloc'ed if need be, no order-5 allocation.
             chain: KVVec::from_elem(0u8, CHAIN_BUF_SIZE, GFP_KERNEL)?,
             record: KBox::new(spdm::AuthRecord::new(), GFP_KERNEL)?,
             measurements: KVec::from_elem(0u8, MESSAGE_BUF_SIZE, GFP_KERNEL)?,
@@ -554,8 +557,8 @@ impl AuthBuffers {
 
 /// Largest transcript kept for the signature log: M1 of a full
 /// authentication holds message A, the CERTIFICATE responses of a chain of
-/// up to 64 KiB and CHALLENGE_AUTH.
-const TRANSCRIPT_MAX: usize = 128 * 1024;
+/// up to [`CHAIN_BUF_SIZE`] and CHALLENGE_AUTH.
+const TRANSCRIPT_MAX: usize = CHAIN_BUF_SIZE + 64 * 1024;
 
 /// The bytes of a transcript as the SPDM core hashes them, for the
 /// signature log; dropped (`lost`) rather than cut short when they exceed

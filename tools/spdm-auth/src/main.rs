@@ -403,7 +403,7 @@ fn main() -> ExitCode {
         data_transfer_size: args.data_transfer_size,
     };
     let mut message = vec![0u8; 4096];
-    let mut chain = vec![0u8; 0xFFFF];
+    let mut chain = vec![0u8; 1 << 20];
     let mut record = Box::<spdm::AuthRecord>::default();
     let mut crypto = HostCrypto;
     let mut ok = 0u32;

@@ -67,7 +67,7 @@ fn every_version_algorithm_and_hash_authenticates() {
             }
         }
     }
-    assert_eq!(n, 4 * 9 * 3);
+    assert_eq!(n, Version::SUPPORTED.len() * 9 * 3);
 }
 
 #[test]
@@ -391,7 +391,8 @@ macro_rules! fault_tests {
             // compare with (tests/challenge_request.rs).
             // Session faults need a session (the responder's tests/session.rs);
             // multi-key faults a multi-key device (tests/multi_key.rs),
-            // chunking faults chunked messages (tests/chunk.rs).
+            // chunking faults chunked messages (tests/chunk.rs), 1.4 faults
+            // a 1.4 connection (tests/v1_4.rs).
             // Little-endian signatures are valid in 1.0/1.1
             // (little_endian_signatures_only_before_1_2).
             let elsewhere = |f: &&Fault| {
@@ -401,6 +402,7 @@ macro_rules! fault_tests {
                     || f.is_session()
                     || f.is_multi_key()
                     || f.is_chunk()
+                    || f.is_v1_4()
             };
             for f in Fault::ALL.iter().filter(|f| !elsewhere(f)) {
                 assert!(tested.contains(&f.name()), "fault {} has no test", f.name());

@@ -110,7 +110,7 @@ fn reassembled_responses(t: &MemTransport) -> Vec<Vec<u8>> {
 /// messages.
 #[test]
 fn large_responses_are_fetched_in_chunks() {
-    for v in [Version::V1_2, Version::V1_3] {
+    for v in [Version::V1_2, Version::V1_3, Version::V1_4] {
         for variant in ["ecp384", "rsa4096"] {
             let what = format!("{v} {variant}");
             let mut t = MemTransport::new(device(variant, v, 4096));
@@ -184,7 +184,7 @@ fn large_responses_are_fetched_in_chunks() {
 /// sent whole.
 #[test]
 fn large_requests_go_by_chunk_send() {
-    for v in [Version::V1_2, Version::V1_3] {
+    for v in [Version::V1_2, Version::V1_3, Version::V1_4] {
         let what = format!("{v}");
         let mut t = MemTransport::new(device("ecp384", v, 64));
         run_variant("ecp384", &mut t, &opts(128)).unwrap_or_else(|e| panic!("{what}: {e:?}"));

@@ -184,7 +184,7 @@ fn one_index_and_count_only() {
 
 #[test]
 fn raw_bit_streams_from_1_2() {
-    for v in [Version::V1_2, Version::V1_3] {
+    for v in [Version::V1_2, Version::V1_3, Version::V1_4] {
         let mut t = MemTransport::new(device("ecp384", v, AsymAlgo::EcdsaP384));
         let mut b = Bufs::new();
         let mut crypto = HostCrypto;

@@ -96,7 +96,7 @@ fn multi_key_connection_exactly_with_a_1_3_multi_key_device() {
             let a = authenticate_once(&mut t, &mut b, &mut policy, &opts(None))
                 .unwrap_or_else(|e| panic!("{what}: {e:?}"));
             assert_eq!(a.slot, 0, "{what}");
-            let multi = v == Version::V1_3 && model != KeyModel::Certificates;
+            let multi = v >= Version::V1_3 && model != KeyModel::Certificates;
             let req = request(&t, NEGOTIATE_ALGORITHMS);
             assert_eq!(req[7] & MULTI_KEY_CONN != 0, multi, "{what}: request");
             let rsp = response(&t, NEGOTIATE_ALGORITHMS);

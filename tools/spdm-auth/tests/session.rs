@@ -54,7 +54,7 @@ fn opts(offer: SessionOffer) -> spdm::Options<'static> {
     }
 }
 
-const SESSION_VERSIONS: [Version; 3] = [Version::V1_1, Version::V1_2, Version::V1_3];
+const SESSION_VERSIONS: [Version; 4] = [Version::V1_1, Version::V1_2, Version::V1_3, Version::V1_4];
 
 /// Authenticates, starts a session and runs `f` on it.
 fn with_session<R>(

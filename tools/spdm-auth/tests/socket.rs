@@ -255,7 +255,10 @@ fn cli_chunks_both_ways_over_both_bindings() {
         );
         h.join().unwrap();
         assert!(ok, "{transport}: {out}");
-        assert!(out.contains("verdict:        authenticated"), "{transport}: {out}");
+        assert!(
+            out.contains("verdict:        authenticated"),
+            "{transport}: {out}"
+        );
         assert!(
             out.contains("heartbeat, key update, end session: ok"),
             "{transport}: {out}"

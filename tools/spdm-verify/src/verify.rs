@@ -3,7 +3,7 @@
 //! The checks of each logged entry, and the evidence report.
 
 use serde::Serialize;
-use spdm::certchain::parse_chain;
+use spdm::certchain::parse_chain_for;
 use spdm::crypto::{Crypto, CryptoError, PolicyError};
 use spdm::messages::NONCE_SIZE;
 use spdm::{
@@ -491,7 +491,15 @@ fn check_entry(
     // Checked after the transcript (which tells whether N_hash_algorithm,
     // the size of RootHash, is right) unless a 1.0/1.1 measurements
     // transcript needs the key's signature size to walk.
-    let chain = parse_chain(chain_file, hash_alg.size()).map_err(|e| Failure {
+    // A chain beyond 64 KiB exists only in SPDM 1.4's layout (Length u32);
+    // below, the two layouts read the same (checked against the version
+    // once the transcript is walked).
+    let layout = if chain_file.len() > 0xFFFF {
+        Version::V1_4
+    } else {
+        Version::V1_3
+    };
+    let chain = parse_chain_for(chain_file, hash_alg.size(), layout).map_err(|e| Failure {
         check: Check::CertificateChain,
         reason: format!("{}_certificate_chain: {}", n, e),
     });
@@ -566,6 +574,15 @@ fn check_entry(
         }
     };
     rep.spdm_version = Some(v.to_string());
+    if layout == Version::V1_4 && v < Version::V1_4 {
+        return fail(
+            Check::CertificateChain,
+            format!(
+                "{}_certificate_chain: larger than 64 KiB before SPDM 1.4",
+                n
+            ),
+        );
+    }
     rep.slot = Some(slot);
     if let Some(a) = vca {
         rep.asym_algorithm = Some(a.algorithms.asym.name());

@@ -331,9 +331,17 @@ pub fn challenge(transcript: &[u8], signature: &[u8]) -> Result<ChallengeWalk, W
         }
         const NAME: &str = "GET_CERTIFICATE";
         let (p1, p2) = c.request(NAME, v, codes::GET_CERTIFICATE)?;
-        let req = c.take(NAME, messages::CERTIFICATE_HEADER_SIZE)?;
+        // 1.4: LargeCertChain (Param1 bit 7), 32-bit LargeOffset/LargeLength.
+        let large = v >= Version::V1_4 && p1 & messages::LARGE_CERT_CHAIN != 0;
+        let size = if large {
+            messages::CERTIFICATE_LARGE_HEADER_SIZE
+        } else {
+            messages::CERTIFICATE_HEADER_SIZE
+        };
+        let req = c.take(NAME, size)?;
         let slot = p1 & 0xF;
-        if p1 & 0xF0 != 0 || p2 != 0 {
+        let reserved = if large { 0x70 } else { 0xF0 };
+        if p1 & reserved != 0 || p2 != 0 {
             return Err(c.err(NAME, "reserved bits or SlotSizeRequested set"));
         }
         if digests[usize::from(slot)].is_none() {
@@ -345,8 +353,15 @@ pub fn challenge(transcript: &[u8], signature: &[u8]) -> Result<ChallengeWalk, W
         if total == Some(chain.len()) {
             return Err(c.err(NAME, "the chain was already read completely"));
         }
-        let (offset, length) = (u16_at(req, 4), u16_at(req, 6));
-        if usize::from(offset) != chain.len() {
+        let (offset, length) = if large {
+            if u16_at(req, 4) != 0 || u16_at(req, 6) != 0 {
+                return Err(c.err(NAME, "Offset or Length set with LargeCertChain"));
+            }
+            (u32_at(req, 8) as usize, u32_at(req, 12))
+        } else {
+            (usize::from(u16_at(req, 4)), u32::from(u16_at(req, 6)))
+        };
+        if offset != chain.len() {
             return Err(c.err(
                 NAME,
                 format!(
@@ -357,8 +372,8 @@ pub fn challenge(transcript: &[u8], signature: &[u8]) -> Result<ChallengeWalk, W
             ));
         }
         let (portion, remainder) = c.response("CERTIFICATE", |r| {
-            let (p, len) = messages::parse_certificate(v, r, slot, length)?;
-            Ok(((p.portion.to_vec(), usize::from(p.remainder)), len))
+            let (p, len) = messages::parse_certificate_with(v, r, slot, length, large)?;
+            Ok(((p.portion.to_vec(), p.remainder as usize), len))
         })?;
         chain.extend_from_slice(&portion);
         let t = *total.get_or_insert(chain.len() + remainder);

@@ -150,7 +150,7 @@ fn summary_hash_cut_out_must_be_there() {
 
 #[test]
 fn measurements_after_unsigned_requests() {
-    for v in [Version::V1_1, Version::V1_2, Version::V1_3] {
+    for v in [Version::V1_1, Version::V1_2, Version::V1_3, Version::V1_4] {
         let asym = AsymAlgo::EcdsaP384;
         let mut t = MemTransport {
             responder: Responder::new(device("ecp384", v, asym)),

@@ -189,6 +189,10 @@ faults! {
         "DIGESTS (multi-key connection): every CertificateInfo has reserved bit 3 set.",
     ReservedKeyUsage = "reserved-key-usage":
         "DIGESTS (multi-key connection): every KeyUsageMask has reserved bit 4 set.",
+    LargeCertChainUnasked = "large-cert-chain-unasked":
+        "CERTIFICATE (1.4): LargeCertChain (Param1 bit 7) set in answer to a request without it.",
+    PqcAsymSelected = "pqc-asym-selected":
+        "ALGORITHMS (1.4): PqcAsymSel selects ML-DSA-44, which the requester did not offer.",
     ChunkSeqGap = "chunk-seq-gap":
         "CHUNK_RESPONSE (chunking): every chunk after the first carries ChunkSeqNo one too high.",
     ChunkSizeLie = "chunk-size-lie":
@@ -251,6 +255,11 @@ impl Fault {
 }
 
 impl Fault {
+    /// A fault of SPDM 1.4 messages: it shows only on a 1.4 connection.
+    pub fn is_v1_4(self) -> bool {
+        matches!(self, Fault::LargeCertChainUnasked | Fault::PqcAsymSelected)
+    }
+
     /// A fault of chunked transfers (`--chunk`): it shows only when a
     /// message goes in chunks.
     pub fn is_chunk(self) -> bool {
@@ -276,7 +285,8 @@ mod tests {
 
     #[test]
     fn fault_names_unique_and_round_trip() {
-        assert_eq!(Fault::ALL.len(), 70);
+        assert_eq!(Fault::ALL.len(), 72);
+        assert_eq!(Fault::ALL.iter().filter(|f| f.is_v1_4()).count(), 2);
         assert_eq!(Fault::ALL.iter().filter(|f| f.is_chunk()).count(), 4);
         assert_eq!(Fault::ALL.iter().filter(|f| f.is_multi_key()).count(), 5);
         assert_eq!(Fault::ALL.iter().filter(|f| f.is_session()).count(), 15);

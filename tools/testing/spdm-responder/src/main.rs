@@ -36,6 +36,8 @@ messages of type 5 and 6).
   --data-transfer-size N  DataTransferSize and MaxSPDMmsgSize (default 4096)
   --max-spdm-msg-size N  MaxSPDMmsgSize, after --data-transfer-size (at least
                       the DataTransferSize; for --chunk)
+  --no-large-resp     no LARGE_RESP_CAP in a 1.4 CAPABILITIES (certificate
+                      chains are then read with 16-bit lengths, at most 64 KiB)
   --chunk             CHUNK_CAP (SPDM 1.2+): responses larger than the
                       requester's DataTransferSize go by CHUNK_GET, requests
                       larger than ours come by CHUNK_SEND (a larger request
@@ -126,6 +128,7 @@ struct DeviceOpts {
     key_usage: Vec<(usize, u16)>,
     max_msg: Option<u32>,
     chunk: bool,
+    no_large_resp: bool,
 }
 
 fn number<T: std::str::FromStr>(s: String, name: &str) -> Result<T, String> {
@@ -203,6 +206,7 @@ fn device_config(o: &DeviceOpts, variant: &str) -> Result<Config, String> {
         config.max_spdm_msg_size = m;
     }
     config.chunk = o.chunk;
+    config.large_resp = !o.no_large_resp;
     if let Some(r) = o.rdt_exponent {
         config.rdt_exponent = r;
     }
@@ -311,6 +315,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--no-sessions" => o.no_sessions = true,
             "--chunk" => o.chunk = true,
+            "--no-large-resp" => o.no_large_resp = true,
             "--max-spdm-msg-size" => {
                 o.max_msg = Some(number(
                     value("--max-spdm-msg-size")?,

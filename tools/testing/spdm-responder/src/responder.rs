@@ -164,6 +164,8 @@ pub const CAP_PUB_KEY_ID: u32 = 1 << 16;
 pub const CAP_MULTI_KEY_ONLY: u32 = 1 << 26;
 /// MULTI_KEY_CAP 10b (1.3): multi-key connections when asked for.
 pub const CAP_MULTI_KEY_NEG: u32 = 1 << 27;
+/// LARGE_RESP_CAP (1.4): LargeCertChain certificate reads.
+pub const CAP_LARGE_RESP: u32 = 1 << 31;
 /// The 1.2+ signing context string of KEY_EXCHANGE_RSP.
 pub const KEY_EXCHANGE_RSP_CONTEXT: &[u8; 34] = b"responder-key_exchange_rsp signing";
 /// Most sessions open at once.
@@ -385,6 +387,9 @@ pub struct Config {
     /// ours come in chunks (CHUNK_SEND), and a larger request sent whole is
     /// refused (RequestTooLarge).  Off by default.
     pub chunk: bool,
+    /// LARGE_RESP_CAP in a 1.4 CAPABILITIES (default true; `--no-large-resp`
+    /// clears it): certificate chains are read with LargeCertChain.
+    pub large_resp: bool,
 }
 
 /// How a requester learns the device's keys.
@@ -475,6 +480,7 @@ impl Default for Config {
             sessions: None,
             key_model: KeyModel::Certificates,
             chunk: false,
+            large_resp: true,
         }
     }
 }
@@ -550,8 +556,10 @@ fn check_chain_body(body: &[u8]) -> Result<(), String> {
         Some(v) if !v.is_empty() => {}
         _ => return Err("chain.der is not a sequence of DER certificates".into()),
     }
-    // Length u16 covers header + RootHash (up to 64) + certificates.
-    if body.len() + 4 + 64 > 0xFFFF {
+    // Up to 1.3, Length u16 covers header + RootHash (up to 64) +
+    // certificates; larger chains are served at 1.4 with LargeCertChain
+    // (and refused otherwise).  16 MiB bounds what this emulator holds.
+    if body.len() + 4 + 64 > 1 << 24 {
         return Err(format!(
             "certificate chain of {} bytes too long",
             body.len()
@@ -984,6 +992,9 @@ impl Responder {
         if self.config.chunk && v >= 0x12 {
             flags |= CAP_CHUNK;
         }
+        if v >= 0x14 && self.config.large_resp {
+            flags |= CAP_LARGE_RESP;
+        }
         self.rsp_flags = flags;
         let ct = if self.has(Fault::CtExponent64) {
             64
@@ -1042,8 +1053,10 @@ impl Responder {
                 return Err(ERR_INVALID_REQUEST);
             }
             let (ty, count) = (req[off], req[off + 1]);
+            // 1.4 adds ReqPqcAsymAlg (6) and KEM (7).
+            let last_type = if v >= 0x14 { 7 } else { 5 };
             if count >> 4 != 2
-                || !(2..=5).contains(&ty)
+                || !(2..=last_type).contains(&ty)
                 || types.last().is_some_and(|(t, _)| *t >= ty)
             {
                 return Err(ERR_INVALID_REQUEST);
@@ -1164,8 +1177,15 @@ impl Responder {
         rsp.extend_from_slice(&self.meas_hash.to_le_bytes()); // MeasurementHashAlgo
         rsp.extend_from_slice(&asym.to_le_bytes());
         rsp.extend_from_slice(&hash_sel.to_le_bytes());
-        // Reserved[11], MELSpecificationSel (1.3), ExtAsymSelCount,
-        // ExtHashSelCount, Reserved[2].
+        // PqcAsymSel (1.4: no post-quantum algorithm here), Reserved[7],
+        // MELSpecificationSel (1.3), ExtAsymSelCount, ExtHashSelCount,
+        // Reserved[2].
+        let pqc_sel: u32 = if v >= 0x14 && self.has(Fault::PqcAsymSelected) {
+            1 // ML-DSA-44, never offered by a requester of this emulator's kind
+        } else {
+            0
+        };
+        rsp.extend_from_slice(&pqc_sel.to_le_bytes());
         rsp.resize(36, 0);
         for (ty, sel) in &selections {
             rsp.extend_from_slice(&[*ty, 0x20]);
@@ -1206,8 +1226,13 @@ impl Responder {
                 total
             };
             let mut chain = Vec::with_capacity(total);
-            chain.extend_from_slice(&(shown.min(0xFFFF) as u16).to_le_bytes());
-            chain.extend_from_slice(&[0, 0]);
+            if self.version >= 0x14 {
+                // 1.4: Length is a u32.
+                chain.extend_from_slice(&(shown.min(u32::MAX as usize) as u32).to_le_bytes());
+            } else {
+                chain.extend_from_slice(&(shown.min(0xFFFF) as u16).to_le_bytes());
+                chain.extend_from_slice(&[0, 0]);
+            }
             chain.extend_from_slice(&root_hash);
             chain.extend_from_slice(body);
             self.chains.push(chain);
@@ -1322,12 +1347,32 @@ impl Responder {
         if req.len() < 8 {
             return Err(ERR_INVALID_REQUEST);
         }
+        // 1.4 LargeCertChain: 32-bit LargeOffset and LargeLength after the
+        // (zero) 16-bit ones; only with our LARGE_RESP_CAP.
+        let large = self.version >= 0x14 && req[2] & 0x80 != 0;
+        if large && self.rsp_flags & CAP_LARGE_RESP == 0 {
+            return Err(ERR_UNSUPPORTED_REQUEST);
+        }
+        let req_len = if large { 16 } else { 8 };
+        if req.len() < req_len {
+            return Err(ERR_INVALID_REQUEST);
+        }
         let slot = (req[2] & 0xF) as usize;
         let Some(chain) = self.chains.get(slot) else {
             return Err(ERR_INVALID_REQUEST);
         };
-        let offset = u16::from_le_bytes([req[4], req[5]]) as usize;
-        let length = u16::from_le_bytes([req[6], req[7]]) as usize;
+        let u32_at = |o: usize| u32::from_le_bytes([req[o], req[o + 1], req[o + 2], req[o + 3]]);
+        let (offset, length) = if large {
+            (u32_at(8) as usize, u32_at(12) as usize)
+        } else {
+            (
+                u16::from_le_bytes([req[4], req[5]]) as usize,
+                u16::from_le_bytes([req[6], req[7]]) as usize,
+            )
+        };
+        if !large && chain.len() > 0xFFFF {
+            return Err(ERR_INVALID_REQUEST);
+        }
         let size_only = self.version >= 0x13 && req[3] & 1 != 0;
         let (portion, remainder) = if size_only {
             (0, chain.len())
@@ -1353,11 +1398,14 @@ impl Responder {
         if self.has(Fault::WrongRemainderLength) {
             remainder_field += 1;
         }
-        let slot_field = if self.has(Fault::WrongSlotInCertificate) {
+        let mut slot_field = if self.has(Fault::WrongSlotInCertificate) {
             ((slot + 1) % 8) as u8
         } else {
             slot as u8
         };
+        if large || (self.version >= 0x14 && self.has(Fault::LargeCertChainUnasked)) {
+            slot_field |= 0x80;
+        }
         // CertificateInfo of the slot in a multi-key connection (1.3),
         // else reserved.
         let cert_info = match (
@@ -1369,13 +1417,19 @@ impl Responder {
             (false, _) => 0,
         };
         let mut rsp = vec![self.rsp_version(), CERTIFICATE, slot_field, cert_info];
-        rsp.extend_from_slice(&(portion_field as u16).to_le_bytes());
-        rsp.extend_from_slice(&(remainder_field.min(0xFFFF) as u16).to_le_bytes());
+        if large {
+            rsp.extend_from_slice(&[0, 0, 0, 0]);
+            rsp.extend_from_slice(&(portion_field as u32).to_le_bytes());
+            rsp.extend_from_slice(&(remainder_field as u32).to_le_bytes());
+        } else {
+            rsp.extend_from_slice(&(portion_field as u16).to_le_bytes());
+            rsp.extend_from_slice(&(remainder_field.min(0xFFFF) as u16).to_le_bytes());
+        }
         rsp.extend_from_slice(&data);
         if self.has(Fault::TruncateCertificate) {
             truncate4(&mut rsp);
         }
-        self.msg_b.push(req[..8].to_vec());
+        self.msg_b.push(req[..req_len].to_vec());
         self.msg_b.push(rsp.clone());
         Ok(rsp)
     }

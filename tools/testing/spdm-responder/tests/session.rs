@@ -50,10 +50,13 @@ fn read(variant: &str, file: &str) -> Vec<u8> {
     std::fs::read(certs().join(variant).join(file)).unwrap()
 }
 
+/// A device of `variant` with sessions, offering 1.0-1.4.
 fn config(variant: &str) -> Config {
-    Config::from_cert_dir(certs(), variant)
+    let mut c = Config::from_cert_dir(certs(), variant)
         .unwrap()
-        .with_sessions()
+        .with_sessions();
+    c.versions.push(0x1400);
+    c
 }
 
 fn u16_at(b: &[u8], o: usize) -> usize {
@@ -918,7 +921,7 @@ fn variant_for(dhe: u16) -> (&'static str, u32) {
 #[test]
 fn session_flow_matrix() {
     let mut runs = 0;
-    for ver in [0x11u8, 0x12, 0x13] {
+    for ver in [0x11u8, 0x12, 0x13, 0x14] {
         for dhe in [P256, P384] {
             for aead in [AES128, AES256] {
                 for clear in [true, false] {
@@ -945,7 +948,7 @@ fn session_flow_matrix() {
             }
         }
     }
-    assert_eq!(runs, 24);
+    assert_eq!(runs, 32);
 }
 
 #[test]

@@ -20,7 +20,9 @@ usage: spdm-auth --port N [options]
                     the chain is not validated and the verdict says so
   --san STRING      require the leaf's PCIe SAN (otherName 2.23.147)
   --slot N          certificate slot (default: lowest populated)
-  --versions LIST   versions to offer, e.g. 1.2,1.3 (default 1.0-1.3)
+  --versions LIST   versions to offer, e.g. 1.2,1.3 (default 1.0-1.4),
+                    intersected with those the core implements (1.0-1.4;
+                    others are dropped with a note, none left is an error)
   --asym LIST       signature algorithms to offer (ecdsa-p256, ecdsa-p384,
                     ecdsa-p521, rsassa-2048/3072/4096, rsapss-2048/3072/4096)
   --hash LIST       hashes to offer (sha256, sha384, sha512)
@@ -152,7 +154,21 @@ fn parse_args() -> Result<Args, String> {
                         );
                         Version::new(maj, min).ok_or("bad version")
                     })
-                    .collect::<Result<_, _>>()?
+                    .collect::<Result<Vec<Version>, _>>()?;
+                let (ours, others): (Vec<Version>, Vec<Version>) = a
+                    .versions
+                    .iter()
+                    .partition(|v| Version::SUPPORTED.contains(v));
+                for v in &others {
+                    eprintln!("spdm-auth: SPDM {} is not implemented; not offered", v);
+                }
+                if ours.is_empty() {
+                    return Err(format!(
+                        "--versions offers none of the versions implemented ({})",
+                        Version::SUPPORTED.map(|v| v.to_string()).join(",")
+                    ));
+                }
+                a.versions = ours;
             }
             "--asym" => a.asym = parse_list(&val("--asym")?, &asyms, |x| x.0.name())?,
             "--hash" => a.hash = parse_list(&val("--hash")?, &hashes, |x| x.0.name())?,

@@ -267,3 +267,32 @@ fn cli_chunks_both_ways_over_both_bindings() {
     let (ok, _) = cli(1, &["--data-transfer-size", "41"]);
     assert!(!ok);
 }
+
+/// `--versions` is intersected with what the core implements: a version
+/// beyond it is dropped with a note, a list of none of them is a usage
+/// error; 1.4 is negotiated with a device that offers it.
+#[test]
+fn cli_versions_intersected_with_the_core() {
+    let rootf = certs_dir().join("ecp256/root.der");
+    let mut cfg = config("ecp256");
+    cfg.versions = vec![0x1200, 0x1300, 0x1400];
+    let (port, h) = serve(cfg);
+    let out = Command::new(env!("CARGO_BIN_EXE_spdm-auth"))
+        .args(["--port", &port.to_string(), "--trust"])
+        .arg(&rootf)
+        .args(["--versions", "1.4,1.5"])
+        .output()
+        .unwrap();
+    h.join().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("version:        1.4"), "{stdout}");
+    assert!(stderr.contains("SPDM 1.5 is not implemented"), "{stderr}");
+    let out = Command::new(env!("CARGO_BIN_EXE_spdm-auth"))
+        .args(["--port", "1", "--versions", "1.5,2.0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("none of the versions implemented"));
+}

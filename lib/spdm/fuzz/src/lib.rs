@@ -47,9 +47,9 @@ pub fn within(outer: &[u8], inner: &[u8]) -> bool {
 /// Byte 0 of a parser input selects the SPDM version: 1.0..1.3 most of
 /// the time, otherwise the raw byte (a version this core does not speak).
 pub fn version_from(b: u8) -> Version {
-    match b % 8 {
-        i @ 0..=3 => Version::SUPPORTED[usize::from(i)],
-        _ => Version::from_byte(b),
+    match Version::SUPPORTED.get(usize::from(b % 8)) {
+        Some(v) => *v,
+        None => Version::from_byte(b),
     }
 }
 
@@ -230,14 +230,23 @@ pub fn fuzz_certificate(data: &[u8]) -> bool {
         return false;
     };
     let v = version_from(*v);
-    let requested = u16::from_le_bytes([*r0, *r1]);
-    let Ok((c, len)) = messages::parse_certificate(v, rsp, *slot, requested) else {
+    // Bit 7 of the slot byte: a request with LargeCertChain (1.4).
+    let large = *slot & 0x80 != 0;
+    let requested = u32::from(u16::from_le_bytes([*r0, *r1]));
+    let Ok((c, len)) = messages::parse_certificate_with(v, rsp, *slot & 0xF, requested, large)
+    else {
         return false;
     };
     assert!(len <= rsp.len());
     assert!(within(rsp, c.portion));
-    assert!(c.portion.len() <= usize::from(requested));
-    assert_eq!(len, messages::CERTIFICATE_HEADER_SIZE + c.portion.len());
+    assert!(c.portion.len() as u64 <= u64::from(requested));
+    let header = if large {
+        assert!(v >= Version::V1_4);
+        messages::CERTIFICATE_LARGE_HEADER_SIZE
+    } else {
+        messages::CERTIFICATE_HEADER_SIZE
+    };
+    assert_eq!(len, header + c.portion.len());
     true
 }
 

@@ -318,6 +318,18 @@ fn gen_parsers(certs_dir: Option<&Path>) {
             &format!("v{n:x}-first"),
             &prefixed(&[vb, 0, 0xF8, 0x0F], &certificate_msg(v, 0, &portion, 1000)),
         );
+        if v >= Version::V1_4 {
+            // LargeCertChain (slot byte bit 7): 32-bit lengths.
+            let mut m = vec![v.as_byte(), 0x02, 0x82, 0, 0, 0, 0, 0];
+            m.extend_from_slice(&200u32.to_le_bytes());
+            m.extend_from_slice(&1000u32.to_le_bytes());
+            m.extend_from_slice(&portion);
+            write(
+                "certificate",
+                &format!("v{n:x}-large-slot2"),
+                &prefixed(&[vb, 0x82, 0xF8, 0x0F], &m),
+            );
+        }
         write(
             "certificate",
             &format!("v{n:x}-last-slot3"),

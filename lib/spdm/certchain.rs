@@ -243,6 +243,18 @@ mod tests {
     ];
 
     #[test]
+    fn spdm_chain_parse_v14_length() -> Result<(), Error> {
+        // 1.4: Length is a u32; the same bytes read the same below 64 KiB.
+        assert_eq!(parse_chain_for(&CHAIN, 4, Version::V1_4)?.len(), 2);
+        // Non-zero high bytes: a wrong Length in 1.4, reserved bytes before.
+        let mut c = CHAIN;
+        c[2] = 1;
+        assert!(parse_chain_for(&c, 4, Version::V1_4).is_err());
+        assert_eq!(parse_chain_for(&c, 4, Version::V1_3)?.len(), 2);
+        Ok(())
+    }
+
+    #[test]
     fn spdm_chain_parse() -> Result<(), Error> {
         let c = parse_chain(&CHAIN, 4)?;
         assert_eq!(c.len(), 2);

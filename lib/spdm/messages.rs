@@ -1130,6 +1130,84 @@ mod tests {
     }
 
     #[test]
+    fn spdm_v14_large_certificate_messages() -> Result<(), Error> {
+        let mut buf = [0u8; 32];
+        let n = encode_get_certificate_large(Version::V1_4, 2, 0x0001_0203, 0x0FF0, &mut buf)?;
+        assert_eq!(n, CERTIFICATE_LARGE_HEADER_SIZE);
+        assert_eq!(
+            &buf[..n],
+            &[0x14, 0x82, 0x82, 0, 0, 0, 0, 0, 0x03, 0x02, 0x01, 0x00, 0xF0, 0x0F, 0, 0]
+        );
+        // CERTIFICATE with LargeCertChain: two zero u16, then u32 lengths.
+        let mut c = [0u8; 16 + 3];
+        c[..16].copy_from_slice(&[0x14, 0x02, 0x82, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 1, 0]);
+        c[16..].copy_from_slice(&[0xAA, 0xBB, 0xCC]);
+        let (p, n) = parse_certificate_with(Version::V1_4, &c, 2, 16, true)?;
+        assert_eq!((p.portion, p.remainder, n), (&[0xAA, 0xBB, 0xCC][..], 0x1_0000, 19));
+        // The request's LargeCertChain and the response's must agree.
+        assert!(matches!(
+            parse_certificate_with(Version::V1_4, &c, 2, 16, false),
+            Err(Error::InvalidField(_))
+        ));
+        let mut small = c;
+        small[2] = 2;
+        assert!(matches!(
+            parse_certificate_with(Version::V1_4, &small, 2, 16, true),
+            Err(Error::InvalidField(_))
+        ));
+        // The 16-bit fields must be 0 with LargeCertChain.
+        let mut both = c;
+        both[4] = 3;
+        assert!(matches!(
+            parse_certificate_with(Version::V1_4, &both, 2, 16, true),
+            Err(Error::InvalidField(_))
+        ));
+        // A portion beyond the request, and one cut short.
+        assert!(parse_certificate_with(Version::V1_4, &c, 2, 2, true).is_err());
+        assert!(matches!(
+            parse_certificate_with(Version::V1_4, &c[..18], 2, 16, true),
+            Err(Error::Truncated { .. })
+        ));
+        // Before 1.4, bit 7 of Param1 is not LargeCertChain (and the slot
+        // nibble is what counts).
+        let mut v13 = [0x13u8, 0x02, 0x82, 0, 3, 0, 0, 0, 0xAA, 0xBB, 0xCC];
+        assert_eq!(parse_certificate(Version::V1_3, &v13, 2, 16)?.1, 11);
+        v13[0] = 0x14;
+        assert!(matches!(
+            parse_certificate(Version::V1_4, &v13, 2, 16),
+            Err(Error::InvalidField(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn spdm_v14_algorithms_pqc_selection() -> Result<(), Error> {
+        let offer = SessionOffer::NONE;
+        let r = algorithms(0x14, 0x80, 0x2);
+        let (a, _, n) = parse_algorithms_with(Version::V1_4, &r, 0x1FF, 0x7, &offer, false)?;
+        assert_eq!((a.asym, n), (AsymAlgo::EcdsaP384, 36));
+        // PqcAsymSel (offset 20) never offered: refused at 1.4, reserved
+        // (ignored) before.
+        let mut pqc = algorithms(0x14, 0x80, 0x2);
+        pqc[20] = 1;
+        assert!(matches!(
+            parse_algorithms_with(Version::V1_4, &pqc, 0x1FF, 0x7, &offer, false),
+            Err(Error::InvalidField(_))
+        ));
+        pqc[0] = 0x13;
+        assert!(parse_algorithms_with(Version::V1_3, &pqc, 0x1FF, 0x7, &offer, false).is_ok());
+        // NEGOTIATE_ALGORITHMS at 1.4: the 1.3 bytes, PqcAsymAlgo 0.
+        let mut buf = [0u8; 64];
+        let n = encode_negotiate_algorithms(Version::V1_4, 0x90, 0x3, &mut buf)?;
+        let mut want = [0u8; 32];
+        want[..8].copy_from_slice(&[0x14, 0xE3, 0, 0, 32, 0, 1, 0]);
+        want[8] = 0x90;
+        want[12] = 0x3;
+        assert_eq!(&buf[..n], &want);
+        Ok(())
+    }
+
+    #[test]
     fn spdm_digests_and_certificate_parse() -> Result<(), Error> {
         let mut d = [0u8; 4 + 64];
         d[..4].copy_from_slice(&[0x12, 0x01, 0, 0b101]);

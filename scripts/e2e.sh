@@ -323,6 +323,11 @@ run_case multi-key-slot-by-key-usage "--variant builtin --versions 1.3 --key-mod
 run_case fault-multi-key-reserved-key-usage "--variant builtin --versions 1.3 --key-model multi-key-negotiated --fault reserved-key-usage" \
 	"rspdm.boot=CMA:+not+authenticated:+invalid+field:+DIGESTS+KeyUsageMask+sets+a+reserved+bit" empty
 
+# A device without certificates (PUB_KEY_ID_CAP): the kernel has no way to
+# be given its public key yet, so it is refused with that reason.
+run_case public-key-only-device-refused-clearly "--variant builtin --versions 1.2 --key-model public-key-only" \
+	"rspdm.boot=CMA:+not+authenticated:+not+supported+by+this+requester:+a+device+without+certificates+(PUB_KEY_ID_CAP)+with+no+provisioned+public+key" empty
+
 # .cma is append-only, like the kernel's other trusted keyrings: a root
 # cannot be unlinked nor the keyring cleared; the device stays trusted.
 run_case keyctl-cma-append-only "--variant ecp384 --versions 1.3" \

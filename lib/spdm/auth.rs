@@ -13,7 +13,8 @@ use super::connection::{ChallengeOutcome, ChallengeRequest, Connection, Digests,
 use super::crypto::{ChainPolicy, Crypto, CryptoError, PolicyError, TranscriptSink};
 use super::error::Error;
 use super::messages::{
-    self, Algorithms, Capabilities, SessionOffer, SummaryHash, NONCE_SIZE, REQUESTER_CONTEXT_SIZE,
+    self, Algorithms, Capabilities, SessionOffer, SummaryHash, NONCE_SIZE, PUBLIC_KEY_SLOT,
+    REQUESTER_CONTEXT_SIZE,
 };
 use super::requester::Budget;
 use super::transport::Transport;
@@ -47,6 +48,13 @@ pub struct Options<'a> {
     /// What VCA offers for secure sessions ([`SessionOffer::NONE`]: no
     /// session capabilities, no session AlgStructs).
     pub session: SessionOffer,
+    /// The device's public key, provisioned (DER SubjectPublicKeyInfo), for
+    /// a device without certificates (PUB_KEY_ID_CAP, SPDM 1.1+):
+    /// [`authenticate`] then sends CHALLENGE for slot 0xFF and checks
+    /// CertChainHash against the hash of this key; no DIGESTS or
+    /// certificate is read and no chain policy consulted (the key is
+    /// trusted by being provisioned).  `None`: such devices are refused.
+    pub public_key: Option<&'a [u8]>,
     /// DataTransferSize announced (1.2+), at most the message buffer's
     /// size; 0: the buffer's size.  Smaller than the buffer, it lets the
     /// device send responses of up to the rest of the buffer in chunks
@@ -67,6 +75,7 @@ impl Options<'static> {
         hash: ALL_HASH,
         budget: Budget::DEFAULT,
         session: SessionOffer::NONE,
+        public_key: None,
         data_transfer_size: 0,
     };
 }
@@ -207,6 +216,56 @@ pub struct Authenticated<K> {
     pub chain_len: usize,
     /// The leaf certificate's public key.
     pub leaf_key: K,
+}
+
+/// The provisioned-key path of [`run`]: CHALLENGE of slot 0xFF, whose
+/// CertChainHash is the hash of `spki`, verified with the key of `spki`.
+fn run_public_key<T: Transport, C: Crypto>(
+    conn: &mut Connection<'_, T, C>,
+    spki: &[u8],
+    record: &mut AuthRecord,
+    request: &ChallengeRequest,
+    mut sink: Sink<'_, '_>,
+) -> Result<Authenticated<C::PublicKey>, Error> {
+    let v = conn.version();
+    let caps = *conn.capabilities();
+    let algs = *conn.algorithms();
+    let hsize = algs.hash.size();
+    record.slot_mask = 0;
+    record.hash_size = hsize;
+    record.chain_slot = PUBLIC_KEY_SLOT;
+    let key = conn
+        .crypto()
+        .public_key_from_spki(spki, algs.asym)
+        .map_err(|e| match e {
+            CryptoError::BadKey => Error::InvalidArgument(
+                "provisioned public key does not match the negotiated algorithm",
+            ),
+            e => Error::Crypto(e),
+        })?;
+    let mut key_hash = [0u8; HashAlgo::MAX_SIZE];
+    conn.hash(spki, &mut key_hash)?;
+    let key_hash = key_hash.get(..hsize).ok_or(Error::BufferTooSmall)?;
+    let request = effective_request(conn, request);
+    let mut outcome = ChallengeOutcome::new();
+    let r = conn.challenge_with(
+        PUBLIC_KEY_SLOT,
+        key_hash,
+        &key,
+        &request,
+        &mut outcome,
+        &mut sink,
+    );
+    record_challenge(record, &outcome, r.is_ok())?;
+    r?;
+    Ok(Authenticated {
+        version: v,
+        capabilities: caps,
+        algorithms: algs,
+        slot: PUBLIC_KEY_SLOT,
+        chain_len: 0,
+        leaf_key: key,
+    })
 }
 
 /// Authenticates the device of `conn`: GET_DIGESTS, GET_CERTIFICATE of
@@ -532,6 +591,10 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
     let caps = *conn.capabilities();
     let algs = *conn.algorithms();
     let hsize = algs.hash.size();
+
+    if let Some(spki) = conn.provisioned_key() {
+        return run_public_key(conn, spki, record, request, sink);
+    }
 
     // GET_DIGESTS.
     let digests = conn.get_digests_with(&mut sink)?;

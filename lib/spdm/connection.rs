@@ -829,6 +829,15 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         self.transport
     }
 
+    /// The device's provisioned public key ([`Options::public_key`]) when
+    /// the device has no certificates (PUB_KEY_ID_CAP without CERT_CAP):
+    /// then it is authenticated with slot 0xFF.
+    pub fn provisioned_key(&self) -> Option<&'a [u8]> {
+        let no_certs = self.capabilities.flags & messages::CAP_CERT == 0
+            && self.capabilities.flags & messages::CAP_PUB_KEY_ID != 0;
+        self.opts.public_key.filter(|_| no_certs)
+    }
+
     /// How messages in the clear may be split ([`chunk`]), as CAPABILITIES
     /// set it.
     pub(super) fn chunking(&self) -> Chunking {
@@ -1058,12 +1067,14 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         self.tx.push_a(&req[..n])?;
         self.tx.push_a(rsp.get(..len).unwrap_or(rsp))?;
         if caps.flags & messages::CAP_CERT == 0 {
-            if caps.flags & messages::CAP_PUB_KEY_ID != 0 {
+            if caps.flags & messages::CAP_PUB_KEY_ID == 0 {
+                return Err(Error::MissingCapability("CERT_CAP"));
+            }
+            if self.opts.public_key.is_none() {
                 return Err(Error::NotSupported(
-                    "a device without certificates (PUB_KEY_ID_CAP: its public key must be provisioned)",
+                    "a device without certificates (PUB_KEY_ID_CAP) with no provisioned public key",
                 ));
             }
-            return Err(Error::MissingCapability("CERT_CAP"));
         }
         if caps.flags & messages::CAP_CHAL == 0 {
             return Err(Error::MissingCapability("CHAL_CAP"));
@@ -1457,11 +1468,19 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         if request.summary.is_requested() && !self.has_measurements() {
             return Err(Error::MissingCapability("MEAS_CAP"));
         }
-        let digests = self
-            .digests
-            .as_ref()
-            .ok_or(Error::OutOfOrder("CHALLENGE before GET_DIGESTS"))?;
-        digests.check_usage(slot, KeyUsage::Challenge)?;
+        if slot == messages::PUBLIC_KEY_SLOT {
+            if self.provisioned_key().is_none() {
+                return Err(Error::InvalidArgument(
+                    "slot 0xFF needs a device without certificates and a provisioned key",
+                ));
+            }
+        } else {
+            let digests = self
+                .digests
+                .as_ref()
+                .ok_or(Error::OutOfOrder("CHALLENGE before GET_DIGESTS"))?;
+            digests.check_usage(slot, KeyUsage::Challenge)?;
+        }
         if expected_chain_hash.len() != self.algorithms.hash.size() {
             return Err(Error::InvalidArgument(
                 "chain hash size is not the negotiated hash's",

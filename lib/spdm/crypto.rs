@@ -66,6 +66,19 @@ pub trait Crypto {
         alg: AsymAlgo,
     ) -> Result<Self::PublicKey, CryptoError>;
 
+    /// Extracts the public key of `spki` (a DER SubjectPublicKeyInfo, a
+    /// device's provisioned key) for verifying `alg` signatures; fails like
+    /// [`Crypto::public_key`].  Backends without provisioned keys keep the
+    /// default, [`CryptoError::Unsupported`].
+    fn public_key_from_spki(
+        &mut self,
+        spki: &[u8],
+        alg: AsymAlgo,
+    ) -> Result<Self::PublicKey, CryptoError> {
+        let _ = (spki, alg);
+        Err(CryptoError::Unsupported)
+    }
+
     /// Verifies `signature` over the message whose `hash` digest is `digest`.
     ///
     /// ECDSA signatures are raw `r || s`; RSASSA-PSS uses a salt as long as

@@ -90,6 +90,11 @@ pub const CERT_MODEL_ALIAS: u8 = 2;
 /// CertModel: generic certificate model.
 pub const CERT_MODEL_GENERIC: u8 = 3;
 
+/// SlotID of the provisioned public key (CHALLENGE Param1, KEY_EXCHANGE
+/// SlotID; 0xF in CHALLENGE_AUTH Param1): a device without certificates
+/// (PUB_KEY_ID_CAP).
+pub const PUBLIC_KEY_SLOT: u8 = 0xFF;
+
 /// Smallest DataTransferSize a 1.2+ device may report (MinDataTransferSize).
 pub const MIN_DATA_TRANSFER_SIZE: u32 = 42;
 /// Largest CTExponent this core accepts at all: 2^64 µs overflows
@@ -849,7 +854,13 @@ pub fn encode_challenge(
     buf: &mut [u8],
 ) -> Result<usize, Error> {
     let mut w = Writer::new(buf);
-    w.put(&[v.as_byte(), codes::CHALLENGE, slot & 0xF, summary.to_byte()])?;
+    // SlotID 0..=7, or 0xFF for the provisioned public key.
+    let slot = if slot == PUBLIC_KEY_SLOT {
+        slot
+    } else {
+        slot & 0xF
+    };
+    w.put(&[v.as_byte(), codes::CHALLENGE, slot, summary.to_byte()])?;
     w.put(nonce)?;
     if v >= Version::V1_3 {
         w.put(context)?;
@@ -896,14 +907,23 @@ pub fn parse_challenge_auth<'a>(
     check_header(rsp, v.as_byte(), codes::CHALLENGE_AUTH)?;
     let mut r = Reader::new(rsp);
     let hdr = r.array::<4>()?;
-    if hdr[2] & 0xF != slot {
+    if hdr[2] & 0xF != slot & 0xF {
         return Err(Error::InvalidField("CHALLENGE_AUTH for another slot"));
     }
-    let slot_bit = 1u8.checked_shl(u32::from(slot)).unwrap_or(0);
-    if hdr[3] & slot_bit == 0 || hdr[3] & !populated != 0 {
-        return Err(Error::InvalidField(
-            "CHALLENGE_AUTH SlotMask does not match the slot",
-        ));
+    if slot == PUBLIC_KEY_SLOT {
+        // The provisioned key: no certificate slots.
+        if hdr[3] != 0 {
+            return Err(Error::InvalidField(
+                "CHALLENGE_AUTH SlotMask not 0 for the provisioned public key",
+            ));
+        }
+    } else {
+        let slot_bit = 1u8.checked_shl(u32::from(slot)).unwrap_or(0);
+        if hdr[3] & slot_bit == 0 || hdr[3] & !populated != 0 {
+            return Err(Error::InvalidField(
+                "CHALLENGE_AUTH SlotMask does not match the slot",
+            ));
+        }
     }
     let cert_chain_hash = r.bytes(algs.hash.size())?;
     let nonce = r.bytes(NONCE_SIZE)?;
@@ -1130,6 +1150,45 @@ mod tests {
     }
 
     #[test]
+    fn spdm_challenge_of_the_provisioned_key() -> Result<(), Error> {
+        let mut buf = [0u8; 64];
+        let nonce = [7u8; NONCE_SIZE];
+        let ctx = [0u8; REQUESTER_CONTEXT_SIZE];
+        let n = encode_challenge(
+            Version::V1_2,
+            PUBLIC_KEY_SLOT,
+            SummaryHash::None,
+            &nonce,
+            &ctx,
+            &mut buf,
+        )?;
+        assert_eq!((&buf[..4], n), (&[0x12, 0x83, 0xFF, 0][..], 36));
+        let algs = Algorithms {
+            asym: AsymAlgo::EcdsaP256,
+            hash: HashAlgo::Sha256,
+            measurement_spec: 0,
+            measurement_hash: 0,
+            other_params: 0,
+        };
+        // 1.2: header, hash 32, nonce 32, opaque length 0, signature 64.
+        let mut r = [0u8; 4 + 32 + 32 + 2 + 64];
+        r[..4].copy_from_slice(&[0x12, 0x03, 0x0F, 0]);
+        assert!(parse_challenge_auth(Version::V1_2, &r, PUBLIC_KEY_SLOT, 0, &algs, false).is_ok());
+        // SlotMask must be 0; slot 0xF is not slot 0xFF's when a slot is asked.
+        r[3] = 1;
+        assert!(matches!(
+            parse_challenge_auth(Version::V1_2, &r, PUBLIC_KEY_SLOT, 0, &algs, false),
+            Err(Error::InvalidField(_))
+        ));
+        r[2] = 0;
+        assert!(matches!(
+            parse_challenge_auth(Version::V1_2, &r, PUBLIC_KEY_SLOT, 0, &algs, false),
+            Err(Error::InvalidField(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
     fn spdm_v14_large_certificate_messages() -> Result<(), Error> {
         let mut buf = [0u8; 32];
         let n = encode_get_certificate_large(Version::V1_4, 2, 0x0001_0203, 0x0FF0, &mut buf)?;
@@ -1143,7 +1202,10 @@ mod tests {
         c[..16].copy_from_slice(&[0x14, 0x02, 0x82, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 1, 0]);
         c[16..].copy_from_slice(&[0xAA, 0xBB, 0xCC]);
         let (p, n) = parse_certificate_with(Version::V1_4, &c, 2, 16, true)?;
-        assert_eq!((p.portion, p.remainder, n), (&[0xAA, 0xBB, 0xCC][..], 0x1_0000, 19));
+        assert_eq!(
+            (p.portion, p.remainder, n),
+            (&[0xAA, 0xBB, 0xCC][..], 0x1_0000, 19)
+        );
         // The request's LargeCertChain and the response's must agree.
         assert!(matches!(
             parse_certificate_with(Version::V1_4, &c, 2, 16, false),

@@ -235,6 +235,12 @@ impl spdm::Crypto for HostCrypto {
         public_key_of(leaf_der, alg)
     }
 
+    fn public_key_from_spki(&mut self, spki: &[u8], alg: AsymAlgo) -> Result<HostKey, CryptoError> {
+        let spki = x509_cert::spki::SubjectPublicKeyInfoOwned::from_der(spki)
+            .map_err(|_| CryptoError::BadKey)?;
+        key_from_spki(&spki, Some(alg))
+    }
+
     fn verify(
         &mut self,
         key: &HostKey,

@@ -19,6 +19,10 @@ usage: spdm-auth --port N [options]
   --trust FILE      trusted root certificate (DER); repeatable. Without it
                     the chain is not validated and the verdict says so
   --san STRING      require the leaf's PCIe SAN (otherName 2.23.147)
+  --public-key FILE the device's provisioned public key (DER
+                    SubjectPublicKeyInfo, e.g. openssl pkey -pubout -outform
+                    DER): a device without certificates (PUB_KEY_ID_CAP) is
+                    authenticated with CHALLENGE of slot 0xFF against it
   --slot N          certificate slot (default: lowest populated)
   --versions LIST   versions to offer, e.g. 1.2,1.3 (default 1.0-1.4),
                     intersected with those the core implements (1.0-1.4;
@@ -72,6 +76,7 @@ struct Args {
     encrypted_handshake: bool,
     transport: spdm::Binding,
     data_transfer_size: u32,
+    public_key: Option<Vec<u8>>,
 }
 
 fn parse_list<T: Copy + Into<u32>>(
@@ -127,6 +132,7 @@ fn parse_args() -> Result<Args, String> {
         encrypted_handshake: false,
         transport: spdm::Binding::PciDoe,
         data_transfer_size: 0,
+        public_key: None,
     };
     let asyms: Vec<A> = AsymAlgo::ALL.iter().map(|x| A(*x)).collect();
     let hashes: Vec<H> = HashAlgo::ALL.iter().map(|x| H(*x)).collect();
@@ -142,6 +148,11 @@ fn parse_args() -> Result<Args, String> {
                     .push(std::fs::read(&f).map_err(|e| format!("{}: {}", f, e))?);
             }
             "--san" => a.san = Some(val("--san")?),
+            "--public-key" => {
+                let f = val("--public-key")?;
+                a.public_key =
+                    Some(std::fs::read(&f).map_err(|e| format!("cannot read {}: {}", f, e))?);
+            }
             "--slot" => a.slot = Some(val("--slot")?.parse().map_err(|_| "bad --slot")?),
             "--versions" => {
                 a.versions = val("--versions")?
@@ -417,12 +428,14 @@ fn main() -> ExitCode {
             spdm::SessionOffer::NONE
         },
         data_transfer_size: args.data_transfer_size,
+        public_key: args.public_key.as_deref(),
     };
     let mut message = vec![0u8; 4096];
     let mut chain = vec![0u8; 1 << 20];
     let mut record = Box::<spdm::AuthRecord>::default();
     let mut crypto = HostCrypto;
     let mut ok = 0u32;
+    let mut by_key = false;
     let start = Instant::now();
     for i in 0..args.count {
         // A new SPDM connection (VCA) every time, as the kernel does.
@@ -444,9 +457,10 @@ fn main() -> ExitCode {
             Ok(a) => {
                 ok += 1;
                 if !args.quiet && i == 0 {
-                    let certs = spdm::certchain::parse_chain(
+                    let certs = spdm::certchain::parse_chain_for(
                         &chain[..a.chain_len],
                         a.algorithms.hash.size(),
+                        a.version,
                     )
                     .map(|c| c.len())
                     .unwrap_or(0);
@@ -459,10 +473,15 @@ fn main() -> ExitCode {
                         "algorithms:     {} {}",
                         a.algorithms.asym, a.algorithms.hash
                     );
-                    println!(
-                        "slot:           {} (populated mask {:#04x})",
-                        a.slot, record.slot_mask
-                    );
+                    if a.slot == spdm::messages::PUBLIC_KEY_SLOT {
+                        by_key = true;
+                        println!("slot:           0xff (provisioned public key)");
+                    } else {
+                        println!(
+                            "slot:           {} (populated mask {:#04x})",
+                            a.slot, record.slot_mask
+                        );
+                    }
                     println!(
                         "chain:          {} bytes, {} certificates",
                         a.chain_len, certs
@@ -488,7 +507,9 @@ fn main() -> ExitCode {
         }
     }
     let el = start.elapsed();
-    let verdict = if args.trust.is_empty() {
+    let verdict = if by_key {
+        "authenticated with the provisioned public key"
+    } else if args.trust.is_empty() {
         "signature valid, certificate chain NOT validated (no --trust)"
     } else {
         "authenticated"

@@ -551,6 +551,37 @@ fn der_tlv_len(der: &[u8]) -> Option<usize> {
     (total <= der.len()).then_some(total)
 }
 
+/// Header length and whole length of the DER TLV at the start of `der`.
+fn der_split(der: &[u8]) -> Option<(usize, usize)> {
+    let total = der_tlv_len(der)?;
+    let hdr = match der.get(1)? {
+        n if *n < 0x80 => 2,
+        n => 2 + usize::from(n & 0x7F),
+    };
+    Some((hdr, total))
+}
+
+/// The DER SubjectPublicKeyInfo of the last (leaf) certificate of
+/// `chain_body`: the key a requester has provisioned for a device without
+/// certificates (CHALLENGE of slot 0xFF hashes it).
+pub fn leaf_spki(chain_body: &[u8]) -> Option<Vec<u8>> {
+    let lens = der_lengths(chain_body)?;
+    let start: usize = lens.iter().take(lens.len().checked_sub(1)?).sum();
+    let cert = chain_body.get(start..)?;
+    let (h, _) = der_split(cert)?; // Certificate
+    let tbs = cert.get(h..)?;
+    let (h, total) = der_split(tbs)?; // TBSCertificate
+    let mut rest = tbs.get(h..total)?;
+    if rest.first() == Some(&0xA0) {
+        rest = rest.get(der_tlv_len(rest)?..)?; // [0] version
+    }
+    // serialNumber, signature, issuer, validity, subject, then the key.
+    for _ in 0..5 {
+        rest = rest.get(der_tlv_len(rest)?..)?;
+    }
+    Some(rest.get(..der_tlv_len(rest)?)?.to_vec())
+}
+
 fn check_chain_body(body: &[u8]) -> Result<(), String> {
     match der_lengths(body) {
         Some(v) if !v.is_empty() => {}
@@ -1441,9 +1472,15 @@ impl Responder {
         if req.len() < req_len {
             return Err(ERR_INVALID_REQUEST);
         }
-        let slot = req[2] as usize;
+        // Slot 0xFF: the provisioned public key of a device without
+        // certificates, the key of slot 0 (whose chain is never served).
+        let public_key = req[2] == 0xFF && self.config.key_model == KeyModel::PublicKeyOnly;
+        let slot = if public_key { 0 } else { req[2] as usize };
         let meas = req[3];
         if slot >= self.chains.len() || !matches!(meas, 0 | 1 | 0xFF) {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        if self.config.key_model == KeyModel::PublicKeyOnly && !public_key {
             return Err(ERR_INVALID_REQUEST);
         }
         if meas != 0 && self.config.meas_cap == 0 {
@@ -1457,16 +1494,19 @@ impl Responder {
 
         let slot_field = if self.has(Fault::WrongSlotInChallengeAuth) {
             ((slot + 1) % 8) as u8
+        } else if public_key {
+            0xF
         } else {
             slot as u8
         };
-        let mut rsp = vec![
-            self.rsp_version(),
-            CHALLENGE_AUTH,
-            slot_field,
-            self.slot_mask(),
-        ];
-        let mut chain_hash = h.digest(&self.chains[slot]);
+        let mask = if public_key { 0 } else { self.slot_mask() };
+        let mut rsp = vec![self.rsp_version(), CHALLENGE_AUTH, slot_field, mask];
+        let mut chain_hash = if public_key {
+            let spki = leaf_spki(&self.config.slots[0].chain_body).ok_or(ERR_UNSPECIFIED)?;
+            h.digest(&spki)
+        } else {
+            h.digest(&self.chains[slot])
+        };
         if self.has(Fault::WrongCertChainHash) {
             flip_bit(&mut chain_hash, 0);
         }

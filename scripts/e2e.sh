@@ -470,6 +470,12 @@ session_case session-encrypted-handshake-p256-aes128-spdm1.2 \
 session_case session-spdm1.1-p384-aes256 \
 	"--versions 1.1 --dhe secp384r1 --aead aes-256-gcm --meas-cap 2 --measurements $REPO/tools/testing/cma-e2e/measurements.txt" \
 	basic "rspdm.version=1.1 rspdm.dhe=secp384r1 rspdm.aead=aes-256-gcm"
+# SPDM 1.4 with a device whose buffer takes 64 bytes: KEY_EXCHANGE and
+# FINISH go in CHUNK_SEND chunks, certificates in 48-byte LargeCertChain
+# portions.
+session_case session-spdm1.4-chunk-send-small-device \
+	"--versions 1.4 --chunk --data-transfer-size 64 --max-spdm-msg-size 4096 --meas-cap 2 --measurements $REPO/tools/testing/cma-e2e/measurements.txt" \
+	basic "rspdm.version=1.4"
 session_case session-resume-s2idle-new-session "--versions 1.2 --meas-cap 2" resume "rspdm.version=1.2"
 session_case session-off-by-default "--versions 1.3" off "" ""
 session_case session-device-offers-none "--versions 1.2 --no-sessions" none ""

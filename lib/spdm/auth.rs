@@ -218,6 +218,25 @@ pub struct Authenticated<K> {
     pub leaf_key: K,
 }
 
+/// The CHALLENGE of [`run`] and [`run_public_key`]: `request` as the
+/// connection allows it, the outcome into `record` (the nonces even when
+/// it fails).
+fn challenge_step<T: Transport, C: Crypto>(
+    conn: &mut Connection<'_, T, C>,
+    slot: u8,
+    chain_hash: &[u8],
+    key: &C::PublicKey,
+    record: &mut AuthRecord,
+    request: &ChallengeRequest,
+    sink: &mut Sink<'_, '_>,
+) -> Result<(), Error> {
+    let request = effective_request(conn, request);
+    let mut outcome = ChallengeOutcome::new();
+    let r = conn.challenge_with(slot, chain_hash, key, &request, &mut outcome, sink);
+    record_challenge(record, &outcome, r.is_ok())?;
+    r
+}
+
 /// The provisioned-key path of [`run`]: CHALLENGE of slot 0xFF, whose
 /// CertChainHash is the hash of `spki`, verified with the key of `spki`.
 fn run_public_key<T: Transport, C: Crypto>(
@@ -246,18 +265,15 @@ fn run_public_key<T: Transport, C: Crypto>(
     let mut key_hash = [0u8; HashAlgo::MAX_SIZE];
     conn.hash(spki, &mut key_hash)?;
     let key_hash = key_hash.get(..hsize).ok_or(Error::BufferTooSmall)?;
-    let request = effective_request(conn, request);
-    let mut outcome = ChallengeOutcome::new();
-    let r = conn.challenge_with(
+    challenge_step(
+        conn,
         PUBLIC_KEY_SLOT,
         key_hash,
         &key,
-        &request,
-        &mut outcome,
+        record,
+        request,
         &mut sink,
-    );
-    record_challenge(record, &outcome, r.is_ok())?;
-    r?;
+    )?;
     Ok(Authenticated {
         version: v,
         capabilities: caps,
@@ -646,19 +662,9 @@ fn run<T: Transport, C: Crypto, P: ChainPolicy>(
             e => Error::Crypto(e),
         })?;
 
-    // CHALLENGE.
-    let request = effective_request(conn, request);
-    let mut outcome = ChallengeOutcome::new();
-    let r = conn.challenge_with(
-        slot,
-        chain_hash,
-        &leaf_key,
-        &request,
-        &mut outcome,
-        &mut sink,
-    );
-    record_challenge(record, &outcome, r.is_ok())?;
-    r?;
+    challenge_step(
+        conn, slot, chain_hash, &leaf_key, record, request, &mut sink,
+    )?;
 
     Ok(Authenticated {
         version: v,

@@ -322,27 +322,8 @@ fn check_fault(name: &str) {
     run_variant("ecp384", &mut t, &opts(0)).unwrap_or_else(|e| panic!("{name}: {e:?}"));
 }
 
-macro_rules! fault_tests {
-    ($($test:ident => $name:literal,)*) => {
-        $(
-            #[test]
-            fn $test() {
-                check_fault($name);
-            }
-        )*
-
-        #[test]
-        fn every_chunk_fault_has_a_test() {
-            let tested = [$($name),*];
-            for f in Fault::ALL.iter().filter(|f| f.is_chunk()) {
-                assert!(tested.contains(&f.name()), "fault {} has no test", f.name());
-            }
-            assert_eq!(tested.len(), 4);
-        }
-    };
-}
-
-fault_tests! {
+fault_group_tests! {
+    is_chunk, 4, every_chunk_fault_has_a_test;
     fault_chunk_seq_gap => "chunk-seq-gap",
     fault_chunk_size_lie => "chunk-size-lie",
     fault_chunk_handle_changes => "chunk-handle-changes",

@@ -342,27 +342,8 @@ fn check_fault(name: &str) {
     }
 }
 
-macro_rules! fault_tests {
-    ($($test:ident => $name:literal,)*) => {
-        $(
-            #[test]
-            fn $test() {
-                check_fault($name);
-            }
-        )*
-
-        #[test]
-        fn every_multi_key_fault_has_a_test() {
-            let tested = [$($name),*];
-            for f in Fault::ALL.iter().filter(|f| f.is_multi_key()) {
-                assert!(tested.contains(&f.name()), "fault {} has no test", f.name());
-            }
-            assert_eq!(tested.len(), 5);
-        }
-    };
-}
-
-fault_tests! {
+fault_group_tests! {
+    is_multi_key, 5, every_multi_key_fault_has_a_test;
     fault_multi_key_conn_wrong => "multi-key-conn-wrong",
     fault_digests_key_info_missing => "digests-key-info-missing",
     fault_reserved_certificate_info => "reserved-certificate-info",

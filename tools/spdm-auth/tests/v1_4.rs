@@ -167,27 +167,8 @@ fn check_fault(name: &str) {
         .unwrap_or_else(|e| panic!("{name} at 1.3: {e:?}"));
 }
 
-macro_rules! fault_tests {
-    ($($test:ident => $name:literal,)*) => {
-        $(
-            #[test]
-            fn $test() {
-                check_fault($name);
-            }
-        )*
-
-        #[test]
-        fn every_1_4_fault_has_a_test() {
-            let tested = [$($name),*];
-            for f in Fault::ALL.iter().filter(|f| f.is_v1_4()) {
-                assert!(tested.contains(&f.name()), "fault {} has no test", f.name());
-            }
-            assert_eq!(tested.len(), 2);
-        }
-    };
-}
-
-fault_tests! {
+fault_group_tests! {
+    is_v1_4, 2, every_1_4_fault_has_a_test;
     fault_large_cert_chain_unasked => "large-cert-chain-unasked",
     fault_pqc_asym_selected => "pqc-asym-selected",
 }

@@ -164,3 +164,27 @@ pub fn authenticate_once<T: spdm::Transport, P: spdm::ChainPolicy>(
         spdm::Connection::new_with_record(t, &mut crypto, opts, &mut b.message, &mut b.record)?;
     spdm::authenticate(&mut conn, policy, &mut b.chain, &mut b.record, None)
 }
+
+/// One test per fault of a group (`check_fault(name)` each), and
+/// `$every`, which checks that every fault the emulator puts in the group
+/// (`Fault::$group`) has one and that the group has `$count` faults.
+#[macro_export]
+macro_rules! fault_group_tests {
+    ($group:ident, $count:expr, $every:ident; $($test:ident => $name:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                check_fault($name);
+            }
+        )*
+
+        #[test]
+        fn $every() {
+            let tested = [$($name),*];
+            for f in spdm_responder::fault::Fault::ALL.iter().filter(|f| f.$group()) {
+                assert!(tested.contains(&f.name()), "fault {} has no test", f.name());
+            }
+            assert_eq!(tested.len(), $count);
+        }
+    };
+}

@@ -438,13 +438,15 @@ policy_case policy-enforce-resume-swapped-unbinds "--variant builtin --switch-va
 # Evidence (Documentation/PCI/cma.rst, "Evidence"): the signature log, root's
 # nonces and the measurements, verified off the machine with spdm-verify;
 # one case per version family (1.0/1.1 sign the transcript hash, 1.2+ the
-# combined prefix; 1.3 adds RequesterContext).
+# combined prefix; 1.3 adds RequesterContext, 1.4 LargeCertChain).
 evidence_case() { # NAME VERSION [MEAS_CAP]
 	run_case "$1" "--variant builtin --versions $2 --meas-cap ${3:-2} --measurements $REPO/tools/testing/cma-e2e/measurements.txt" \
 		"rspdm.mode=evidence rspdm.version=$2 rspdm.meascap=${3:-2}" "" evidence
 }
 evidence_case evidence-log-nonces-measurements-spdm1.1 1.1
 evidence_case evidence-log-nonces-measurements-spdm1.3 1.3
+# 1.4: certificates read with LargeCertChain in the transcript.
+evidence_case evidence-log-nonces-measurements-spdm1.4 1.4
 # A device that measures but does not sign measurements: the summary hash
 # of the signed CHALLENGE_AUTH vouches for them.
 evidence_case evidence-unsigned-measurements-vouched-spdm1.2 1.2 1

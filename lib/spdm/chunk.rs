@@ -10,7 +10,9 @@
 //! first one carrying the LargeMessageSize) and reassembles it in place in
 //! its message buffer.  A request too large for the device goes out in
 //! CHUNK_SEND chunks, each acknowledged (CHUNK_SEND_ACK); the last ACK
-//! carries the response.  The transcripts hold the reassembled messages,
+//! carries the response, or the device answers the last chunk with
+//! ERROR(LargeResponse) directly when ACK and response would not fit in
+//! one transfer.  The transcripts hold the reassembled messages,
 //! never the chunks: callers see one request and one response, as without
 //! chunking.  Every chunk is one exchange of the connection's
 //! [`Meter`](super::requester::Meter), with the same Busy and
@@ -290,6 +292,12 @@ fn send<T: Transport>(
         body.copy_from_slice(rest.get(..size).ok_or(Error::BufferTooSmall)?);
         let n = exchange(t, meter, out, msg)?;
         let r = msg.get(..n).ok_or(Error::ResponseTooLarge)?;
+        // After the last chunk a device may answer ERROR(LargeResponse)
+        // in place of an ACK too large for our DataTransferSize (libspdm's
+        // responder does): the response then follows by CHUNK_GET.
+        if last && matches!(*r, [_, codes::ERROR, codes::ERR_LARGE_RESPONSE, ..]) {
+            return Ok(n);
+        }
         check_header(r, v, codes::CHUNK_SEND_ACK)?;
         let (attrs, rhandle) = match *r {
             [_, _, a, h, ..] => (a, h),
@@ -507,6 +515,30 @@ mod tests {
             &[0x12, 0x85, 1, 0, 2, 0, 0, 0, 4, 0, 0, 0]
         );
         assert_eq!(&t.request(2)[12..], &req[56..]);
+
+        // ERROR(LargeResponse) in place of the last ACK: the response is
+        // fetched with CHUNK_GET.
+        let mut whole = [0u8; 70];
+        whole[..2].copy_from_slice(&[0x12, 0x64]);
+        let (mut a, mut b) = ([0u8; 80], [0u8; 80]);
+        let na = chunk(0, false, 70, &whole[..48], &mut a);
+        let nb = chunk(1, true, 0, &whole[48..], &mut b);
+        let script = [ack0, ack1, LARGE, &a[..na], &b[..nb]];
+        let mut t = Script::new(&script);
+        let mut meter = Meter::new(Budget::DEFAULT);
+        assert_eq!(
+            transact(&mut t, &mut meter, &CH, &req, &mut msg)?,
+            &whole[..]
+        );
+        assert_eq!(t.request(3), &[0x12, 0x86, 0, 7, 0, 0]);
+        // ... but not before the last chunk.
+        let script = [ack0, LARGE];
+        let mut t = Script::new(&script);
+        let mut meter = Meter::new(Budget::DEFAULT);
+        assert!(matches!(
+            transact(&mut t, &mut meter, &CH, &req, &mut msg),
+            Err(Error::ErrorResponse { .. })
+        ));
 
         // An ACK out of sequence, and one for another handle.
         for bad in [&[0x12u8, 0x05, 0, 0, 1, 0][..], &[0x12, 0x05, 0, 9, 0, 0]] {

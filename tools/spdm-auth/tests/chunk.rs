@@ -179,60 +179,70 @@ fn large_responses_are_fetched_in_chunks() {
 }
 
 /// Requests larger than the device's DataTransferSize go in CHUNK_SEND
-/// chunks within it; the last ACK carries the response (here itself too
-/// large, so fetched with CHUNK_GET).  The device refuses such a request
-/// sent whole.
+/// chunks within it, each acknowledged; the response to the last (here
+/// KEY_EXCHANGE_RSP, beyond 128 bytes) comes as ERROR(LargeResponse),
+/// either in place of the last ACK (as libspdm's responder sends it) or
+/// inside it, and is fetched with CHUNK_GET.  The device refuses such a
+/// request sent whole.
 #[test]
 fn large_requests_go_by_chunk_send() {
     for v in [Version::V1_2, Version::V1_3, Version::V1_4] {
-        let what = format!("{v}");
-        let mut t = MemTransport::new(device("ecp384", v, 64));
-        run_variant("ecp384", &mut t, &opts(128)).unwrap_or_else(|e| panic!("{what}: {e:?}"));
-        assert!(t.log.iter().all(|(q, _)| q.len() <= 64), "{what}");
-        assert!(
-            !t.request_codes().contains(&KEY_EXCHANGE),
-            "{what}: sent whole"
-        );
-        // The first large request (KEY_EXCHANGE; FINISH follows, 68 bytes).
-        let all: Vec<_> = t.log.iter().filter(|(q, _)| q[1] == CHUNK_SEND).collect();
-        let end = all
-            .iter()
-            .position(|(q, _)| q[2] & 1 != 0)
-            .expect("a last chunk");
-        let sends = &all[..=end];
-        assert!(sends.len() >= 3, "{what}");
-        assert!(all.len() > sends.len(), "{what}: FINISH chunked too");
-        let (first, _) = sends[0];
-        let large = u32_at(first, 12) as usize;
-        let mut request = first[16..16 + u32_at(first, 8) as usize].to_vec();
-        for (i, (q, r)) in sends.iter().enumerate() {
-            assert_eq!(u16_at(q, 4) as usize, i, "{what}");
-            assert_eq!(q[3], first[3], "{what}: one handle");
-            assert_eq!(q[2] & 1 != 0, i + 1 == sends.len(), "{what}: LastChunk");
-            assert_eq!(
-                &r[..4],
-                &[v.as_byte(), CHUNK_SEND_ACK, 0, first[3]],
-                "{what}"
+        for in_ack in [false, true] {
+            let what = format!("{v} error in the ACK {in_ack}");
+            let mut cfg = device("ecp384", v, 64);
+            cfg.chunk_error_in_ack = in_ack;
+            let mut t = MemTransport::new(cfg);
+            run_variant("ecp384", &mut t, &opts(128)).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+            assert!(t.log.iter().all(|(q, _)| q.len() <= 64), "{what}");
+            assert!(
+                !t.request_codes().contains(&KEY_EXCHANGE),
+                "{what}: sent whole"
             );
-            assert_eq!(u16_at(r, 4) as usize, i, "{what}");
-            if i > 0 {
-                request.extend_from_slice(&q[12..12 + u32_at(q, 8) as usize]);
+            // The first large request (KEY_EXCHANGE; FINISH follows, 68 bytes).
+            let all: Vec<_> = t.log.iter().filter(|(q, _)| q[1] == CHUNK_SEND).collect();
+            let end = all
+                .iter()
+                .position(|(q, _)| q[2] & 1 != 0)
+                .expect("a last chunk");
+            let sends = &all[..=end];
+            assert!(sends.len() >= 3, "{what}");
+            assert!(all.len() > sends.len(), "{what}: FINISH chunked too");
+            let (first, _) = sends[0];
+            let large = u32_at(first, 12) as usize;
+            let mut request = first[16..16 + u32_at(first, 8) as usize].to_vec();
+            for (i, (q, r)) in sends.iter().enumerate() {
+                let last = i + 1 == sends.len();
+                assert_eq!(u16_at(q, 4) as usize, i, "{what}");
+                assert_eq!(q[3], first[3], "{what}: one handle");
+                assert_eq!(q[2] & 1 != 0, last, "{what}: LastChunk");
+                if i > 0 {
+                    request.extend_from_slice(&q[12..12 + u32_at(q, 8) as usize]);
+                }
+                if last && !in_ack {
+                    assert_eq!(&r[..3], &[v.as_byte(), 0x7F, 0x0F], "{what}");
+                    continue;
+                }
+                assert_eq!(
+                    &r[..4],
+                    &[v.as_byte(), CHUNK_SEND_ACK, 0, first[3]],
+                    "{what}"
+                );
+                assert_eq!(u16_at(r, 4) as usize, i, "{what}");
+                if last {
+                    assert_eq!(&r[6..9], &[v.as_byte(), 0x7F, 0x0F], "{what}");
+                }
             }
-        }
-        assert_eq!(request.len(), large, "{what}");
-        assert_eq!(&request[..2], &[v.as_byte(), KEY_EXCHANGE], "{what}");
-        // The last ACK carried ERROR(LargeResponse): KEY_EXCHANGE_RSP
-        // exceeds 128 bytes.
-        let (_, last) = sends[sends.len() - 1];
-        assert_eq!(&last[6..9], &[v.as_byte(), 0x7F, 0x0F], "{what}");
+            assert_eq!(request.len(), large, "{what}");
+            assert_eq!(&request[..2], &[v.as_byte(), KEY_EXCHANGE], "{what}");
 
-        // A whole request beyond the device's DataTransferSize.
-        let mut big = vec![v.as_byte(), 0xE0, 0, 0];
-        big.resize(100, 0);
-        assert_eq!(
-            t.responder.handle(&big).unwrap(),
-            [v.as_byte(), 0x7F, 0x0E, 0]
-        );
+            // A whole request beyond the device's DataTransferSize.
+            let mut big = vec![v.as_byte(), 0xE0, 0, 0];
+            big.resize(100, 0);
+            assert_eq!(
+                t.responder.handle(&big).unwrap(),
+                [v.as_byte(), 0x7F, 0x0E, 0]
+            );
+        }
     }
 }
 

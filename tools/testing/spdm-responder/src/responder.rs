@@ -387,6 +387,12 @@ pub struct Config {
     /// ours come in chunks (CHUNK_SEND), and a larger request sent whole is
     /// refused (RequestTooLarge).  Off by default.
     pub chunk: bool,
+    /// With [`Config::chunk`]: when the response to a large request and
+    /// its CHUNK_SEND_ACK do not fit in the requester's DataTransferSize,
+    /// send ERROR(LargeResponse) inside the ACK instead of in its place
+    /// (default false: in its place, as libspdm's responder does; both
+    /// are valid).
+    pub chunk_error_in_ack: bool,
     /// LARGE_RESP_CAP in a 1.4 CAPABILITIES (default true; `--no-large-resp`
     /// clears it): certificate chains are read with LargeCertChain.
     pub large_resp: bool,
@@ -480,6 +486,7 @@ impl Default for Config {
             sessions: None,
             key_model: KeyModel::Certificates,
             chunk: false,
+            chunk_error_in_ack: false,
             large_resp: true,
         }
     }

@@ -184,14 +184,20 @@ impl Responder {
             let rsp = self
                 .handle_one(&inc.message)
                 .unwrap_or_else(|| error(v, ERR_UNSPECIFIED, 0));
-            // The ACK carries the response, itself in chunks if need be.
+            // The ACK carries the response; when both do not fit in the
+            // requester's DataTransferSize, ERROR(LargeResponse) comes in
+            // place of the ACK (as libspdm's responder does) or, with
+            // `Config::chunk_error_in_ack`, inside it.
             let room = (self.req_data_transfer_size as usize).saturating_sub(ack.len());
-            let rsp = if rsp.len() > room {
-                self.large_response_for(rsp)
+            if rsp.len() > room {
+                let large = self.large_response_for(rsp);
+                if !self.config.chunk_error_in_ack {
+                    return Ok(large);
+                }
+                ack.extend_from_slice(&large);
             } else {
-                rsp
-            };
-            ack.extend_from_slice(&rsp);
+                ack.extend_from_slice(&rsp);
+            }
         }
         Ok(ack)
     }

@@ -550,12 +550,18 @@ pub(super) struct MeasureEnv<'x, C: Crypto> {
     pub(super) l1: &'x mut Option<C::Hasher>,
 }
 
+/// SlotIDParam of GET_MEASUREMENTS signed with the provisioned public key
+/// of a device without certificates.
+pub const PROVISIONED_KEY_SLOT_PARAM: u8 = 0xF;
+
 /// Checks a measurement request against the negotiated state before
 /// anything is sent; returns the record rules and the key to verify with.
 ///
 /// `signers`: the slots whose key may sign MEASUREMENTS
 /// ([`Digests::usage_mask`]); a signed request for another slot is
-/// [`Error::KeyUsage`].
+/// [`Error::KeyUsage`].  `provisioned`: the device has no certificates
+/// and its key is provisioned ([`Connection::provisioned_key`]); then, and
+/// only then, a signed request names SlotIDParam 0xF.
 pub(super) fn measurement_rules<'k, K>(
     v: Version,
     caps: &Capabilities,
@@ -563,6 +569,7 @@ pub(super) fn measurement_rules<'k, K>(
     request: &MeasurementRequest,
     key: Option<&'k K>,
     signers: u8,
+    provisioned: bool,
 ) -> Result<(RecordRules, Option<&'k K>), Error> {
     match caps.flags & messages::CAP_MEAS_MASK {
         0 => return Err(Error::MissingCapability("MEAS_CAP")),
@@ -596,6 +603,14 @@ pub(super) fn measurement_rules<'k, K>(
         }
         (false, _) => None,
     };
+    if request.signed && provisioned {
+        if request.slot != PROVISIONED_KEY_SLOT_PARAM {
+            return Err(Error::InvalidArgument(
+                "a device without certificates signs with SlotIDParam 0xF",
+            ));
+        }
+        return Ok((rules, key));
+    }
     if request.signed && (request.slot >= 8 || (v == Version::V1_0 && request.slot != 0)) {
         return Err(Error::InvalidArgument(
             "measurement slot must be 0..=7 (0 in SPDM 1.0)",
@@ -1648,6 +1663,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             request,
             key,
             signers,
+            self.provisioned_key().is_some(),
         )?;
         // GET_MEASUREMENTS resets message B.
         self.tx.m1 = None;

@@ -1411,6 +1411,7 @@ impl<C: SessionCrypto> Session<C> {
             request,
             key,
             self.measurement_signers,
+            false,
         )?;
         let mut sink: Sink<'_, '_> = sink;
         let keys = self.keys.as_mut().ok_or(Error::NoSession)?;

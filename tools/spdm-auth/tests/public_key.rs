@@ -144,3 +144,53 @@ fn certificates_win_over_a_provisioned_key() {
     let r = conn.challenge(0xFF, &hash[..48], &a.leaf_key);
     assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
 }
+
+/// Signed measurements of a device without certificates: SlotIDParam 0xF,
+/// verified with the provisioned key; a certificate slot is refused before
+/// anything is sent, and so is 0xF for a device with certificates.
+#[test]
+fn signed_measurements_with_the_provisioned_key() {
+    use spdm::{MeasurementOperation, MeasurementRequest};
+    for v in [Version::V1_1, Version::V1_2, Version::V1_3, Version::V1_4] {
+        let what = format!("{v}");
+        let key = spki("ecp384");
+        let mut cfg = device("ecp384", v);
+        cfg.meas_cap = 2;
+        let mut t = MemTransport::new(cfg);
+        let mut b = Bufs::new();
+        let mut crypto = HostCrypto;
+        let o = with_key(&key);
+        let mut conn =
+            Connection::new_with_record(&mut t, &mut crypto, &o, &mut b.message, &mut b.record)
+                .unwrap();
+        let mut policy = X509Policy::new(vec![]);
+        let a = spdm::authenticate(&mut conn, &mut policy, &mut b.chain, &mut b.record, None)
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        let mut rec = vec![0u8; 0x10000];
+        let req = MeasurementRequest::signed(MeasurementOperation::All, 0xF);
+        let m = conn
+            .get_measurements_with_sink(&req, Some(&a.leaf_key), &mut rec, None)
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        assert!(m.blocks().count() > 0, "{what}");
+        let slot0 = MeasurementRequest::signed(MeasurementOperation::All, 0);
+        let r = conn.get_measurements_with_sink(&slot0, Some(&a.leaf_key), &mut rec, None);
+        assert!(matches!(r, Err(Error::InvalidArgument(_))), "{what}: {r:?}");
+        let (q, r) = t.log.iter().rev().find(|(q, _)| q[1] == 0xE0).unwrap();
+        assert_eq!(q[4 + 32] & 0xF, 0xF, "{what}: SlotIDParam");
+        assert_eq!(r[3] & 0xF, 0xF, "{what}: MEASUREMENTS Param2");
+    }
+
+    // 0xF on a device with certificates.
+    let mut t = MemTransport::new(config("ecp256"));
+    let mut b = Bufs::new();
+    let mut crypto = HostCrypto;
+    let mut conn =
+        Connection::new_with_record(&mut t, &mut crypto, &CMA, &mut b.message, &mut b.record)
+            .unwrap();
+    let mut policy = X509Policy::new(vec![root("ecp256")]);
+    let a = spdm::authenticate(&mut conn, &mut policy, &mut b.chain, &mut b.record, None).unwrap();
+    let mut rec = vec![0u8; 0x10000];
+    let req = spdm::MeasurementRequest::signed(spdm::MeasurementOperation::All, 0xF);
+    let r = conn.get_measurements_with_sink(&req, Some(&a.leaf_key), &mut rec, None);
+    assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
+}

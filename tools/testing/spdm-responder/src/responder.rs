@@ -1647,11 +1647,18 @@ impl Responder {
             return Err(ERR_INVALID_REQUEST);
         }
         let req = &req[..req_len];
-        let slot = if signed && v >= 0x11 {
+        let slot_param = if signed && v >= 0x11 {
             usize::from(req[4 + NONCE_LEN] & 0xF)
         } else {
             0
         };
+        // SlotIDParam 0xF: the provisioned public key of a device without
+        // certificates (the key of slot 0); certificate slots otherwise.
+        let public_key = self.config.key_model == KeyModel::PublicKeyOnly;
+        if signed && v >= 0x11 && public_key != (slot_param == 0xF) {
+            return Err(ERR_INVALID_REQUEST);
+        }
+        let slot = if slot_param == 0xF { 0 } else { slot_param };
         let key = if signed {
             if slot >= self.chains.len() {
                 return Err(ERR_INVALID_REQUEST);
@@ -1703,7 +1710,11 @@ impl Responder {
         } else {
             0
         };
-        let param2 = if signed && v >= 0x11 { slot as u8 } else { 0 };
+        let param2 = if signed && v >= 0x11 {
+            slot_param as u8
+        } else {
+            0
+        };
         let mut rsp = vec![self.rsp_version(), MEASUREMENTS, param1, param2, count];
         rsp.extend_from_slice(&(record_len as u32).to_le_bytes()[..3]);
         rsp.extend_from_slice(&record);

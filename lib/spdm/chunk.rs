@@ -23,6 +23,7 @@
 use super::codes;
 use super::error::Error;
 use super::messages::MIN_DATA_TRANSFER_SIZE;
+use super::reader::{Reader, Writer};
 use super::requester::{exchange, Meter};
 use super::transport::Transport;
 use super::version::{check_header, Version};
@@ -97,20 +98,6 @@ impl Chunking {
     }
 }
 
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    match *b.get(at..at.checked_add(2)?)? {
-        [lo, hi] => Some(u16::from_le_bytes([lo, hi])),
-        _ => None,
-    }
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    match *b.get(at..at.checked_add(4)?)? {
-        [a, b, c, d] => Some(u32::from_le_bytes([a, b, c, d])),
-        _ => None,
-    }
-}
-
 /// Sends `req` and receives its response into `msg`, in chunks where the
 /// connection allows and the sizes call for it (see the module
 /// documentation); returns the (reassembled) response.
@@ -167,18 +154,11 @@ fn get<'m, T: Transport>(
         let n = exchange(t, meter, &req, region)?;
         let r = region.get(..n).ok_or(Error::ResponseTooLarge)?;
         check_header(r, v, codes::CHUNK_RESPONSE)?;
-        let first = seq == 0;
-        let hdr = CHUNK_HEADER_SIZE + if first { LARGE_MESSAGE_SIZE_SIZE } else { 0 };
-        let (Some(rseq), Some(size)) = (u16_at(r, 4), u32_at(r, 8)) else {
-            return Err(Error::Truncated {
-                needed: hdr,
-                got: n,
-            });
-        };
-        let (attrs, rhandle) = match *r {
-            [_, _, a, h, ..] => (a, h),
-            _ => (0, 0),
-        };
+        let mut rd = Reader::new(r);
+        let [_, _, attrs, rhandle] = *rd.array::<4>()?;
+        let rseq = rd.u16()?;
+        rd.u16()?; // Reserved
+        let size = rd.u32()?;
         if rhandle != handle {
             return Err(Error::InvalidField(
                 "CHUNK_RESPONSE Handle is not the one of the LargeResponse",
@@ -189,16 +169,14 @@ fn get<'m, T: Transport>(
                 "CHUNK_RESPONSE ChunkSeqNo out of sequence",
             ));
         }
-        if first {
-            let large = u32_at(r, CHUNK_HEADER_SIZE).ok_or(Error::Truncated {
-                needed: hdr,
-                got: n,
-            })?;
-            total = usize::try_from(large).unwrap_or(usize::MAX);
+        if seq == 0 {
+            total = usize::try_from(rd.u32()?).unwrap_or(usize::MAX);
             if total > ch.own_max {
                 return Err(Error::ResponseTooLarge);
             }
         }
+        // The chunk's header: CHUNK_HEADER_SIZE, and LargeMessageSize first.
+        let hdr = rd.pos();
         let size = usize::try_from(size).unwrap_or(usize::MAX);
         let last = attrs & ATTR_LAST_CHUNK != 0;
         let end = hdr.checked_add(size).ok_or(Error::ResponseTooLarge)?;
@@ -279,17 +257,19 @@ fn send<T: Transport>(
         let rest = req.get(sent..).ok_or(Error::BufferTooSmall)?;
         let size = rest.len().min(room);
         let last = size == rest.len();
-        let [s0, s1] = seq.to_le_bytes();
         let attrs = if last { ATTR_LAST_CHUNK } else { 0 };
         let size32 = u32::try_from(size).map_err(|_| Error::BufferTooSmall)?;
-        let mut head = [0u8; CHUNK_HEADER_SIZE + LARGE_MESSAGE_SIZE_SIZE];
-        head[..8].copy_from_slice(&[v, codes::CHUNK_SEND, attrs, handle, s0, s1, 0, 0]);
-        head[8..12].copy_from_slice(&size32.to_le_bytes());
-        head[12..].copy_from_slice(&large.to_le_bytes());
-        let out = buf.get_mut(..hdr + size).ok_or(Error::BufferTooSmall)?;
-        let (h, body) = out.split_at_mut(hdr);
-        h.copy_from_slice(head.get(..hdr).ok_or(Error::BufferTooSmall)?);
-        body.copy_from_slice(rest.get(..size).ok_or(Error::BufferTooSmall)?);
+        let mut w = Writer::new(&mut buf);
+        w.put(&[v, codes::CHUNK_SEND, attrs, handle])?;
+        w.u16(seq)?;
+        w.u16(0)?; // Reserved
+        w.u32(size32)?;
+        if first {
+            w.u32(large)?;
+        }
+        w.put(rest.get(..size).ok_or(Error::BufferTooSmall)?)?;
+        let len = w.len();
+        let out = buf.get(..len).ok_or(Error::BufferTooSmall)?;
         let n = exchange(t, meter, out, msg)?;
         let r = msg.get(..n).ok_or(Error::ResponseTooLarge)?;
         // After the last chunk a device may answer ERROR(LargeResponse)
@@ -299,14 +279,9 @@ fn send<T: Transport>(
             return Ok(n);
         }
         check_header(r, v, codes::CHUNK_SEND_ACK)?;
-        let (attrs, rhandle) = match *r {
-            [_, _, a, h, ..] => (a, h),
-            _ => (0, 0),
-        };
-        let rseq = u16_at(r, 4).ok_or(Error::Truncated {
-            needed: CHUNK_SEND_ACK_SIZE,
-            got: n,
-        })?;
+        let mut rd = Reader::new(r);
+        let [_, _, attrs, rhandle] = *rd.array::<4>()?;
+        let rseq = rd.u16()?;
         if rhandle != handle {
             return Err(Error::InvalidField(
                 "CHUNK_SEND_ACK Handle is not the request's",

@@ -35,7 +35,7 @@ use super::auth::{
     MIN_MESSAGE_BUFFER, RESYNCH_RESTARTS,
 };
 use super::certchain::parse_chain_for;
-use super::chunk::{self, Chunking};
+use super::chunk::Chunking;
 use super::codes;
 use super::crypto::{Crypto, CryptoError, Hasher, SessionCrypto, TranscriptSink};
 use super::error::Error;
@@ -701,18 +701,9 @@ pub(super) fn hash_parts<C: Crypto>(
     h.digest(out).map_err(Error::Crypto)
 }
 
-/// Sends `req`, receives into `msg`, returns the response slice (sent
-/// and received in chunks as `ch` allows and the sizes need,
-/// [`chunk::transact`]).
-pub(super) fn transact<'m, T: Transport>(
-    t: &mut T,
-    meter: &mut Meter,
-    ch: &Chunking,
-    req: &[u8],
-    msg: &'m mut [u8],
-) -> Result<&'m [u8], Error> {
-    chunk::transact(t, meter, ch, req, msg)
-}
+/// Sends a request, receives into a buffer, returns the response slice,
+/// in chunks where the connection allows and the sizes need.
+pub(super) use super::chunk::transact;
 
 /// An SPDM connection to one device, established by VCA
 /// ([`Connection::new`]).
@@ -1254,12 +1245,13 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         // In a multi-key connection a slot may hold a key without a
         // certificate (CertModel 0): no chain to read.
         let (unpopulated, model) = match &self.digests {
-            Some(d) => (
-                d.get(slot).is_none()
-                    || (d.multi_key
-                        && d.certificate_model(slot) == Some(messages::CERT_MODEL_NONE)),
-                d.multi_key.then(|| d.certificate_model(slot)).flatten(),
-            ),
+            Some(d) => {
+                let model = d.certificate_model(slot);
+                (
+                    d.get(slot).is_none() || model == Some(messages::CERT_MODEL_NONE),
+                    model,
+                )
+            }
             None => (slot >= 8, None),
         };
         if unpopulated {

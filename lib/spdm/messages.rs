@@ -621,16 +621,8 @@ impl<'a> Digests<'a> {
         let id = *self.key_info.get(i)?;
         let info = *self.key_info.get(n.checked_add(i)?)?;
         let at = n.checked_mul(2)?.checked_add(i.checked_mul(2)?)?;
-        let usage = self.key_info.get(at..at.checked_add(2)?)?;
-        Some((id, info, le16(usage)))
-    }
-}
-
-/// A little-endian u16 from two bytes (0 from any other length).
-fn le16(b: &[u8]) -> u16 {
-    match *b {
-        [lo, hi] => u16::from_le_bytes([lo, hi]),
-        _ => 0,
+        let usage = Reader::new(self.key_info.get(at..)?).u16().ok()?;
+        Some((id, info, usage))
     }
 }
 
@@ -673,11 +665,8 @@ pub fn parse_digests(
                 "DIGESTS CertificateInfo holds a reserved value",
             ));
         }
-        let usages = info.get(2 * n..).unwrap_or_default();
-        if usages
-            .chunks_exact(2)
-            .any(|u| le16(u) & !KEY_USAGE_DEFINED != 0)
-        {
+        let mut usages = Reader::new(info.get(2 * n..).unwrap_or_default());
+        if (0..n).any(|_| usages.u16().map_or(true, |u| u & !KEY_USAGE_DEFINED != 0)) {
             return Err(Error::InvalidField(
                 "DIGESTS KeyUsageMask sets a reserved bit",
             ));

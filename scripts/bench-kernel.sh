@@ -16,12 +16,21 @@
 # the same configuration without KASAN, kmemleak and lockdep in its own
 # build directory ($CACHE/build-perf), for this benchmark only.  Rust
 # debug assertions stay on in both: they print the dev_dbg timing line.
+# BENCH_VARIANTS ("key version [options],..."), e.g. "mldsa65 1.4", picks
+# the devices (default: see VARIANTS below).
 # Prints a Markdown section.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 COUNT=${BENCH_COUNT:-15}
 KERNELS=${BENCH_KERNELS:-debug perf}
+# Key, SPDM version and further responder options, one device per entry:
+# the classic keys at 1.3, ML-DSA at 1.4 (ML-DSA-87's ~4.8 KB CHALLENGE_AUTH
+# and KEY_EXCHANGE_RSP exceed the 4 KiB DataTransferSize: CHUNK_GET).
+VARIANTS=("ecp256 1.3" "ecp384 1.3" "rsa3072 1.3" "mldsa44 1.4" "mldsa65 1.4" "mldsa87 1.4 --chunk")
+if [ -n "${BENCH_VARIANTS:-}" ]; then
+	IFS=, read -r -a VARIANTS <<<"$BENCH_VARIANTS"
+fi
 guest_assets
 certs=$CERTS initrd=$INITRD
 
@@ -52,14 +61,14 @@ for k in $KERNELS; do
 	*) die "unknown kernel $k" ;;
 	esac
 	[ -f "$image" ] || die "no kernel at $image"
-	for c in "ecp256 1.3" "ecp384 1.3" "rsa3072 1.3"; do
+	for c in "${VARIANTS[@]}"; do
 		# The device offers sessions (secp384r1, AES-256-GCM preferred)
 		# and the handshake in the clear.
 		set -- $c
 		dir=$OUT/bench-kernel/$k-$1
 		rm -rf "$dir"; mkdir -p "$dir"
 		log "$k kernel: $1, SPDM $2, $COUNT full and $COUNT fast authentications"
-		start_responder "$dir/responder.log" --cert-dir "$certs" --variant "$1" --versions "$2"
+		start_responder "$dir/responder.log" --cert-dir "$certs" --variant "$1" --versions "$2" "${@:3}"
 		BZIMAGE=$image run_qemu "$dir/serial.log" 600 \
 			"kunit.enable=0 rspdm.mode=bench rspdm.bench=$1 rspdm.count=$COUNT" \
 			-initrd "$initrd" \

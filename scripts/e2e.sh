@@ -294,6 +294,24 @@ for c in "ecp256 1.1" "ecp384 1.2" "rsa3072 1.3" "ecp256 1.3" "ecp384 1.1" "rsa3
 	run_case "keyctl-$1-spdm$2" "--variant $1 --versions $2" \
 		"rspdm.boot=not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot rspdm.provision=$1 rspdm.after=CMA:+authenticated:+SPDM+$2" served
 done
+# SPDM 1.4 with ML-DSA throughout: a root, intermediate and leaf of ML-DSA
+# keys and signatures.  keyctl parses and self-verifies the ML-DSA root
+# (the kernel's X.509 parser and "mldsa*" crypto_sig), the chain's
+# certificate signatures verify with it, CHALLENGE_AUTH's ML-DSA signature
+# (with SPDM's signing context as the FIPS 204 context, lib/crypto
+# mldsa_verify_ctx()) too.  ML-DSA-87's CHALLENGE_AUTH (a 4627-byte
+# signature, about 4.8 KB) exceeds the 4 KiB DataTransferSize the kernel
+# announces: the device sends it in CHUNK_GET chunks, reassembled in the
+# 8 KiB message buffer.
+for c in "44 " "87 --chunk"; do
+	set -- $c
+	run_case "keyctl-mldsa$1-spdm1.4" "--variant mldsa$1 --versions 1.3,1.4 ${2:-}" \
+		"rspdm.boot=not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot rspdm.provision=mldsa$1 rspdm.after=CMA:+authenticated:+SPDM+1.4+(device+offers+1.3+1.4),+mldsa$1" served
+done
+# The same ML-DSA-65 device signing with the empty FIPS 204 context
+# instead of SPDM's signing context: refused.
+run_case fault-mldsa65-empty-context "--variant mldsa65 --versions 1.4 --fault mldsa-empty-context" \
+	"rspdm.boot=not+authenticated:+certificate+chain+not+trusted:+UntrustedRoot rspdm.provision=mldsa65 rspdm.after=CMA:+not+authenticated:+signature+verification+failed" served
 # A leaf whose extendedKeyUsage names SPDM responder authentication, and a
 # chain below a root known only by its key (keyctl): RootHash cannot be
 # recomputed from a key, the chain is anchored by the key's signature.

@@ -4,7 +4,11 @@
 # gen-test-certs.sh [OUTDIR]
 #
 # Generates the test certificate hierarchies for the SPDM responder
-# emulator (tools/testing/spdm-responder) with the openssl CLI only.
+# emulator (tools/testing/spdm-responder) with the openssl CLI, and the
+# ML-DSA ones (which OpenSSL 3.0 cannot make) by re-keying OpenSSL-made
+# P-256 hierarchies with tools/testing/spdm-responder/src/bin/mldsa-rekey.rs
+# (built here with cargo into its own target directory, so that this
+# script may run inside a `cargo test` of the workspace).
 #
 # OUTDIR defaults to ${RSPDM_CACHE:-$HOME/.cache/rspdm}/certs.  Nothing is
 # done when OUTDIR is already complete (it holds the stamp file written
@@ -49,14 +53,21 @@
 #
 # The leaf SAN is the PCIe CMA otherName 2.23.147 with the IDs of QEMU's
 # emulated NVMe controller.
+#
+# mldsa44, mldsa65, mldsa87: ML-DSA hierarchies (root, intermediate and
+# leaf keys and signatures all ML-DSA of that parameter set; pure ML-DSA,
+# RFC 9881), each with its own root ("rspdm ML-DSA-N root"); leaf.key.der
+# is the leaf's seed-only PKCS#8 key.  Keys are deterministic (see
+# mldsa-rekey.rs).
 
 set -euo pipefail
 
 OUT=${1:-${RSPDM_CACHE:-$HOME/.cache/rspdm}/certs}
-STAMP_VERSION="rspdm-test-certs v5"
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STAMP_VERSION="rspdm-test-certs v6"
 VARIANTS=(ecp256 ecp384 ecp521 rsa2048 rsa3072 rsa4096
 	expired nodigsig otherroot wrongsan noleafsan builtin spoofroot
-	nokcs badissuer badeku goodeku noku bigchain)
+	nokcs badissuer badeku goodeku noku bigchain mldsa44 mldsa65 mldsa87)
 FILES=(root.der inter.der leaf.der leaf.key.der chain.der root.pem)
 SAN_GOOD="Vendor=1b36:Device=0010:CC=010802:REV=02:SSVID=1af4:SSID=1100"
 SAN_WRONG="Vendor=1b36:Device=0011:CC=010802:REV=02:SSVID=1af4:SSID=1100"
@@ -331,6 +342,15 @@ run_all \
 	'make_bad_leaf noku leaf-noku "$SAN_GOOD" 0'
 # A chain beyond 64 KiB (SPDM 1.4 LargeCertChain) under the builtin root.
 BASE=builtin LEAFKIND=leaf-big make_bad_inter bigchain ca-big ""
+
+# ML-DSA: P-256 hierarchies (not kept), re-keyed.
+REKEY_TARGET=${RSPDM_CACHE:-$HOME/.cache/rspdm}/rekey-target
+CARGO_TARGET_DIR=$REKEY_TARGET cargo build -q --release --manifest-path "$REPO/Cargo.toml" \
+	-p spdm-responder --bin mldsa-rekey
+for n in 44 65 87; do
+	make_variant "mldsa$n-src" ecp256 leaf "$SAN_GOOD" 0 "rspdm ML-DSA-$n root"
+	"$REKEY_TARGET/release/mldsa-rekey" "$TMP/mldsa$n-src" "$TMP/mldsa$n" "$n"
+done
 
 # Another run may have finished meanwhile: then keep its complete copy.
 if complete; then

@@ -25,10 +25,16 @@ pub enum AsymAlgo {
     EcdsaP384,
     /// ECDSA over NIST P-521.
     EcdsaP521,
+    /// ML-DSA-44 (FIPS 204), SPDM 1.4 `PqcAsymAlgo`.
+    MlDsa44,
+    /// ML-DSA-65 (FIPS 204), SPDM 1.4 `PqcAsymAlgo`.
+    MlDsa65,
+    /// ML-DSA-87 (FIPS 204), SPDM 1.4 `PqcAsymAlgo`.
+    MlDsa87,
 }
 
 impl AsymAlgo {
-    /// Every algorithm this requester knows, in bit order.
+    /// Every `BaseAsymAlgo` algorithm this requester knows, in bit order.
     pub const ALL: [AsymAlgo; 9] = [
         AsymAlgo::RsaSsa2048,
         AsymAlgo::RsaPss2048,
@@ -41,7 +47,15 @@ impl AsymAlgo {
         AsymAlgo::EcdsaP521,
     ];
 
-    /// The algorithm's bit in `BaseAsymAlgo`.
+    /// Every `PqcAsymAlgo` algorithm (SPDM 1.4) this requester knows, in
+    /// bit order.
+    pub const PQC: [AsymAlgo; 3] = [AsymAlgo::MlDsa44, AsymAlgo::MlDsa65, AsymAlgo::MlDsa87];
+
+    /// Largest signature of any algorithm here (ML-DSA-87).
+    pub const MAX_SIGNATURE_SIZE: usize = 4627;
+
+    /// The algorithm's bit in its field: `BaseAsymAlgo`, or for the
+    /// post-quantum algorithms ([`AsymAlgo::is_pqc`]) `PqcAsymAlgo`.
     pub const fn bit(self) -> u32 {
         match self {
             AsymAlgo::RsaSsa2048 => 1 << 0,
@@ -53,6 +67,29 @@ impl AsymAlgo {
             AsymAlgo::RsaPss4096 => 1 << 6,
             AsymAlgo::EcdsaP384 => 1 << 7,
             AsymAlgo::EcdsaP521 => 1 << 8,
+            AsymAlgo::MlDsa44 => 1 << 0,
+            AsymAlgo::MlDsa65 => 1 << 1,
+            AsymAlgo::MlDsa87 => 1 << 2,
+        }
+    }
+
+    /// Whether this is a post-quantum algorithm, negotiated in
+    /// `PqcAsymAlgo` / `PqcAsymSel` (SPDM 1.4) rather than `BaseAsymAlgo`.
+    pub const fn is_pqc(self) -> bool {
+        matches!(
+            self,
+            AsymAlgo::MlDsa44 | AsymAlgo::MlDsa65 | AsymAlgo::MlDsa87
+        )
+    }
+
+    /// Size of a public key in bytes, for the algorithms whose keys have
+    /// one fixed size (ML-DSA, FIPS 204 Table 2); `None` for the others.
+    pub const fn public_key_size(self) -> Option<usize> {
+        match self {
+            AsymAlgo::MlDsa44 => Some(1312),
+            AsymAlgo::MlDsa65 => Some(1952),
+            AsymAlgo::MlDsa87 => Some(2592),
+            _ => None,
         }
     }
 
@@ -65,17 +102,21 @@ impl AsymAlgo {
             AsymAlgo::EcdsaP256 => 64,
             AsymAlgo::EcdsaP384 => 96,
             AsymAlgo::EcdsaP521 => 132,
+            AsymAlgo::MlDsa44 => 2420,
+            AsymAlgo::MlDsa65 => 3309,
+            AsymAlgo::MlDsa87 => 4627,
         }
     }
 
     /// `signature` in the other byte order (ECDSA: r and s each reversed;
     /// RSA: the whole reversed) into `out`; its size.  `None` when
-    /// `signature` is not of this algorithm's size or `out` too small.
+    /// `signature` is not of this algorithm's size or `out` too small, and
+    /// for ML-DSA (SPDM 1.4 only: a byte string, no integers).
     /// SPDM 1.0 and 1.1 did not say which byte order signatures have, and
     /// deployed responders sign little endian ([`SignatureOrder`]).
     pub fn reversed_signature(self, signature: &[u8], out: &mut [u8]) -> Option<usize> {
         let n = self.signature_size();
-        if signature.len() != n {
+        if signature.len() != n || self.is_pqc() {
             return None;
         }
         let out = out.get_mut(..n)?;
@@ -122,6 +163,22 @@ impl AsymAlgo {
             ))
     }
 
+    /// Converts a `PqcAsymSel` mask with exactly one known bit set.
+    pub fn from_pqc_selection(mask: u32) -> Result<AsymAlgo, Error> {
+        single(
+            mask,
+            "PqcAsymSel selects no algorithm",
+            "PqcAsymSel selects several algorithms",
+        )?;
+        Self::PQC
+            .iter()
+            .copied()
+            .find(|a| a.bit() == mask)
+            .ok_or(Error::InvalidField(
+                "PqcAsymSel selects an unknown algorithm",
+            ))
+    }
+
     /// A short name, e.g. `ecdsa-p384`.
     pub const fn name(self) -> &'static str {
         match self {
@@ -134,6 +191,9 @@ impl AsymAlgo {
             AsymAlgo::RsaPss4096 => "rsapss-4096",
             AsymAlgo::EcdsaP384 => "ecdsa-p384",
             AsymAlgo::EcdsaP521 => "ecdsa-p521",
+            AsymAlgo::MlDsa44 => "mldsa44",
+            AsymAlgo::MlDsa65 => "mldsa65",
+            AsymAlgo::MlDsa87 => "mldsa87",
         }
     }
 }

@@ -9,7 +9,9 @@
 
 use super::algo::{AsymAlgo, HashAlgo, SignatureOrder};
 use super::certchain::{parse_chain_for, CertChain};
-use super::connection::{ChallengeOutcome, ChallengeRequest, Connection, Digests, KeyUsage, Sink};
+use super::connection::{
+    ChallengeOutcome, ChallengeRequest, ChallengeTarget, Connection, Digests, KeyUsage, Sink,
+};
 use super::crypto::{ChainPolicy, Crypto, CryptoError, PolicyError, TranscriptSink};
 use super::error::Error;
 use super::messages::{
@@ -41,6 +43,9 @@ pub struct Options<'a> {
     pub versions: &'a [Version],
     /// `BaseAsymAlgo` bits offered (intersected with the crypto backend's).
     pub asym: u32,
+    /// `PqcAsymAlgo` bits offered at SPDM 1.4 (intersected with the crypto
+    /// backend's, [`Crypto::pqc_asym_algorithms`](super::crypto::Crypto::pqc_asym_algorithms)).
+    pub pqc_asym: u32,
     /// `BaseHashAlgo` bits offered (intersected with the crypto backend's).
     pub hash: u32,
     /// Bounds on the connection's work, whatever the device answers.
@@ -72,6 +77,7 @@ impl Options<'static> {
         max_ct_exponent: messages::CT_EXPONENT_LIMIT,
         versions: &Version::SUPPORTED,
         asym: ALL_ASYM,
+        pqc_asym: ALL_PQC_ASYM,
         hash: ALL_HASH,
         budget: Budget::DEFAULT,
         session: SessionOffer::NONE,
@@ -86,6 +92,18 @@ pub const ALL_ASYM: u32 = {
     let mut i = 0;
     while i < AsymAlgo::ALL.len() {
         m |= AsymAlgo::ALL[i].bit();
+        i += 1;
+    }
+    m
+};
+
+/// Every `PqcAsymAlgo` bit (SPDM 1.4) this core implements: ML-DSA-44, -65
+/// and -87.
+pub const ALL_PQC_ASYM: u32 = {
+    let mut m = 0;
+    let mut i = 0;
+    while i < AsymAlgo::PQC.len() {
+        m |= AsymAlgo::PQC[i].bit();
         i += 1;
     }
     m
@@ -121,7 +139,7 @@ pub struct AuthRecord {
     /// CHALLENGE_AUTH without the signature).
     pub transcript_hash: [u8; HashAlgo::MAX_SIZE],
     /// The signature (first `signature_len` bytes valid).
-    pub signature: [u8; 512],
+    pub signature: [u8; AsymAlgo::MAX_SIGNATURE_SIZE],
     /// Signature size.
     pub signature_len: usize,
     /// The byte order CHALLENGE_AUTH's signature verified in (little
@@ -156,7 +174,7 @@ impl AuthRecord {
             responder_nonce: [0; NONCE_SIZE],
             requester_context: [0; REQUESTER_CONTEXT_SIZE],
             transcript_hash: [0; HashAlgo::MAX_SIZE],
-            signature: [0; 512],
+            signature: [0; AsymAlgo::MAX_SIGNATURE_SIZE],
             signature_len: 0,
             signature_order: SignatureOrder::BigEndian,
             summary_type: SummaryHash::None,
@@ -232,7 +250,12 @@ fn challenge_step<T: Transport, C: Crypto>(
 ) -> Result<(), Error> {
     let request = effective_request(conn, request);
     let mut outcome = ChallengeOutcome::new();
-    let r = conn.challenge_with(slot, chain_hash, key, &request, &mut outcome, sink);
+    let target = ChallengeTarget {
+        slot,
+        chain_hash,
+        key,
+    };
+    let r = conn.challenge_with(&target, &request, &mut outcome, &mut record.signature, sink);
     record_challenge(record, &outcome, r.is_ok())?;
     r
 }
@@ -521,14 +544,12 @@ fn rerun<T: Transport, C: Crypto>(
     }
     let request = effective_request(conn, request);
     let mut outcome = ChallengeOutcome::new();
-    let r = conn.challenge_with(
-        known.slot,
-        known.chain_hash,
-        known.leaf_key,
-        &request,
-        &mut outcome,
-        sink,
-    );
+    let target = ChallengeTarget {
+        slot: known.slot,
+        chain_hash: known.chain_hash,
+        key: known.leaf_key,
+    };
+    let r = conn.challenge_with(&target, &request, &mut outcome, &mut record.signature, sink);
     record_challenge(record, &outcome, r.is_ok())?;
     r.map(|()| None)
 }
@@ -550,7 +571,8 @@ fn record_digests(record: &mut AuthRecord, digests: &Digests) -> Result<(), Erro
 }
 
 /// Copies a CHALLENGE's nonces into `record`, and on `success` its
-/// transcript hash and signature.
+/// transcript hash and the size of the signature [`Connection::challenge_with`]
+/// wrote to `record.signature`.
 fn record_challenge(
     record: &mut AuthRecord,
     outcome: &ChallengeOutcome,
@@ -568,13 +590,7 @@ fn record_challenge(
         .get_mut(..hash.len())
         .ok_or(Error::BufferTooSmall)?
         .copy_from_slice(hash);
-    let sig = outcome.signature();
-    record
-        .signature
-        .get_mut(..sig.len())
-        .ok_or(Error::BufferTooSmall)?
-        .copy_from_slice(sig);
-    record.signature_len = sig.len();
+    record.signature_len = outcome.signature_len;
     record.signature_order = outcome.signature_order;
     record.summary_type = outcome.summary_type;
     let summary = outcome.measurement_summary_hash();

@@ -29,9 +29,9 @@
 //!   it.  A GET_MEASUREMENTS resets B (M1/M2 of a later CHALLENGE then
 //!   starts from A), as libspdm's responder does.
 
-use super::algo::{HashAlgo, SignatureOrder};
+use super::algo::{AsymAlgo, HashAlgo, SignatureOrder};
 use super::auth::{
-    AuthRecord, Options, ALL_ASYM, ALL_HASH, MAX_CHAIN_SIZE, MAX_RECORDED_VERSIONS,
+    AuthRecord, Options, ALL_ASYM, ALL_HASH, ALL_PQC_ASYM, MAX_CHAIN_SIZE, MAX_RECORDED_VERSIONS,
     MIN_MESSAGE_BUFFER, RESYNCH_RESTARTS,
 };
 use super::certchain::parse_chain_for;
@@ -58,8 +58,11 @@ use super::version::{self, Version};
 /// 255 entries is 516 bytes, so only an ALGORITHMS response with large
 /// algorithm structure tables can exceed it ([`Error::MessageATooLarge`]).
 pub const MAX_MESSAGE_A: usize = 1024;
-/// Largest signature (RSA-4096).
-pub const MAX_SIGNATURE_SIZE: usize = 512;
+/// Largest signature (ML-DSA-87).
+pub const MAX_SIGNATURE_SIZE: usize = AsymAlgo::MAX_SIGNATURE_SIZE;
+/// Largest signature of an algorithm with integers in it (RSA-4096), the
+/// ones whose byte order SPDM 1.0 and 1.1 left open.
+const MAX_REVERSIBLE_SIGNATURE_SIZE: usize = 512;
 /// Size of the request buffer (the largest request sent is 48 bytes).
 const REQUEST_SIZE: usize = 64;
 
@@ -248,7 +251,18 @@ impl ChallengeRequest {
     };
 }
 
-/// What a successful CHALLENGE established: the evidence of M1/M2.
+/// What [`Connection::challenge_with`] challenges: a slot (or 0xFF), the
+/// hash of the chain the caller trusts for it, and the key to verify with.
+pub(super) struct ChallengeTarget<'k, K> {
+    pub(super) slot: u8,
+    pub(super) chain_hash: &'k [u8],
+    pub(super) key: &'k K,
+}
+
+/// What a successful CHALLENGE established: the evidence of M1/M2.  The
+/// signature itself goes to a buffer of the caller's (up to
+/// [`MAX_SIGNATURE_SIZE`] bytes, ML-DSA-87's), not into this value, which
+/// stays small enough for a kernel stack.
 #[derive(Debug, Clone)]
 pub struct ChallengeOutcome {
     /// Slot challenged.
@@ -263,9 +277,8 @@ pub struct ChallengeOutcome {
     pub transcript_hash: [u8; HashAlgo::MAX_SIZE],
     /// Size of the transcript hash.
     pub hash_size: usize,
-    /// The signature (first `signature_len` bytes valid).
-    pub signature: [u8; MAX_SIGNATURE_SIZE],
-    /// Signature size.
+    /// Size of the signature, written to the caller's signature buffer
+    /// (its first `signature_len` bytes).
     pub signature_len: usize,
     /// The summary type asked for in CHALLENGE.
     pub summary_type: SummaryHash,
@@ -290,7 +303,6 @@ impl ChallengeOutcome {
             requester_context: [0; REQUESTER_CONTEXT_SIZE],
             transcript_hash: [0; HashAlgo::MAX_SIZE],
             hash_size: 0,
-            signature: [0; MAX_SIGNATURE_SIZE],
             signature_len: 0,
             summary_type: SummaryHash::None,
             measurement_summary_hash: [0; HashAlgo::MAX_SIZE],
@@ -313,11 +325,6 @@ impl ChallengeOutcome {
         self.transcript_hash
             .get(..self.hash_size)
             .unwrap_or_default()
-    }
-
-    /// The signature over M1/M2.
-    pub fn signature(&self) -> &[u8] {
-        self.signature.get(..self.signature_len).unwrap_or_default()
     }
 }
 
@@ -354,13 +361,12 @@ pub struct Measurements<'r> {
     pub transcript_hash: [u8; HashAlgo::MAX_SIZE],
     /// Size of the transcript hash (0 for an unsigned response).
     pub hash_size: usize,
-    /// The signature (first `signature_len` bytes valid).
-    pub signature: [u8; MAX_SIGNATURE_SIZE],
-    /// Signature size (0 for an unsigned response).
-    pub signature_len: usize,
     /// The byte order the signature verified in (little endian only
     /// before SPDM 1.2).
     pub signature_order: SignatureOrder,
+    /// The signature, in the caller's record buffer after the record and
+    /// the opaque data (empty for an unsigned response).
+    signature: &'r [u8],
     record: &'r [u8],
     opaque: &'r [u8],
     rules: RecordRules,
@@ -395,8 +401,8 @@ impl<'r> Measurements<'r> {
     }
 
     /// The signature over L1/L2 (empty when unsigned).
-    pub fn signature(&self) -> &[u8] {
-        self.signature.get(..self.signature_len).unwrap_or_default()
+    pub fn signature(&self) -> &'r [u8] {
+        self.signature
     }
 }
 
@@ -643,6 +649,9 @@ pub(super) fn verify_transcript_signature<C: Crypto>(
     th: &[u8],
     signature: &[u8],
 ) -> Result<SignatureOrder, Error> {
+    if algs.asym.is_pqc() {
+        return verify_pqc(crypto, algs.asym, key, context, th, signature);
+    }
     let mut digest = [0u8; HashAlgo::MAX_SIZE];
     let signed: &[u8] = if v >= Version::V1_2 {
         let n = hash_parts(crypto, algs.hash, &[context, th], &mut digest)?;
@@ -663,6 +672,31 @@ pub(super) fn verify_transcript_signature<C: Crypto>(
     }
 }
 
+/// [`verify_transcript_signature`] for a post-quantum algorithm (SPDM 1.4,
+/// where [`messages::parse_algorithms_with`] admits them): the signed
+/// message is the signing context followed by `th` itself, not hashed
+/// again, and the signing context's string is the FIPS 204 context.
+fn verify_pqc<C: Crypto>(
+    crypto: &mut C,
+    alg: AsymAlgo,
+    key: &C::PublicKey,
+    context: &[u8; 100],
+    th: &[u8],
+    signature: &[u8],
+) -> Result<SignatureOrder, Error> {
+    let mut message = [0u8; 100 + HashAlgo::MAX_SIZE];
+    let len = context.len() + th.len();
+    let m = message.get_mut(..len).ok_or(Error::BufferTooSmall)?;
+    let (c, t) = m.split_at_mut(context.len());
+    c.copy_from_slice(context);
+    t.copy_from_slice(th);
+    match crypto.verify_message(key, alg, messages::context_string(context), m, signature) {
+        Ok(()) => Ok(SignatureOrder::BigEndian),
+        Err(CryptoError::BadSignature) => Err(Error::SignatureInvalid),
+        Err(e) => Err(Error::Crypto(e)),
+    }
+}
+
 /// The second try of [`verify_transcript_signature`] (SPDM 1.0/1.1): the
 /// signature's integers little endian.  Its own frame: the copy of the
 /// signature is on the stack only for this try.
@@ -674,7 +708,7 @@ fn verify_little_endian<C: Crypto>(
     signed: &[u8],
     signature: &[u8],
 ) -> Result<SignatureOrder, Error> {
-    let mut reversed = [0u8; MAX_SIGNATURE_SIZE];
+    let mut reversed = [0u8; MAX_REVERSIBLE_SIGNATURE_SIZE];
     let n = algs
         .asym
         .reversed_signature(signature, &mut reversed)
@@ -1019,8 +1053,9 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         self.tx.l1 = None;
         self.device_version_count = 0;
         let asym_offer = self.opts.asym & self.crypto.asym_algorithms() & ALL_ASYM;
+        let pqc_possible = self.opts.pqc_asym & self.crypto.pqc_asym_algorithms() & ALL_PQC_ASYM;
         let hash_offer = self.opts.hash & self.crypto.hash_algorithms() & ALL_HASH;
-        if asym_offer == 0 || hash_offer == 0 {
+        if (asym_offer == 0 && pqc_possible == 0) || hash_offer == 0 {
             return Err(Error::Crypto(CryptoError::Unsupported));
         }
         let mut req = [0u8; REQUEST_SIZE];
@@ -1039,6 +1074,11 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             self.device_version_count += 1;
         }
         let v = versions.negotiate(self.opts.versions)?;
+        // Post-quantum algorithms exist from 1.4 only.
+        let pqc_offer = if v >= Version::V1_4 { pqc_possible } else { 0 };
+        if asym_offer == 0 && pqc_offer == 0 {
+            return Err(Error::Crypto(CryptoError::Unsupported));
+        }
         self.tx.push_a(&req[..n])?;
         self.tx.push_a(
             rsp.get(..version::VERSION_FIXED_SIZE + 2 * versions.len())
@@ -1118,7 +1158,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             ));
         }
         let n = messages::encode_negotiate_algorithms_with(
-            v, asym_offer, hash_offer, &offer, multi_key, &mut req,
+            v, asym_offer, pqc_offer, hash_offer, &offer, multi_key, &mut req,
         )?;
         let rsp = transact(
             &mut *self.transport,
@@ -1127,8 +1167,9 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             &req[..n],
             &mut *self.message,
         )?;
-        let (algs, session_algs, len) =
-            messages::parse_algorithms_with(v, rsp, asym_offer, hash_offer, &offer, multi_key)?;
+        let (algs, session_algs, len) = messages::parse_algorithms_with(
+            v, rsp, asym_offer, pqc_offer, hash_offer, &offer, multi_key,
+        )?;
         if multi_key && !algs.multi_key() {
             return Err(Error::InvalidField(
                 "ALGORITHMS does not select the MULTI_KEY_CONN the device's MULTI_KEY_CAP requires",
@@ -1410,17 +1451,25 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
     /// Needs the digests of this connection ([`Error::OutOfOrder`]) and a
     /// populated slot; GET_CERTIFICATE is optional, so a device can be
     /// re-authenticated with a cached chain hash and leaf key.
+    ///
+    /// The signature is copied to the first
+    /// [`ChallengeOutcome::signature_len`] bytes of `signature`: too small
+    /// for the negotiated algorithm's signature, [`Error::BufferTooSmall`]
+    /// before anything is sent ([`MAX_SIGNATURE_SIZE`] bytes always
+    /// suffice).
     pub fn challenge(
         &mut self,
         slot: u8,
         expected_chain_hash: &[u8],
         key: &C::PublicKey,
+        signature: &mut [u8],
     ) -> Result<ChallengeOutcome, Error> {
         self.challenge_with_request(
             slot,
             expected_chain_hash,
             key,
             &ChallengeRequest::DEFAULT,
+            signature,
             None,
         )
     }
@@ -1447,11 +1496,17 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         expected_chain_hash: &[u8],
         key: &C::PublicKey,
         request: &ChallengeRequest,
+        signature: &mut [u8],
         sink: Option<&mut dyn TranscriptSink>,
     ) -> Result<ChallengeOutcome, Error> {
         let mut out = ChallengeOutcome::new();
         let mut sink: Sink<'_, '_> = sink;
-        self.challenge_with(slot, expected_chain_hash, key, request, &mut out, &mut sink)?;
+        let target = ChallengeTarget {
+            slot,
+            chain_hash: expected_chain_hash,
+            key,
+        };
+        self.challenge_with(&target, request, &mut out, signature, &mut sink)?;
         Ok(out)
     }
 
@@ -1460,17 +1515,23 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
         self.capabilities.flags & messages::CAP_MEAS_MASK != 0
     }
 
-    /// [`Connection::challenge_with_request`] into `out`; the nonces are in
-    /// `out` as soon as they are sent, the rest on success only.
+    /// [`Connection::challenge_with_request`] into `out` and `signature`;
+    /// the nonces are in `out` as soon as they are sent, the rest on
+    /// success only (`signature` is written last, so a failed CHALLENGE
+    /// leaves it as it was).
     pub(super) fn challenge_with(
         &mut self,
-        slot: u8,
-        expected_chain_hash: &[u8],
-        key: &C::PublicKey,
+        target: &ChallengeTarget<'_, C::PublicKey>,
         request: &ChallengeRequest,
         out: &mut ChallengeOutcome,
+        signature: &mut [u8],
         sink: &mut Sink<'_, '_>,
     ) -> Result<(), Error> {
+        let &ChallengeTarget {
+            slot,
+            chain_hash: expected_chain_hash,
+            ..
+        } = target;
         self.usable()?;
         if request.summary.is_requested() && !self.has_measurements() {
             return Err(Error::MissingCapability("MEAS_CAP"));
@@ -1493,8 +1554,11 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
                 "chain hash size is not the negotiated hash's",
             ));
         }
+        if signature.len() < self.algorithms.asym.signature_size() {
+            return Err(Error::BufferTooSmall);
+        }
         self.tx.l1 = None;
-        let r = self.challenge_inner(slot, expected_chain_hash, key, request, out, sink);
+        let r = self.challenge_inner(target, request, out, signature, sink);
         // B restarts empty after every CHALLENGE.
         self.tx.m1 = None;
         self.settle(r)
@@ -1502,13 +1566,17 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
 
     fn challenge_inner(
         &mut self,
-        slot: u8,
-        expected_chain_hash: &[u8],
-        key: &C::PublicKey,
+        target: &ChallengeTarget<'_, C::PublicKey>,
         request: &ChallengeRequest,
         out: &mut ChallengeOutcome,
+        signature: &mut [u8],
         sink: &mut Sink<'_, '_>,
     ) -> Result<(), Error> {
+        let &ChallengeTarget {
+            slot,
+            chain_hash: expected_chain_hash,
+            key,
+        } = target;
         let v = self.version;
         let algs = self.algorithms;
         let hsize = algs.hash.size();
@@ -1589,23 +1657,23 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
             .ok_or(Error::BufferTooSmall)?
             .copy_from_slice(m1);
         out.hash_size = hsize;
-        let sig = auth.signature;
-        out.signature
-            .get_mut(..sig.len())
-            .ok_or(Error::BufferTooSmall)?
-            .copy_from_slice(sig);
-        out.signature_len = sig.len();
         let summary = auth.measurement_summary_hash;
         out.measurement_summary_hash
             .get_mut(..summary.len())
             .ok_or(Error::BufferTooSmall)?
             .copy_from_slice(summary);
         out.measurement_summary_hash_len = summary.len();
+        let sig = auth.signature;
+        signature
+            .get_mut(..sig.len())
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(sig);
+        out.signature_len = sig.len();
         Ok(())
     }
 
-    /// GET_MEASUREMENTS as `request` says; the measurement record and the
-    /// OpaqueData are copied into `record_buf` (too small:
+    /// GET_MEASUREMENTS as `request` says; the measurement record, the
+    /// OpaqueData and the signature are copied into `record_buf` (too small:
     /// [`Error::BufferTooSmall`], after the exchange) and the result
     /// borrows them from there.
     ///
@@ -1757,9 +1825,11 @@ pub(super) fn measure<'r, C: Crypto, X: Exchanger<C>>(
         .record
         .len()
         .checked_add(m.opaque.len())
+        .and_then(|n| n.checked_add(m.signature.len()))
         .ok_or(Error::BufferTooSmall)?;
     let buf = record_buf.get_mut(..total).ok_or(Error::BufferTooSmall)?;
-    let (record, opaque) = buf.split_at_mut(m.record.len());
+    let (record, rest) = buf.split_at_mut(m.record.len());
+    let (opaque, signature) = rest.split_at_mut(m.opaque.len());
     record.copy_from_slice(m.record);
     opaque.copy_from_slice(m.opaque);
 
@@ -1792,8 +1862,7 @@ pub(super) fn measure<'r, C: Crypto, X: Exchanger<C>>(
         requester_context,
         transcript_hash: [0; HashAlgo::MAX_SIZE],
         hash_size: 0,
-        signature: [0; MAX_SIGNATURE_SIZE],
-        signature_len: 0,
+        signature: &[],
         signature_order: SignatureOrder::BigEndian,
         record: &[],
         opaque: &[],
@@ -1820,11 +1889,8 @@ pub(super) fn measure<'r, C: Crypto, X: Exchanger<C>>(
             .ok_or(Error::BufferTooSmall)?
             .copy_from_slice(l1);
         out.hash_size = hsize;
-        out.signature
-            .get_mut(..m.signature.len())
-            .ok_or(Error::BufferTooSmall)?
-            .copy_from_slice(m.signature);
-        out.signature_len = m.signature.len();
+        signature.copy_from_slice(m.signature);
+        out.signature = signature;
         if v >= Version::V1_2 {
             out.content_changed = (m.param2 & measurements::CONTENT_CHANGED_MASK) >> 4;
         }
@@ -1882,6 +1948,115 @@ mod tests {
             out[8..16].copy_from_slice(&self.1.to_le_bytes());
             Ok(32)
         }
+    }
+
+    /// Records what [`verify_transcript_signature`] asks of a post-quantum
+    /// backend: the context string and the message, which must be the
+    /// signing context and the transcript hash as they are.
+    struct PqcProbe {
+        context: [u8; 36],
+        context_len: usize,
+        message: [u8; 164],
+        message_len: usize,
+        digest_calls: usize,
+    }
+
+    impl Crypto for PqcProbe {
+        type Hasher = SumHasher;
+        type PublicKey = ();
+
+        fn asym_algorithms(&self) -> u32 {
+            0
+        }
+
+        fn pqc_asym_algorithms(&self) -> u32 {
+            ALL_PQC_ASYM
+        }
+
+        fn hash_algorithms(&self) -> u32 {
+            HashAlgo::Sha256.bit()
+        }
+
+        fn hasher(&mut self, _alg: HashAlgo) -> Result<SumHasher, CryptoError> {
+            Ok(SumHasher(0, 0))
+        }
+
+        fn public_key(&mut self, _leaf: &[u8], _alg: AsymAlgo) -> Result<(), CryptoError> {
+            Ok(())
+        }
+
+        fn verify(
+            &mut self,
+            _key: &(),
+            _alg: AsymAlgo,
+            _hash: HashAlgo,
+            _digest: &[u8],
+            _sig: &[u8],
+        ) -> Result<(), CryptoError> {
+            self.digest_calls += 1;
+            Ok(())
+        }
+
+        fn verify_message(
+            &mut self,
+            _key: &(),
+            _alg: AsymAlgo,
+            context: &[u8],
+            message: &[u8],
+            sig: &[u8],
+        ) -> Result<(), CryptoError> {
+            self.context[..context.len()].copy_from_slice(context);
+            self.context_len = context.len();
+            self.message[..message.len()].copy_from_slice(message);
+            self.message_len = message.len();
+            if sig.first() == Some(&0) {
+                Err(CryptoError::BadSignature)
+            } else {
+                Ok(())
+            }
+        }
+
+        fn random(&mut self, out: &mut [u8]) -> Result<(), CryptoError> {
+            out.fill(0x5A);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn spdm_connection_ml_dsa_signs_context_and_hash() -> Result<(), Error> {
+        let algs = Algorithms {
+            asym: AsymAlgo::MlDsa65,
+            hash: HashAlgo::Sha384,
+            measurement_spec: 0,
+            measurement_hash: 0,
+            other_params: 0,
+        };
+        let mut c = PqcProbe {
+            context: [0; 36],
+            context_len: 0,
+            message: [0; 164],
+            message_len: 0,
+            digest_calls: 0,
+        };
+        let context = messages::challenge_auth_signing_context(Version::V1_4);
+        let th = [0xC3u8; 48];
+        let order =
+            verify_transcript_signature(&mut c, Version::V1_4, &algs, &(), &context, &th, &[1; 8])?;
+        assert_eq!(order, SignatureOrder::BigEndian);
+        assert_eq!(c.digest_calls, 0);
+        assert_eq!(
+            &c.context[..c.context_len],
+            b"responder-challenge_auth signing"
+        );
+        assert_eq!(c.message_len, 148);
+        assert_eq!(&c.message[..100], &context[..]);
+        assert_eq!(&c.message[100..148], &th[..]);
+        // A bad signature is SignatureInvalid, not tried in another order.
+        assert_eq!(
+            verify_transcript_signature(&mut c, Version::V1_4, &algs, &(), &context, &th, &[0; 8]),
+            Err(Error::SignatureInvalid)
+        );
+        Ok(())
     }
 
     struct FakeCrypto;
@@ -2006,8 +2181,9 @@ mod tests {
         let mut chain = [0u8; 64];
         let mut c = Connection::new(&mut t, &mut crypto, &options(), &mut msg)?;
         let hash = [0u8; 32];
+        let mut sig = [0u8; 128];
         assert!(matches!(
-            c.challenge(0, &hash, &()).err(),
+            c.challenge(0, &hash, &(), &mut sig).err(),
             Some(Error::OutOfOrder(_))
         ));
         assert!(matches!(
@@ -2026,7 +2202,7 @@ mod tests {
         assert_eq!(d.get(1), None);
         assert!(!c.message_b_is_empty());
         assert_eq!(
-            c.challenge(1, &hash, &()).err(),
+            c.challenge(1, &hash, &(), &mut sig).err(),
             Some(Error::SlotNotPopulated(1))
         );
         assert_eq!(
@@ -2034,9 +2210,16 @@ mod tests {
             Some(Error::SlotNotPopulated(3))
         );
         assert!(matches!(
-            c.challenge(0, &hash[..16], &()).err(),
+            c.challenge(0, &hash[..16], &(), &mut sig).err(),
             Some(Error::InvalidArgument(_))
         ));
+        // No room for the negotiated algorithm's signature: refused before
+        // CHALLENGE is sent.
+        let small = c.algorithms().asym.signature_size() - 1;
+        assert_eq!(
+            c.challenge(0, &hash, &(), &mut sig[..small]).err(),
+            Some(Error::BufferTooSmall)
+        );
         assert!(!c.is_poisoned());
         assert_eq!(c.transport().next, 4);
         Ok(())
@@ -2068,7 +2251,10 @@ mod tests {
         ));
         assert!(c.is_poisoned());
         assert_eq!(c.get_digests().err(), Some(Error::Poisoned));
-        assert_eq!(c.challenge(0, &[0; 32], &()).err(), Some(Error::Poisoned));
+        assert_eq!(
+            c.challenge(0, &[0; 32], &(), &mut [0; 128]).err(),
+            Some(Error::Poisoned)
+        );
         assert_eq!(c.transport().next, 4);
         c.renegotiate()?;
         assert!(!c.is_poisoned());

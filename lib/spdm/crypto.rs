@@ -51,6 +51,13 @@ pub trait Crypto {
     /// `BaseAsymAlgo` bits of the signature algorithms the backend verifies.
     fn asym_algorithms(&self) -> u32;
 
+    /// `PqcAsymAlgo` bits (SPDM 1.4) of the post-quantum signature
+    /// algorithms the backend verifies with [`Crypto::verify_message`];
+    /// the default, none.
+    fn pqc_asym_algorithms(&self) -> u32 {
+        0
+    }
+
     /// `BaseHashAlgo` bits of the hashes the backend computes.
     fn hash_algorithms(&self) -> u32;
 
@@ -79,7 +86,9 @@ pub trait Crypto {
         Err(CryptoError::Unsupported)
     }
 
-    /// Verifies `signature` over the message whose `hash` digest is `digest`.
+    /// Verifies `signature` over the message whose `hash` digest is `digest`
+    /// (the `BaseAsymAlgo` algorithms; see [`Crypto::verify_message`] for
+    /// the post-quantum ones).
     ///
     /// ECDSA signatures are raw `r || s`; RSASSA-PSS uses a salt as long as
     /// the digest.
@@ -91,6 +100,28 @@ pub trait Crypto {
         digest: &[u8],
         signature: &[u8],
     ) -> Result<(), CryptoError>;
+
+    /// Verifies `signature` of `alg`, an algorithm that signs the message
+    /// itself rather than a digest of it ([`AsymAlgo::is_pqc`]: pure
+    /// ML-DSA, FIPS 204 ML-DSA.Verify), over `message` with the FIPS 204
+    /// context string `context` (at most 255 bytes).
+    ///
+    /// SPDM 1.4 signs the 100-byte signing context followed by the
+    /// transcript hash, with the signing context's string (e.g.
+    /// `"responder-challenge_auth signing"`) as `context`.  Backends
+    /// without post-quantum algorithms keep the default,
+    /// [`CryptoError::Unsupported`].
+    fn verify_message(
+        &mut self,
+        key: &Self::PublicKey,
+        alg: AsymAlgo,
+        context: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        let _ = (key, alg, context, message, signature);
+        Err(CryptoError::Unsupported)
+    }
 
     /// Fills `out` with random bytes suitable for a nonce.
     fn random(&mut self, out: &mut [u8]) -> Result<(), CryptoError>;

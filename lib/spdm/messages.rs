@@ -298,7 +298,7 @@ pub fn encode_negotiate_algorithms(
     hash: u32,
     buf: &mut [u8],
 ) -> Result<usize, Error> {
-    encode_negotiate_algorithms_with(v, asym, hash, &SessionOffer::NONE, false, buf)
+    encode_negotiate_algorithms_with(v, asym, 0, hash, &SessionOffer::NONE, false, buf)
 }
 
 /// Whether `v` and `offer` make NEGOTIATE_ALGORITHMS carry the session
@@ -314,6 +314,7 @@ pub fn offers_sessions(v: Version, offer: &SessionOffer) -> bool {
 pub fn encode_negotiate_algorithms_with(
     v: Version,
     asym: u32,
+    pqc_asym: u32,
     hash: u32,
     offer: &SessionOffer,
     multi_key: bool,
@@ -335,7 +336,9 @@ pub fn encode_negotiate_algorithms_with(
     w.put(&[MEAS_SPEC_DMTF, other])?; // MeasurementSpecification, OtherParamsSupport
     w.u32(asym)?;
     w.u32(hash)?;
-    w.put(&[0; 12])?; // Reserved
+    // PqcAsymAlgo (1.4; reserved before), Reserved.
+    w.u32(if v >= Version::V1_4 { pqc_asym } else { 0 })?;
+    w.put(&[0; 8])?;
     w.put(&[0, 0, 0, 0])?; // ExtAsymCount, ExtHashCount, Reserved, MELSpecification
     if sessions {
         for (t, bits) in [
@@ -386,6 +389,7 @@ pub fn parse_algorithms(
         v,
         rsp,
         offered_asym,
+        0,
         offered_hash,
         &SessionOffer::NONE,
         false,
@@ -403,6 +407,7 @@ pub fn parse_algorithms_with(
     v: Version,
     rsp: &[u8],
     offered_asym: u32,
+    offered_pqc: u32,
     offered_hash: u32,
     offer: &SessionOffer,
     multi_key: bool,
@@ -499,20 +504,31 @@ pub fn parse_algorithms_with(
             "MeasurementSpecificationSel not offered",
         ));
     }
-    // No post-quantum algorithm is offered (NEGOTIATE_ALGORITHMS leaves
-    // PqcAsymAlgo 0), so none may be selected.
-    if v >= Version::V1_4 && pqc_sel != 0 {
-        return Err(Error::InvalidField(
-            "PqcAsymSel selects an algorithm not offered",
-        ));
-    }
-    let asym = AsymAlgo::from_selection(asym_sel)?;
+    // 1.4: one signature algorithm, in BaseAsymSel or in PqcAsymSel
+    // (reserved before 1.4, so not looked at there).
+    let asym = if v >= Version::V1_4 && pqc_sel != 0 {
+        if asym_sel != 0 {
+            return Err(Error::InvalidField(
+                "BaseAsymSel and PqcAsymSel both select an algorithm",
+            ));
+        }
+        let asym = AsymAlgo::from_pqc_selection(pqc_sel)?;
+        if pqc_sel & offered_pqc == 0 {
+            return Err(Error::InvalidField(
+                "PqcAsymSel selects an algorithm not offered",
+            ));
+        }
+        asym
+    } else {
+        let asym = AsymAlgo::from_selection(asym_sel)?;
+        if asym_sel & offered_asym == 0 {
+            return Err(Error::InvalidField(
+                "BaseAsymSel selects an algorithm not offered",
+            ));
+        }
+        asym
+    };
     let hash = HashAlgo::from_selection(hash_sel)?;
-    if asym_sel & offered_asym == 0 {
-        return Err(Error::InvalidField(
-            "BaseAsymSel selects an algorithm not offered",
-        ));
-    }
     if hash_sel & offered_hash == 0 {
         return Err(Error::InvalidField(
             "BaseHashSel selects an algorithm not offered",
@@ -965,6 +981,16 @@ pub fn signing_context(v: Version, context: &[u8]) -> [u8; 100] {
     out
 }
 
+/// The context string of a signing context made by [`signing_context`]
+/// (its last bytes, after the zero padding), e.g.
+/// `"responder-challenge_auth signing"`: the FIPS 204 context of an
+/// SPDM 1.4 ML-DSA signature.
+pub fn context_string(signing_context: &[u8; 100]) -> &[u8] {
+    let tail = signing_context.get(64..).unwrap_or_default();
+    let start = tail.iter().position(|&b| b != 0).unwrap_or(tail.len());
+    tail.get(start..).unwrap_or_default()
+}
+
 /// The SPDM 1.2+ signing context for CHALLENGE_AUTH ([`signing_context`]).
 pub fn challenge_auth_signing_context(v: Version) -> [u8; 100] {
     signing_context(v, b"responder-challenge_auth signing")
@@ -1026,6 +1052,18 @@ mod tests {
         assert_eq!(n, 44);
         assert_eq!(&buf[36..44], &ctx);
         Ok(())
+    }
+
+    #[test]
+    fn spdm_signing_context_string_for_ml_dsa() {
+        let c = challenge_auth_signing_context(Version::V1_4);
+        assert_eq!(context_string(&c), b"responder-challenge_auth signing");
+        let c = signing_context(Version::V1_4, b"responder-measurements signing");
+        assert_eq!(context_string(&c), b"responder-measurements signing");
+        // A context of the full 36 bytes, and none.
+        let c = signing_context(Version::V1_4, &[b'x'; 36]);
+        assert_eq!(context_string(&c), &[b'x'; 36]);
+        assert!(context_string(&signing_context(Version::V1_4, b"")).is_empty());
     }
 
     #[test]
@@ -1235,18 +1273,65 @@ mod tests {
     fn spdm_v14_algorithms_pqc_selection() -> Result<(), Error> {
         let offer = SessionOffer::NONE;
         let r = algorithms(0x14, 0x80, 0x2);
-        let (a, _, n) = parse_algorithms_with(Version::V1_4, &r, 0x1FF, 0x7, &offer, false)?;
+        let (a, _, n) = parse_algorithms_with(Version::V1_4, &r, 0x1FF, 0, 0x7, &offer, false)?;
         assert_eq!((a.asym, n), (AsymAlgo::EcdsaP384, 36));
         // PqcAsymSel (offset 20) never offered: refused at 1.4, reserved
         // (ignored) before.
         let mut pqc = algorithms(0x14, 0x80, 0x2);
         pqc[20] = 1;
         assert!(matches!(
-            parse_algorithms_with(Version::V1_4, &pqc, 0x1FF, 0x7, &offer, false),
+            parse_algorithms_with(Version::V1_4, &pqc, 0x1FF, 0, 0x7, &offer, false),
             Err(Error::InvalidField(_))
         ));
         pqc[0] = 0x13;
-        assert!(parse_algorithms_with(Version::V1_3, &pqc, 0x1FF, 0x7, &offer, false).is_ok());
+        assert!(parse_algorithms_with(Version::V1_3, &pqc, 0x1FF, 0, 0x7, &offer, false).is_ok());
+        // ML-DSA offered: PqcAsymSel with BaseAsymSel 0 selects it.
+        let mut ml = algorithms(0x14, 0, 0x2);
+        ml[20] = 0x2;
+        let (a, _, _) = parse_algorithms_with(Version::V1_4, &ml, 0x1FF, 0x7, 0x7, &offer, false)?;
+        assert_eq!(a.asym, AsymAlgo::MlDsa65);
+        // Not offered, several, unknown, or beside a BaseAsymSel: refused.
+        assert!(parse_algorithms_with(Version::V1_4, &ml, 0x1FF, 0x5, 0x7, &offer, false).is_err());
+        ml[20] = 0x3;
+        assert!(parse_algorithms_with(Version::V1_4, &ml, 0x1FF, 0x7, 0x7, &offer, false).is_err());
+        ml[20] = 0x8;
+        assert!(parse_algorithms_with(Version::V1_4, &ml, 0x1FF, 0xF, 0x7, &offer, false).is_err());
+        ml[20] = 0x4;
+        ml[12] = 0x80;
+        assert!(matches!(
+            parse_algorithms_with(Version::V1_4, &ml, 0x1FF, 0x7, 0x7, &offer, false),
+            Err(Error::InvalidField(
+                "BaseAsymSel and PqcAsymSel both select an algorithm"
+            ))
+        ));
+        // Neither: no signature algorithm.
+        let none = algorithms(0x14, 0, 0x2);
+        assert!(
+            parse_algorithms_with(Version::V1_4, &none, 0x1FF, 0x7, 0x7, &offer, false).is_err()
+        );
+        // NEGOTIATE_ALGORITHMS at 1.4 with ML-DSA: PqcAsymAlgo at offset 16;
+        // before 1.4 the field stays reserved (zero) whatever is asked.
+        let mut buf = [0u8; 64];
+        let n = encode_negotiate_algorithms_with(
+            Version::V1_4,
+            0x90,
+            0x7,
+            0x3,
+            &offer,
+            false,
+            &mut buf,
+        )?;
+        assert_eq!((n, &buf[16..20]), (32, &[7u8, 0, 0, 0][..]));
+        let n = encode_negotiate_algorithms_with(
+            Version::V1_3,
+            0x90,
+            0x7,
+            0x3,
+            &offer,
+            false,
+            &mut buf,
+        )?;
+        assert_eq!((n, &buf[16..20]), (32, &[0u8; 4][..]));
         // NEGOTIATE_ALGORITHMS at 1.4: the 1.3 bytes, PqcAsymAlgo 0.
         let mut buf = [0u8; 64];
         let n = encode_negotiate_algorithms(Version::V1_4, 0x90, 0x3, &mut buf)?;
@@ -1301,38 +1386,40 @@ mod tests {
         let mut buf = [0u8; 64];
         let offer = SessionOffer::NONE;
         // 1.3: OtherParamsSupport bit 4 when asked, nothing else changes.
-        let n = encode_negotiate_algorithms_with(Version::V1_3, 0x90, 0x3, &offer, true, &mut buf)?;
+        let n =
+            encode_negotiate_algorithms_with(Version::V1_3, 0x90, 0, 0x3, &offer, true, &mut buf)?;
         let mut want = [0u8; 32];
         want[..8].copy_from_slice(&[0x13, 0xE3, 0, 0, 32, 0, 1, 0x10]);
         want[8] = 0x90;
         want[12] = 0x3;
         assert_eq!(&buf[..n], &want);
         let n =
-            encode_negotiate_algorithms_with(Version::V1_3, 0x90, 0x3, &offer, false, &mut buf)?;
+            encode_negotiate_algorithms_with(Version::V1_3, 0x90, 0, 0x3, &offer, false, &mut buf)?;
         want[7] = 0;
         assert_eq!(&buf[..n], &want);
         // Before 1.3 the bit does not exist and is never sent.
-        let n = encode_negotiate_algorithms_with(Version::V1_2, 0x90, 0x3, &offer, true, &mut buf)?;
+        let n =
+            encode_negotiate_algorithms_with(Version::V1_2, 0x90, 0, 0x3, &offer, true, &mut buf)?;
         want[0] = 0x12;
         assert_eq!(&buf[..n], &want);
 
         let mut r = algorithms(0x13, 0x80, 0x2);
         r[7] = OTHER_PARAMS_MULTI_KEY_CONN;
-        let (a, _, _) = parse_algorithms_with(Version::V1_3, &r, 0x1FF, 0x7, &offer, true)?;
+        let (a, _, _) = parse_algorithms_with(Version::V1_3, &r, 0x1FF, 0, 0x7, &offer, true)?;
         assert!(a.multi_key());
         // Selected without being asked for, or before 1.3.
         assert!(matches!(
-            parse_algorithms_with(Version::V1_3, &r, 0x1FF, 0x7, &offer, false),
+            parse_algorithms_with(Version::V1_3, &r, 0x1FF, 0, 0x7, &offer, false),
             Err(Error::InvalidField(_))
         ));
         let mut r12 = algorithms(0x12, 0x80, 0x2);
         r12[7] = OTHER_PARAMS_MULTI_KEY_CONN;
         assert!(matches!(
-            parse_algorithms_with(Version::V1_2, &r12, 0x1FF, 0x7, &offer, true),
+            parse_algorithms_with(Version::V1_2, &r12, 0x1FF, 0, 0x7, &offer, true),
             Err(Error::InvalidField(_))
         ));
         let r = algorithms(0x13, 0x80, 0x2);
-        let (a, _, _) = parse_algorithms_with(Version::V1_3, &r, 0x1FF, 0x7, &offer, true)?;
+        let (a, _, _) = parse_algorithms_with(Version::V1_3, &r, 0x1FF, 0, 0x7, &offer, true)?;
         assert!(!a.multi_key());
         Ok(())
     }

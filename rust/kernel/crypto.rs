@@ -10,6 +10,8 @@
 //! - [`ecdh`]: ephemeral ECDH over NIST P-256 and P-384 through the crypto
 //!   API's `crypto_kpp` transforms.
 //! - [`aead`]: AES-GCM, the AES-GCM library functions of `lib/crypto`.
+//! - [`mldsa`]: ML-DSA signature verification with a context string, the
+//!   ML-DSA library function of `lib/crypto`.
 //!
 //! Each module exists only when the C code it wraps is built into the kernel
 //! (the `kernel` crate is always built in).
@@ -24,9 +26,13 @@ pub mod ecdh;
 pub mod hash;
 #[cfg(all(CONFIG_CRYPTO_LIB_SHA256 = "y", CONFIG_CRYPTO_LIB_SHA512 = "y"))]
 pub mod hmac;
+#[cfg(CONFIG_CRYPTO_LIB_MLDSA = "y")]
+pub mod mldsa;
 #[cfg(CONFIG_CRYPTO_SIG2 = "y")]
 pub mod sig;
 
+#[cfg(all(CONFIG_RUST_CRYPTO_KUNIT_TEST, CONFIG_CRYPTO_LIB_MLDSA = "y"))]
+pub(crate) mod mldsa_vectors;
 #[cfg(CONFIG_RUST_CRYPTO_KUNIT_TEST)]
 pub(crate) mod test_vectors;
 

@@ -45,10 +45,20 @@ pub mod pcie_san;
 use pcie_san::{CmaIdentity, PcieIdentity};
 use spdm::kernel::{KernelChainPolicy, KernelCrypto, KeyringAnchors};
 
-/// Size of the response buffer: announced to the device as DataTransferSize
-/// and MaxSPDMmsgSize; holds the largest CHALLENGE_AUTH (RSA-4096 with 1 KiB
-/// of opaque data) and certificate portions of up to 4 KiB.
-const MESSAGE_BUF_SIZE: usize = 4096;
+/// Size of the response buffer, announced to the device as MaxSPDMmsgSize:
+/// holds the largest CHALLENGE_AUTH (ML-DSA-87, a 4627-byte signature, with
+/// 1 KiB of opaque data) and signed MEASUREMENTS with ML-DSA-87, whole.
+const MESSAGE_BUF_SIZE: usize = 8192;
+/// DataTransferSize announced (SPDM 1.2+): the largest message carried in
+/// one DOE exchange.  Certificate portions are read at this size, and a
+/// device with CHUNK_CAP sends a larger response (ML-DSA-87's CHALLENGE_AUTH
+/// is about 4.8 KB) in chunks, reassembled in the [`MESSAGE_BUF_SIZE`]
+/// buffer.  4 KiB keeps each exchange within what DOE-attached SPDM stacks
+/// commonly carry (libspdm's and QEMU's socket bridge take 4608 bytes) and
+/// is what this component announced before ML-DSA; a device without
+/// CHUNK_CAP still authenticates with every signature up to RSA-4096 and
+/// ML-DSA-65.
+const DATA_TRANSFER_SIZE: u32 = 4096;
 /// Largest certificate chain read: 128 KiB, twice the 64 KiB limit of
 /// SPDM 1.0-1.3, for SPDM 1.4 chains read with LargeCertChain (e.g. of
 /// post-quantum certificates; every certificate stays within the 64 KiB
@@ -56,7 +66,9 @@ const MESSAGE_BUF_SIZE: usize = 4096;
 const CHAIN_BUF_SIZE: usize = 128 * 1024;
 
 /// What PCIe CMA asks of SPDM: every version and hash the core implements,
-/// the signature algorithms the kernel verifies, the lowest populated slot,
+/// the signature algorithms the kernel verifies (ML-DSA too, at SPDM 1.4:
+/// the core's default `pqc_asym` meets [`KernelCrypto`]'s), the lowest
+/// populated slot, a [`DATA_TRANSFER_SIZE`] of 4 KiB,
 /// a crypto timeout of at most 2^23 us (CTExponent <= 23, PCIe r6.1 CMA;
 /// the SPDM core itself only rejects 64 or more), and the core's default
 /// work budget: at most 1024 DOE exchanges, 2^23 us of Busy and
@@ -65,6 +77,7 @@ const CHAIN_BUF_SIZE: usize = 128 * 1024;
 const CMA_OPTIONS: spdm::Options<'static> = spdm::Options {
     max_ct_exponent: 23,
     asym: spdm::kernel::KERNEL_ASYM,
+    data_transfer_size: DATA_TRANSFER_SIZE,
     ..spdm::Options::DEFAULT
 };
 
@@ -315,6 +328,10 @@ impl spdm::Crypto for TimedCrypto {
         self.inner.asym_algorithms()
     }
 
+    fn pqc_asym_algorithms(&self) -> u32 {
+        self.inner.pqc_asym_algorithms()
+    }
+
     fn hash_algorithms(&self) -> u32 {
         self.inner.hash_algorithms()
     }
@@ -348,6 +365,20 @@ impl spdm::Crypto for TimedCrypto {
         let inner = &mut self.inner;
         timed(&self.stats.verify_us, || {
             inner.verify(key, alg, hash, digest, signature)
+        })
+    }
+
+    fn verify_message(
+        &mut self,
+        key: &Self::PublicKey,
+        alg: spdm::AsymAlgo,
+        context: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), spdm::CryptoError> {
+        let inner = &mut self.inner;
+        timed(&self.stats.verify_us, || {
+            inner.verify_message(key, alg, context, message, signature)
         })
     }
 

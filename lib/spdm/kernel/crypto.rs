@@ -8,7 +8,7 @@ use kernel::{
         aead::AesGcm,
         ecdh::{self, Curve},
         hash::{Hash, HashAlgorithm},
-        hmac,
+        hmac, mldsa,
         sig::Verifier,
     },
     prelude::*,
@@ -60,7 +60,7 @@ impl LeafKey {
 
 /// The kernel crypto API as the SPDM library's [`Crypto`](crate::Crypto):
 /// lib/crypto SHA-256/384/512, `crypto_sig` ECDSA (P1363 signatures) and
-/// RSASSA-PKCS1-v1_5, `get_random_bytes()` nonces; and as its
+/// RSASSA-PKCS1-v1_5, lib/crypto ML-DSA, `get_random_bytes()` nonces; and as its
 /// [`SessionCrypto`](crate::SessionCrypto): `crypto_kpp` ECDH over P-256 and
 /// P-384, lib/crypto HMAC-SHA256/384/512 and AES-128/256-GCM.  Stateless.
 #[derive(Default)]
@@ -94,13 +94,31 @@ fn sig_name(alg: AsymAlgo, hash: HashAlgo) -> Option<&'static CStr> {
     })
 }
 
+/// Post-quantum signature algorithms the kernel verifies for SPDM 1.4:
+/// ML-DSA-44, -65 and -87 (lib/crypto `mldsa_verify_ctx()`).
+pub const KERNEL_PQC: u32 =
+    AsymAlgo::MlDsa44.bit() | AsymAlgo::MlDsa65.bit() | AsymAlgo::MlDsa87.bit();
+
+/// The X.509 parser's name of the key algorithm of `alg`.
 fn key_algo_name(alg: AsymAlgo) -> &'static [u8] {
     match alg {
         AsymAlgo::EcdsaP256 => b"ecdsa-nist-p256",
         AsymAlgo::EcdsaP384 => b"ecdsa-nist-p384",
         AsymAlgo::EcdsaP521 => b"ecdsa-nist-p521",
+        AsymAlgo::MlDsa44 => b"mldsa44",
+        AsymAlgo::MlDsa65 => b"mldsa65",
+        AsymAlgo::MlDsa87 => b"mldsa87",
         _ => b"rsa",
     }
+}
+
+fn mldsa_parameters(alg: AsymAlgo) -> Option<mldsa::Parameters> {
+    Some(match alg {
+        AsymAlgo::MlDsa44 => mldsa::Parameters::MlDsa44,
+        AsymAlgo::MlDsa65 => mldsa::Parameters::MlDsa65,
+        AsymAlgo::MlDsa87 => mldsa::Parameters::MlDsa87,
+        _ => return None,
+    })
 }
 
 impl crate::Crypto for KernelCrypto {
@@ -109,6 +127,10 @@ impl crate::Crypto for KernelCrypto {
 
     fn asym_algorithms(&self) -> u32 {
         KERNEL_ASYM
+    }
+
+    fn pqc_asym_algorithms(&self) -> u32 {
+        KERNEL_PQC
     }
 
     fn hash_algorithms(&self) -> u32 {
@@ -121,7 +143,11 @@ impl crate::Crypto for KernelCrypto {
 
     fn public_key(&mut self, leaf_der: &[u8], alg: AsymAlgo) -> Result<LeafKey, CryptoError> {
         let cert = Certificate::parse(leaf_der).map_err(|_| CryptoError::BadKey)?;
-        if cert.public_key_algo().to_bytes() != key_algo_name(alg) {
+        if cert.public_key_algo().to_bytes() != key_algo_name(alg)
+            || alg
+                .public_key_size()
+                .is_some_and(|n| n != cert.public_key().len())
+        {
             return Err(CryptoError::BadKey);
         }
         let mut key = KVec::new();
@@ -148,6 +174,27 @@ impl crate::Crypto for KernelCrypto {
         }
         v.verify(signature, digest).map_err(|e| {
             if e == EKEYREJECTED || e == EBADMSG || e == EINVAL {
+                CryptoError::BadSignature
+            } else {
+                CryptoError::Other(errno(e))
+            }
+        })
+    }
+
+    fn verify_message(
+        &mut self,
+        key: &LeafKey,
+        alg: AsymAlgo,
+        context: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        let params = mldsa_parameters(alg).ok_or(CryptoError::Unsupported)?;
+        if key.key.len() != params.public_key_size() {
+            return Err(CryptoError::BadKey);
+        }
+        mldsa::verify(params, &key.key, context, message, signature).map_err(|e| {
+            if e == EKEYREJECTED || e == EBADMSG {
                 CryptoError::BadSignature
             } else {
                 CryptoError::Other(errno(e))
@@ -350,6 +397,7 @@ mod tests {
         let c = KernelCrypto;
         assert_eq!(c.dhe_groups(), (1 << 3) | (1 << 4));
         assert_eq!(c.aead_suites(), (1 << 0) | (1 << 1));
+        assert_eq!(crate::Crypto::pqc_asym_algorithms(&c), 0x7);
     }
 
     #[test]

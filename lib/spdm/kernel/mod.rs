@@ -22,7 +22,9 @@
 mod crypto;
 mod x509;
 
-pub use crypto::{KernelCrypto, KernelHasher, LeafKey, KERNEL_AEAD, KERNEL_ASYM, KERNEL_DHE};
+pub use crypto::{
+    KernelCrypto, KernelHasher, LeafKey, KERNEL_AEAD, KERNEL_ASYM, KERNEL_DHE, KERNEL_PQC,
+};
 pub use x509::{KeyringAnchor, KeyringAnchors};
 
 /// The kernel's chain policy: certificates parsed by the kernel's X.509

@@ -72,6 +72,87 @@ pub enum HostKey {
     P521(p521::ecdsa::VerifyingKey),
     /// RSA.
     Rsa(rsa::RsaPublicKey),
+    /// ML-DSA-44, -65 or -87 (FIPS 204).
+    MlDsa(MlDsaKey),
+}
+
+/// An ML-DSA public key of one of the three parameter sets.
+#[derive(Clone)]
+pub enum MlDsaKey {
+    /// ML-DSA-44.
+    MlDsa44(Box<ml_dsa::VerifyingKey<ml_dsa::MlDsa44>>),
+    /// ML-DSA-65.
+    MlDsa65(Box<ml_dsa::VerifyingKey<ml_dsa::MlDsa65>>),
+    /// ML-DSA-87.
+    MlDsa87(Box<ml_dsa::VerifyingKey<ml_dsa::MlDsa87>>),
+}
+
+/// OIDs of id-ml-dsa-44, -65 and -87 (NIST CSOR, RFC 9881).
+pub const OID_ML_DSA: [(const_oid::ObjectIdentifier, AsymAlgo); 3] = [
+    (
+        const_oid::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.17"),
+        AsymAlgo::MlDsa44,
+    ),
+    (
+        const_oid::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.18"),
+        AsymAlgo::MlDsa65,
+    ),
+    (
+        const_oid::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.19"),
+        AsymAlgo::MlDsa87,
+    ),
+];
+
+fn ml_dsa_vk<P: ml_dsa::MlDsaParams>(
+    raw: &[u8],
+) -> Result<Box<ml_dsa::VerifyingKey<P>>, CryptoError> {
+    let enc = ml_dsa::EncodedVerifyingKey::<P>::try_from(raw).map_err(|_| CryptoError::BadKey)?;
+    Ok(Box::new(ml_dsa::VerifyingKey::<P>::decode(&enc)))
+}
+
+fn ml_dsa_verify<P: ml_dsa::MlDsaParams>(
+    k: &ml_dsa::VerifyingKey<P>,
+    context: &[u8],
+    message: &[u8],
+    sig: &[u8],
+) -> Result<(), CryptoError> {
+    let s = ml_dsa::Signature::<P>::try_from(sig).map_err(bad)?;
+    if k.verify_with_context(message, context, &s) {
+        Ok(())
+    } else {
+        Err(CryptoError::BadSignature)
+    }
+}
+
+impl MlDsaKey {
+    /// Decodes a raw public key (FIPS 204 pkEncode) of `alg`.
+    pub fn from_raw(alg: AsymAlgo, raw: &[u8]) -> Result<MlDsaKey, CryptoError> {
+        Ok(match alg {
+            AsymAlgo::MlDsa44 => MlDsaKey::MlDsa44(ml_dsa_vk(raw)?),
+            AsymAlgo::MlDsa65 => MlDsaKey::MlDsa65(ml_dsa_vk(raw)?),
+            AsymAlgo::MlDsa87 => MlDsaKey::MlDsa87(ml_dsa_vk(raw)?),
+            _ => return Err(CryptoError::BadKey),
+        })
+    }
+
+    /// The parameter set.
+    pub fn algorithm(&self) -> AsymAlgo {
+        match self {
+            MlDsaKey::MlDsa44(_) => AsymAlgo::MlDsa44,
+            MlDsaKey::MlDsa65(_) => AsymAlgo::MlDsa65,
+            MlDsaKey::MlDsa87(_) => AsymAlgo::MlDsa87,
+        }
+    }
+
+    /// Verifies a pure ML-DSA signature over `message` with the FIPS 204
+    /// context `context`.
+    pub fn verify(&self, context: &[u8], message: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+        match self {
+            MlDsaKey::MlDsa44(k) => ml_dsa_verify(k, context, message, sig),
+            MlDsaKey::MlDsa65(k) => ml_dsa_verify(k, context, message, sig),
+            MlDsaKey::MlDsa87(k) => ml_dsa_verify(k, context, message, sig),
+        }
+    }
 }
 
 impl std::fmt::Debug for HostKey {
@@ -81,6 +162,11 @@ impl std::fmt::Debug for HostKey {
             HostKey::P384(_) => "HostKey::P384",
             HostKey::P521(_) => "HostKey::P521",
             HostKey::Rsa(_) => "HostKey::Rsa",
+            HostKey::MlDsa(k) => match k.algorithm() {
+                AsymAlgo::MlDsa44 => "HostKey::MlDsa44",
+                AsymAlgo::MlDsa65 => "HostKey::MlDsa65",
+                _ => "HostKey::MlDsa87",
+            },
         })
     }
 }
@@ -153,6 +239,12 @@ pub fn key_from_spki(
             }
         }
         Ok(HostKey::Rsa(key))
+    } else if let Some(&(_, ml)) = OID_ML_DSA.iter().find(|(o, _)| *o == spki.algorithm.oid) {
+        // RFC 9881: no parameters; the key of the parameter set asked for.
+        if spki.algorithm.parameters.is_some() || alg.is_some_and(|a| a != ml) {
+            return Err(CryptoError::BadKey);
+        }
+        Ok(HostKey::MlDsa(MlDsaKey::from_raw(ml, bits)?))
     } else {
         Err(CryptoError::BadKey)
     }
@@ -208,6 +300,8 @@ pub fn verify_digest(
             };
             r.map_err(bad)
         }
+        // ML-DSA signs messages, not digests.
+        HostKey::MlDsa(_) => Err(CryptoError::BadKey),
     }
 }
 
@@ -221,6 +315,10 @@ impl spdm::Crypto for HostCrypto {
 
     fn asym_algorithms(&self) -> u32 {
         spdm::auth::ALL_ASYM
+    }
+
+    fn pqc_asym_algorithms(&self) -> u32 {
+        spdm::auth::ALL_PQC_ASYM
     }
 
     fn hash_algorithms(&self) -> u32 {
@@ -253,6 +351,25 @@ impl spdm::Crypto for HostCrypto {
             return Err(CryptoError::BadSignature);
         }
         verify_digest(key, Some(alg), hash, digest, signature)
+    }
+
+    fn verify_message(
+        &mut self,
+        key: &HostKey,
+        alg: AsymAlgo,
+        context: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        match key {
+            HostKey::MlDsa(k) if k.algorithm() == alg => {
+                if signature.len() != alg.signature_size() {
+                    return Err(CryptoError::BadSignature);
+                }
+                k.verify(context, message, signature)
+            }
+            _ => Err(CryptoError::BadKey),
+        }
     }
 
     fn random(&mut self, out: &mut [u8]) -> Result<(), CryptoError> {

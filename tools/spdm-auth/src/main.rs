@@ -28,13 +28,14 @@ usage: spdm-auth --port N [options]
                     intersected with those the core implements (1.0-1.4;
                     others are dropped with a note, none left is an error)
   --asym LIST       signature algorithms to offer (ecdsa-p256, ecdsa-p384,
-                    ecdsa-p521, rsassa-2048/3072/4096, rsapss-2048/3072/4096)
+                    ecdsa-p521, rsassa-2048/3072/4096, rsapss-2048/3072/4096,
+                    and at SPDM 1.4 mldsa44, mldsa65, mldsa87)
   --hash LIST       hashes to offer (sha256, sha384, sha512)
   --max-ct N        largest CTExponent accepted (default 23, PCIe CMA)
   --count N         authenticate N times on one connection (default 1)
   --timeout-ms N    per-message timeout (default 5000)
-  --data-transfer-size N  DataTransferSize announced (SPDM 1.2+, 42..4096;
-                    default 4096, the message buffer): below it, larger
+  --data-transfer-size N  DataTransferSize announced (SPDM 1.2+, 42..16384;
+                    default 16384, the message buffer): below it, larger
                     responses come in chunks (CHUNK_GET)
   --transport T     the SPDM transport binding the responder speaks:
                     pci-doe (default; DOE data objects, as QEMU forwards
@@ -58,6 +59,10 @@ usage: spdm-auth --port N [options]
                     so FINISH travels encrypted
   --quiet           only the summary";
 
+/// The message buffer: a CHALLENGE_AUTH signed with ML-DSA-87 (about
+/// 4.8 KB) and large measurement records fit whole.
+const MESSAGE_BUF_SIZE: usize = 16384;
+
 struct Args {
     addr: String,
     trust: Vec<Vec<u8>>,
@@ -65,6 +70,7 @@ struct Args {
     slot: Option<u8>,
     versions: Vec<Version>,
     asym: u32,
+    pqc_asym: u32,
     hash: u32,
     max_ct: u8,
     count: u32,
@@ -121,6 +127,7 @@ fn parse_args() -> Result<Args, String> {
         slot: None,
         versions: Version::SUPPORTED.to_vec(),
         asym: spdm::auth::ALL_ASYM,
+        pqc_asym: spdm::auth::ALL_PQC_ASYM,
         hash: spdm::auth::ALL_HASH,
         max_ct: 23,
         count: 1,
@@ -135,6 +142,7 @@ fn parse_args() -> Result<Args, String> {
         public_key: None,
     };
     let asyms: Vec<A> = AsymAlgo::ALL.iter().map(|x| A(*x)).collect();
+    let pqcs: Vec<A> = AsymAlgo::PQC.iter().map(|x| A(*x)).collect();
     let hashes: Vec<H> = HashAlgo::ALL.iter().map(|x| H(*x)).collect();
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -181,7 +189,17 @@ fn parse_args() -> Result<Args, String> {
                 }
                 a.versions = ours;
             }
-            "--asym" => a.asym = parse_list(&val("--asym")?, &asyms, |x| x.0.name())?,
+            "--asym" => {
+                // One list, two fields: BaseAsymAlgo and PqcAsymAlgo.
+                let list = val("--asym")?;
+                let (base, pqc): (Vec<&str>, Vec<&str>) = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|i| !i.is_empty())
+                    .partition(|i| !pqcs.iter().any(|p| p.0.name() == *i));
+                a.asym = parse_list(&base.join(","), &asyms, |x| x.0.name())?;
+                a.pqc_asym = parse_list(&pqc.join(","), &pqcs, |x| x.0.name())?;
+            }
             "--hash" => a.hash = parse_list(&val("--hash")?, &hashes, |x| x.0.name())?,
             "--max-ct" => a.max_ct = val("--max-ct")?.parse().map_err(|_| "bad --max-ct")?,
             "--count" => a.count = val("--count")?.parse().map_err(|_| "bad --count")?,
@@ -204,8 +222,12 @@ fn parse_args() -> Result<Args, String> {
                 let n: u32 = val("--data-transfer-size")?
                     .parse()
                     .map_err(|_| "bad --data-transfer-size")?;
-                if !(spdm::messages::MIN_DATA_TRANSFER_SIZE..=4096).contains(&n) {
-                    return Err("--data-transfer-size wants 42..4096".to_string());
+                if !(spdm::messages::MIN_DATA_TRANSFER_SIZE..=MESSAGE_BUF_SIZE as u32).contains(&n)
+                {
+                    return Err(format!(
+                        "--data-transfer-size wants 42..{}",
+                        MESSAGE_BUF_SIZE
+                    ));
                 }
                 a.data_transfer_size = n;
             }
@@ -417,6 +439,7 @@ fn main() -> ExitCode {
         max_ct_exponent: args.max_ct,
         versions: &args.versions,
         asym: args.asym,
+        pqc_asym: args.pqc_asym,
         hash: args.hash,
         budget: spdm::Budget::DEFAULT,
         session: if args.session {
@@ -430,7 +453,7 @@ fn main() -> ExitCode {
         data_transfer_size: args.data_transfer_size,
         public_key: args.public_key.as_deref(),
     };
-    let mut message = vec![0u8; 4096];
+    let mut message = vec![0u8; MESSAGE_BUF_SIZE];
     let mut chain = vec![0u8; 1 << 20];
     let mut record = Box::<spdm::AuthRecord>::default();
     let mut crypto = HostCrypto;

@@ -298,6 +298,17 @@ fn verify_cert_signature(cert: &Certificate, cert_der: &[u8], issuer_key: &HostK
     let Some(tbs) = tbs_bytes(cert_der) else {
         return false;
     };
+    let Some(sig) = cert.signature.as_bytes() else {
+        return false;
+    };
+    // ML-DSA (RFC 9881): pure, empty context, over the TBSCertificate.
+    if let HostKey::MlDsa(k) = issuer_key {
+        return crate::crypto::OID_ML_DSA
+            .iter()
+            .any(|(o, a)| *o == cert.signature_algorithm.oid && *a == k.algorithm())
+            && cert.signature_algorithm.parameters.is_none()
+            && k.verify(b"", tbs, sig).is_ok();
+    }
     let oid = cert.signature_algorithm.oid.to_string();
     let hash = match oid.as_str() {
         "1.2.840.10045.4.3.2" | "1.2.840.113549.1.1.11" => HashAlgo::Sha256,
@@ -310,9 +321,6 @@ fn verify_cert_signature(cert: &Certificate, cert_der: &[u8], issuer_key: &HostK
         HashAlgo::Sha384 => Sha384::digest(tbs).to_vec(),
         HashAlgo::Sha512 => Sha512::digest(tbs).to_vec(),
     };
-    let Some(sig) = cert.signature.as_bytes() else {
-        return false;
-    };
     use ecdsa::signature::hazmat::PrehashVerifier;
     match issuer_key {
         HostKey::P256(k) => p256::ecdsa::Signature::from_der(sig)
@@ -324,6 +332,7 @@ fn verify_cert_signature(cert: &Certificate, cert_der: &[u8], issuer_key: &HostK
         HostKey::Rsa(_) => {
             crate::crypto::verify_digest(issuer_key, None, hash, &digest, sig).is_ok()
         }
+        HostKey::MlDsa(_) => false,
     }
 }
 

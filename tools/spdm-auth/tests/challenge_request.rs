@@ -302,12 +302,14 @@ fn caller_nonce_is_sent_and_recorded() {
         let n2 = nonce(0x99);
         let mut sink = Recorder::default();
         let from = conn.transport().log.len();
+        let mut sig = [0u8; AsymAlgo::MAX_SIGNATURE_SIZE];
         let out = conn
             .challenge_with_request(
                 a.slot,
                 &chain_hash,
                 &a.leaf_key,
                 &request(Some(n2), SummaryHash::All),
+                &mut sig,
                 Some(&mut sink),
             )
             .unwrap();
@@ -328,7 +330,7 @@ fn caller_nonce_is_sent_and_recorded() {
             AsymAlgo::EcdsaP384,
             alg,
             &sink.0,
-            out.signature(),
+            &sig[..out.signature_len],
         );
     }
 }
@@ -472,6 +474,7 @@ fn summary_without_meas_cap() {
                 &chain_hash,
                 &a.leaf_key,
                 &request(None, summary),
+                &mut [0; AsymAlgo::MAX_SIGNATURE_SIZE],
                 None,
             );
             assert_eq!(r.err(), Some(Error::MissingCapability("MEAS_CAP")), "{}", v);
@@ -484,6 +487,7 @@ fn summary_without_meas_cap() {
                 &chain_hash,
                 &a.leaf_key,
                 &ChallengeRequest::default(),
+                &mut [0; AsymAlgo::MAX_SIGNATURE_SIZE],
                 None,
             )
             .unwrap();

@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use spdm::{Connection, Error, Version};
+use spdm::{AsymAlgo, Connection, Error, Version};
 use spdm_auth::crypto::{hash, public_key_of, HostCrypto};
 use spdm_auth::policy::X509Policy;
 
@@ -110,12 +110,17 @@ fn cached_reauthentication_skips_get_certificate() {
         let mut conn = Connection::new(&mut t, &mut crypto, &CMA, &mut b.message).unwrap();
         let d = conn.get_digests().unwrap();
         assert_eq!(d.get(a.slot), Some(&cached_digest[..]));
-        let out = conn.challenge(a.slot, &cached_digest, &cached_key).unwrap();
+        let mut sig = [0u8; AsymAlgo::MAX_SIGNATURE_SIZE];
+        let out = conn
+            .challenge(a.slot, &cached_digest, &cached_key, &mut sig)
+            .unwrap();
         assert_eq!(out.slot, a.slot);
-        assert_eq!(out.signature().len(), a.algorithms.asym.signature_size());
+        assert_eq!(out.signature_len, a.algorithms.asym.signature_size());
         assert_ne!(out.requester_nonce, b.record.requester_nonce, "{}", v);
         // And again on the same connection: M1 = A || CHALLENGE || CHALLENGE_AUTH.
-        let again = conn.challenge(a.slot, &cached_digest, &cached_key).unwrap();
+        let again = conn
+            .challenge(a.slot, &cached_digest, &cached_key, &mut sig)
+            .unwrap();
         assert_ne!(again.transcript_hash(), out.transcript_hash());
         assert!(!conn.transport().request_codes().contains(&GET_CERTIFICATE));
 
@@ -125,7 +130,7 @@ fn cached_reauthentication_skips_get_certificate() {
         let mut crypto = HostCrypto;
         let mut conn = Connection::new(&mut t, &mut crypto, &CMA, &mut b.message).unwrap();
         conn.get_digests().unwrap();
-        let r = conn.challenge(a.slot, &cached_digest, &wrong_key);
+        let r = conn.challenge(a.slot, &cached_digest, &wrong_key, &mut sig);
         assert_eq!(r.err(), Some(Error::SignatureInvalid), "{}", v);
         assert!(conn.is_poisoned());
         assert_eq!(conn.get_digests().err(), Some(Error::Poisoned));
@@ -134,7 +139,7 @@ fn cached_reauthentication_skips_get_certificate() {
         conn.get_digests().unwrap();
         let mut wrong = cached_digest.clone();
         wrong[0] ^= 1;
-        let r = conn.challenge(a.slot, &wrong, &cached_key);
+        let r = conn.challenge(a.slot, &wrong, &cached_key, &mut sig);
         assert_eq!(r.err(), Some(Error::CertChainHashMismatch));
     }
 }
@@ -155,8 +160,10 @@ fn step_by_step_authentication() {
     let key = public_key_of(chain.leaf(), alg).unwrap();
     let h = hash(conn.algorithms().hash, &b.chain[..n]);
     assert_eq!(d.get(slot), Some(&h[..]));
-    let out = conn.challenge(slot, &h, &key).unwrap();
+    let mut sig = [0u8; AsymAlgo::MAX_SIGNATURE_SIZE];
+    let out = conn.challenge(slot, &h, &key, &mut sig).unwrap();
     assert_eq!(out.hash_size, h.len());
+    assert_eq!(out.signature_len, alg.signature_size());
     // read_chain after authentication: same slot again, checked.
     assert_eq!(conn.read_chain(slot, &mut b.chain).unwrap(), n);
 }
@@ -173,7 +180,7 @@ fn out_of_order_calls_are_refused() {
     let key = public_key_of(&leaf, conn.algorithms().asym).unwrap();
     let h = vec![0u8; conn.algorithms().hash.size()];
     assert!(matches!(
-        conn.challenge(0, &h, &key),
+        conn.challenge(0, &h, &key, &mut [0; AsymAlgo::MAX_SIGNATURE_SIZE]),
         Err(Error::OutOfOrder(_))
     ));
     assert!(matches!(

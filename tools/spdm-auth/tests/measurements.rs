@@ -307,7 +307,7 @@ fn challenge_after_measurements_verifies() {
         )
         .unwrap();
         assert!(conn.message_b_is_empty());
-        conn.challenge(0, &digest, &key)
+        conn.challenge(0, &digest, &key, &mut [0; AsymAlgo::MAX_SIGNATURE_SIZE])
             .unwrap_or_else(|e| panic!("{}: {:?}", v, e));
     }
 }

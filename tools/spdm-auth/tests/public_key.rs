@@ -141,7 +141,7 @@ fn certificates_win_over_a_provisioned_key() {
     let mut conn = Connection::new(&mut t, &mut crypto, &o, &mut b.message).unwrap();
     assert_eq!(conn.provisioned_key(), None);
     let hash = [0u8; 64];
-    let r = conn.challenge(0xFF, &hash[..48], &a.leaf_key);
+    let r = conn.challenge(0xFF, &hash[..48], &a.leaf_key, &mut [0; 512]);
     assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
 }
 

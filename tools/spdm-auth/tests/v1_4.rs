@@ -47,7 +47,8 @@ fn big_bufs() -> Bufs {
 
 /// A device offering 1.0-1.4 gets 1.4.  GET_CAPABILITIES carries
 /// CHUNK_CAP and LARGE_RESP_CAP; NEGOTIATE_ALGORITHMS is the 1.3 layout
-/// with PqcAsymAlgo (offset 16) 0, no post-quantum algorithm offered; the
+/// with PqcAsymAlgo (offset 16) offering ML-DSA-44, -65 and -87, which an
+/// ECDSA device does not select (PqcAsymSel 0); the
 /// device's LARGE_RESP_CAP makes every GET_CERTIFICATE a LargeCertChain
 /// one (16 bytes, Offset and Length 0, LargeOffset and LargeLength), each
 /// CERTIFICATE too, and the chain's Length a u32.
@@ -70,7 +71,12 @@ fn vca_and_certificates_at_1_4_byte_exact() {
     let (na, alg) = exchange(&t, NEGOTIATE_ALGORITHMS);
     assert_eq!(na.len(), 32);
     assert_eq!(&na[..4], &[0x14, 0xE3, 0, 0]);
-    assert_eq!(&na[16..32], &[0; 16], "PqcAsymAlgo, reserved, counts, MEL");
+    assert_eq!(
+        &na[16..20],
+        &[7, 0, 0, 0],
+        "PqcAsymAlgo: ML-DSA-44, -65, -87"
+    );
+    assert_eq!(&na[20..32], &[0; 12], "reserved, counts, MEL");
     assert_eq!(u32_at(alg, 20), 0, "PqcAsymSel");
 
     let mut offset = 0u32;
@@ -146,19 +152,35 @@ fn check_fault(name: &str) {
         Fault::LargeCertChainUnasked => {
             Error::InvalidField("CERTIFICATE LargeCertChain differs from the request")
         }
+        // The requester offers every ML-DSA parameter set, so on an ECDSA
+        // device the fault selects one beside BaseAsymSel.
         Fault::PqcAsymSelected => {
-            Error::InvalidField("PqcAsymSel selects an algorithm not offered")
+            Error::InvalidField("BaseAsymSel and PqcAsymSel both select an algorithm")
         }
+        Fault::MlDsaEmptyContext => Error::SignatureInvalid,
         _ => unreachable!("{name} is not a 1.4 fault"),
     };
+    // An ML-DSA signature fault needs an ML-DSA device, which only 1.4
+    // authenticates: without the fault it does.
+    let variant = if fault == Fault::MlDsaEmptyContext {
+        "mldsa65"
+    } else {
+        "ecp256"
+    };
+    let mut policy = X509Policy::new(vec![root(variant)]);
     // Without LARGE_RESP_CAP, so that the requests do not set LargeCertChain.
-    let mut cfg = device("ecp256", &[0x1400]);
+    let mut cfg = device(variant, &[0x1400]);
     cfg.large_resp = false;
     cfg.faults = vec![fault];
     let mut t = MemTransport::new(cfg);
-    let mut policy = X509Policy::new(vec![root("ecp256")]);
     let r = authenticate_once(&mut t, &mut Bufs::new(), &mut policy, &CMA);
     assert_eq!(r.err(), Some(want), "{name}");
+    if fault == Fault::MlDsaEmptyContext {
+        let mut t = MemTransport::new(device(variant, &[0x1400]));
+        authenticate_once(&mut t, &mut Bufs::new(), &mut policy, &CMA)
+            .unwrap_or_else(|e| panic!("{name} without the fault: {e:?}"));
+        return;
+    }
     // No effect before 1.4.
     let mut cfg = device("ecp256", &[0x1300]);
     cfg.faults = vec![fault];
@@ -168,7 +190,8 @@ fn check_fault(name: &str) {
 }
 
 fault_group_tests! {
-    is_v1_4, 2, every_1_4_fault_has_a_test;
+    is_v1_4, 3, every_1_4_fault_has_a_test;
     fault_large_cert_chain_unasked => "large-cert-chain-unasked",
     fault_pqc_asym_selected => "pqc-asym-selected",
+    fault_mldsa_empty_context => "mldsa-empty-context",
 }

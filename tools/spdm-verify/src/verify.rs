@@ -506,6 +506,7 @@ fn check_entry(
     let leaf_algs: Vec<AsymAlgo> = match &chain {
         Ok(c) => AsymAlgo::ALL
             .iter()
+            .chain(AsymAlgo::PQC.iter())
             .copied()
             .filter(|a| public_key_of(c.leaf(), *a).is_ok())
             .collect(),
@@ -718,7 +719,21 @@ fn check_entry(
                 )
             }
         };
-        let mut r = HostCrypto.verify(&key, *alg, hash_alg, &digest, signature);
+        let mut r = if alg.is_pqc() {
+            // ML-DSA (1.4): the signing context and H(transcript) signed
+            // as they are, the context's string as the FIPS 204 context.
+            let mut m = context.to_vec();
+            m.extend_from_slice(&th);
+            HostCrypto.verify_message(
+                &key,
+                *alg,
+                spdm::messages::context_string(&context),
+                &m,
+                signature,
+            )
+        } else {
+            HostCrypto.verify(&key, *alg, hash_alg, &digest, signature)
+        };
         // 1.0/1.1 responders may sign little endian, as the requester
         // accepts (lib/spdm verify_transcript_signature).
         if r == Err(CryptoError::BadSignature) && v < Version::V1_2 {

@@ -161,7 +161,10 @@ fn get_capabilities_size(v: Version) -> usize {
 /// offered.
 /// Returns the offered BaseAsymAlgo and BaseHashAlgo bits and whether a
 /// multi-key connection was asked for (MULTI_KEY_CONN).
-fn negotiate_algorithms(c: &mut Cursor<'_>, v: Version) -> Result<(u32, u32, bool), WalkError> {
+fn negotiate_algorithms(
+    c: &mut Cursor<'_>,
+    v: Version,
+) -> Result<(u32, u32, u32, bool), WalkError> {
     const NAME: &str = "NEGOTIATE_ALGORITHMS";
     let (tables, _) = c.request(NAME, v, codes::NEGOTIATE_ALGORITHMS)?;
     let start = c.pos;
@@ -178,6 +181,12 @@ fn negotiate_algorithms(c: &mut Cursor<'_>, v: Version) -> Result<(u32, u32, boo
     }
     let asym = u32_at(rest, 8);
     let hash = u32_at(rest, 12);
+    // PqcAsymAlgo (1.4; reserved before).
+    let pqc = if v >= Version::V1_4 {
+        u32_at(rest, 16)
+    } else {
+        0
+    };
     let multi_key = rest[7] & messages::OTHER_PARAMS_MULTI_KEY_CONN != 0;
     let ext = usize::from(rest[28]) + usize::from(rest[29]);
     // The fixed part, the external algorithms, then the AlgStruct tables.
@@ -202,7 +211,7 @@ fn negotiate_algorithms(c: &mut Cursor<'_>, v: Version) -> Result<(u32, u32, boo
     }
     c.take(NAME, length)?;
     debug_assert_eq!(c.pos, start + length);
-    Ok((asym, hash, multi_key))
+    Ok((asym, pqc, hash, multi_key))
 }
 
 /// Walks message A at the cursor.
@@ -237,10 +246,18 @@ fn vca(c: &mut Cursor<'_>) -> Result<Vca, WalkError> {
     c.request("GET_CAPABILITIES", v, codes::GET_CAPABILITIES)?;
     c.take("GET_CAPABILITIES", get_capabilities_size(v))?;
     let capabilities = c.response("CAPABILITIES", |r| messages::parse_capabilities(v, r))?;
-    let (asym, hash, multi_key) = negotiate_algorithms(c, v)?;
+    let (asym, pqc, hash, multi_key) = negotiate_algorithms(c, v)?;
     let algorithms = c.response("ALGORITHMS", |r| {
-        messages::parse_algorithms_with(v, r, asym, hash, &messages::SessionOffer::NONE, multi_key)
-            .map(|(a, _, len)| (a, len))
+        messages::parse_algorithms_with(
+            v,
+            r,
+            asym,
+            pqc,
+            hash,
+            &messages::SessionOffer::NONE,
+            multi_key,
+        )
+        .map(|(a, _, len)| (a, len))
     })?;
     Ok(Vca {
         version: v,

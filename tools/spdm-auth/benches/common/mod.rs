@@ -39,6 +39,9 @@ impl spdm::Crypto for DetCrypto {
     fn asym_algorithms(&self) -> u32 {
         self.0.asym_algorithms()
     }
+    fn pqc_asym_algorithms(&self) -> u32 {
+        self.0.pqc_asym_algorithms()
+    }
     fn hash_algorithms(&self) -> u32 {
         self.0.hash_algorithms()
     }
@@ -57,6 +60,16 @@ impl spdm::Crypto for DetCrypto {
         s: &[u8],
     ) -> Result<(), spdm::CryptoError> {
         self.0.verify(k, a, h, d, s)
+    }
+    fn verify_message(
+        &mut self,
+        k: &HostKey,
+        a: AsymAlgo,
+        c: &[u8],
+        m: &[u8],
+        s: &[u8],
+    ) -> Result<(), spdm::CryptoError> {
+        self.0.verify_message(k, a, c, m, s)
     }
     fn random(&mut self, out: &mut [u8]) -> Result<(), spdm::CryptoError> {
         out.fill(0x42);

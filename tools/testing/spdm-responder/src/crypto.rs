@@ -29,6 +29,20 @@ pub const ASYM_ECDSA_P521: u32 = 1 << 8;
 /// Every BaseAsymAlgo this responder can sign with.
 pub const ASYM_ALL: u32 = 0x1FF;
 
+/// PqcAsymAlgo (SPDM 1.4): ML-DSA-44.
+pub const PQC_ML_DSA_44: u32 = 1 << 0;
+/// PqcAsymAlgo: ML-DSA-65.
+pub const PQC_ML_DSA_65: u32 = 1 << 1;
+/// PqcAsymAlgo: ML-DSA-87.
+pub const PQC_ML_DSA_87: u32 = 1 << 2;
+/// PqcAsymAlgo selection order (a key has one parameter set, so this only
+/// decides between the bits a key supports).
+pub const PQC_PREFERENCE: [u32; 3] = [PQC_ML_DSA_87, PQC_ML_DSA_65, PQC_ML_DSA_44];
+
+/// DER of the AlgorithmIdentifier OID contents of id-ml-dsa-44/65/87
+/// (2.16.840.1.101.3.4.3.17..19), the last byte telling them apart.
+const ML_DSA_OID_PREFIX: [u8; 8] = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03];
+
 /// BaseHashAlgo: SHA-256.
 pub const HASH_SHA256: u32 = 1 << 0;
 /// BaseHashAlgo: SHA-384.
@@ -107,7 +121,20 @@ pub fn parse_hash_list(s: &str) -> Result<u32, String> {
     parse_names(s, &HASH_NAMES, "hash algorithm")
 }
 
-/// Names of the bits set in an asymmetric algorithm mask.
+/// Names of the PqcAsymAlgo bits in `mask`.
+pub fn pqc_names(mask: u32) -> Vec<&'static str> {
+    [
+        (PQC_ML_DSA_44, "mldsa44"),
+        (PQC_ML_DSA_65, "mldsa65"),
+        (PQC_ML_DSA_87, "mldsa87"),
+    ]
+    .iter()
+    .filter(|(b, _)| mask & b != 0)
+    .map(|(_, n)| *n)
+    .collect()
+}
+
+/// Names of the BaseAsymAlgo bits in `mask`.
 pub fn asym_names(mask: u32) -> Vec<&'static str> {
     ASYM_NAMES
         .iter()
@@ -196,11 +223,41 @@ pub enum SigningKey {
     EcP521(p521::ecdsa::SigningKey),
     /// RSA (2048, 3072 or 4096 bits), usable for RSASSA and RSAPSS.
     Rsa(Box<rsa::RsaPrivateKey>),
+    /// ML-DSA-44 (SPDM 1.4 PqcAsymAlgo), from its 32-byte seed.
+    MlDsa44(Box<ml_dsa::SigningKey<ml_dsa::MlDsa44>>),
+    /// ML-DSA-65.
+    MlDsa65(Box<ml_dsa::SigningKey<ml_dsa::MlDsa65>>),
+    /// ML-DSA-87.
+    MlDsa87(Box<ml_dsa::SigningKey<ml_dsa::MlDsa87>>),
+}
+
+/// The seed and parameter set (PqcAsymAlgo bit) of a PKCS#8 ML-DSA private
+/// key in the seed-only form of RFC 9881 (`privateKey` holds
+/// `[0] IMPLICIT OCTET STRING (SIZE (32))`), as
+/// `tools/testing/spdm-responder/src/bin/mldsa-certs.rs` writes it.
+fn ml_dsa_seed(der: &[u8]) -> Option<(u32, [u8; 32])> {
+    // SEQUENCE { INTEGER 0, SEQUENCE { OID }, OCTET STRING { 80 20 seed } }
+    let head = [0x30, 0x34, 0x02, 0x01, 0x00, 0x30, 0x0b, 0x06, 0x09];
+    if der.len() != 54 || der[..9] != head || der[9..17] != ML_DSA_OID_PREFIX {
+        return None;
+    }
+    let bit = match der[17] {
+        0x11 => PQC_ML_DSA_44,
+        0x12 => PQC_ML_DSA_65,
+        0x13 => PQC_ML_DSA_87,
+        _ => return None,
+    };
+    if der[18..22] != [0x04, 0x22, 0x80, 0x20] {
+        return None;
+    }
+    Some((bit, der[22..54].try_into().ok()?))
 }
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SigningKey({})", asym_names(self.asym_mask()).join("|"))
+        let mut names = asym_names(self.asym_mask());
+        names.extend(pqc_names(self.pqc_mask()));
+        write!(f, "SigningKey({})", names.join("|"))
     }
 }
 
@@ -209,6 +266,19 @@ impl SigningKey {
     pub fn from_pkcs8_der(der: &[u8]) -> Result<SigningKey, String> {
         use p256::pkcs8::DecodePrivateKey;
         use rsa::traits::PublicKeyParts;
+
+        if let Some((bit, seed)) = ml_dsa_seed(der) {
+            let seed = ml_dsa::B32::from(seed);
+            return Ok(match bit {
+                PQC_ML_DSA_44 => {
+                    SigningKey::MlDsa44(Box::new(ml_dsa::SigningKey::from_seed(&seed)))
+                }
+                PQC_ML_DSA_65 => {
+                    SigningKey::MlDsa65(Box::new(ml_dsa::SigningKey::from_seed(&seed)))
+                }
+                _ => SigningKey::MlDsa87(Box::new(ml_dsa::SigningKey::from_seed(&seed))),
+            });
+        }
 
         if let Ok(k) = p256::SecretKey::from_pkcs8_der(der) {
             return Ok(SigningKey::EcP256(k.into()));
@@ -246,7 +316,65 @@ impl SigningKey {
                 512 => ASYM_RSASSA_4096 | ASYM_RSAPSS_4096,
                 _ => 0,
             },
+            SigningKey::MlDsa44(_) | SigningKey::MlDsa65(_) | SigningKey::MlDsa87(_) => 0,
         }
+    }
+
+    /// The PqcAsymAlgo bits (SPDM 1.4) this key can sign with.
+    pub fn pqc_mask(&self) -> u32 {
+        match self {
+            SigningKey::MlDsa44(_) => PQC_ML_DSA_44,
+            SigningKey::MlDsa65(_) => PQC_ML_DSA_65,
+            SigningKey::MlDsa87(_) => PQC_ML_DSA_87,
+            _ => 0,
+        }
+    }
+
+    /// The raw public key of an ML-DSA key (FIPS 204 pkEncode), `None` for
+    /// the others.
+    pub fn ml_dsa_public_key(&self) -> Option<Vec<u8>> {
+        Some(match self {
+            SigningKey::MlDsa44(k) => k.expanded_key().verifying_key().encode().to_vec(),
+            SigningKey::MlDsa65(k) => k.expanded_key().verifying_key().encode().to_vec(),
+            SigningKey::MlDsa87(k) => k.expanded_key().verifying_key().encode().to_vec(),
+            _ => return None,
+        })
+    }
+
+    /// Signs `message` itself as the post-quantum algorithm `pqc` (one
+    /// PqcAsymAlgo bit this key supports): pure ML-DSA with the FIPS 204
+    /// context `context`, deterministic.
+    pub fn sign_message(
+        &self,
+        pqc: u32,
+        context: &[u8],
+        message: &[u8],
+    ) -> Result<Vec<u8>, String> {
+        if pqc & self.pqc_mask() == 0 || pqc.count_ones() != 1 {
+            return Err(format!("key cannot sign as PQC algorithm {:#x}", pqc));
+        }
+        let err = |e: ml_dsa::Error| format!("signing failed: {}", e);
+        Ok(match self {
+            SigningKey::MlDsa44(k) => k
+                .expanded_key()
+                .sign_deterministic(message, context)
+                .map_err(err)?
+                .encode()
+                .to_vec(),
+            SigningKey::MlDsa65(k) => k
+                .expanded_key()
+                .sign_deterministic(message, context)
+                .map_err(err)?
+                .encode()
+                .to_vec(),
+            SigningKey::MlDsa87(k) => k
+                .expanded_key()
+                .sign_deterministic(message, context)
+                .map_err(err)?
+                .encode()
+                .to_vec(),
+            _ => return Err("not an ML-DSA key".to_string()),
+        })
     }
 
     /// Signs the digest `prehash` (computed with `hash`) as algorithm `asym`
@@ -302,6 +430,9 @@ impl SigningKey {
                     }
                 };
                 r.map_err(|e| err(&e))
+            }
+            SigningKey::MlDsa44(_) | SigningKey::MlDsa65(_) | SigningKey::MlDsa87(_) => {
+                Err("an ML-DSA key signs messages, not digests".to_string())
             }
         }
     }

@@ -192,7 +192,12 @@ faults! {
     LargeCertChainUnasked = "large-cert-chain-unasked":
         "CERTIFICATE (1.4): LargeCertChain (Param1 bit 7) set in answer to a request without it.",
     PqcAsymSelected = "pqc-asym-selected":
-        "ALGORITHMS (1.4): PqcAsymSel selects ML-DSA-44, which the requester did not offer.",
+        "ALGORITHMS (1.4): PqcAsymSel selects an ML-DSA parameter set the requester did not \
+         offer; if it offered all, one beside the BaseAsymSel of a classic key (or other \
+         than the key's).",
+    MlDsaEmptyContext = "mldsa-empty-context":
+        "CHALLENGE_AUTH, MEASUREMENTS, KEY_EXCHANGE_RSP (1.4, ML-DSA): signed with the empty \
+         FIPS 204 context instead of the signing context string.",
     ChunkSeqGap = "chunk-seq-gap":
         "CHUNK_RESPONSE (chunking): every chunk after the first carries ChunkSeqNo one too high.",
     ChunkSizeLie = "chunk-size-lie":
@@ -257,7 +262,10 @@ impl Fault {
 impl Fault {
     /// A fault of SPDM 1.4 messages: it shows only on a 1.4 connection.
     pub fn is_v1_4(self) -> bool {
-        matches!(self, Fault::LargeCertChainUnasked | Fault::PqcAsymSelected)
+        matches!(
+            self,
+            Fault::LargeCertChainUnasked | Fault::PqcAsymSelected | Fault::MlDsaEmptyContext
+        )
     }
 
     /// A fault of chunked transfers (`--chunk`): it shows only when a
@@ -285,8 +293,8 @@ mod tests {
 
     #[test]
     fn fault_names_unique_and_round_trip() {
-        assert_eq!(Fault::ALL.len(), 72);
-        assert_eq!(Fault::ALL.iter().filter(|f| f.is_v1_4()).count(), 2);
+        assert_eq!(Fault::ALL.len(), 73);
+        assert_eq!(Fault::ALL.iter().filter(|f| f.is_v1_4()).count(), 3);
         assert_eq!(Fault::ALL.iter().filter(|f| f.is_chunk()).count(), 4);
         assert_eq!(Fault::ALL.iter().filter(|f| f.is_multi_key()).count(), 5);
         assert_eq!(Fault::ALL.iter().filter(|f| f.is_session()).count(), 15);

@@ -449,7 +449,11 @@ fn main() -> ExitCode {
         "spdm-responder: listening on 127.0.0.1:{} versions {} asym {} hash {} slots {} {}{}{}{}",
         shown_ports.join(","),
         versions.join(","),
-        crypto::asym_names(args.config.asym).join(","),
+        crypto::asym_names(args.config.asym)
+            .into_iter()
+            .chain(crypto::pqc_names(args.config.pqc_asym))
+            .collect::<Vec<_>>()
+            .join(","),
         crypto::hash_names(args.config.hash).join(","),
         args.config.slots.len(),
         sessions,

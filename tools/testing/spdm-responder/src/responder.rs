@@ -340,6 +340,9 @@ pub struct Config {
     pub versions: Vec<u16>,
     /// BaseAsymAlgo bits the responder may select.
     pub asym: u32,
+    /// PqcAsymAlgo bits (SPDM 1.4) the responder may select: those of an
+    /// ML-DSA key.
+    pub pqc_asym: u32,
     /// BaseHashAlgo bits the responder may select.
     pub hash: u32,
     /// Certificate slots; the index is the slot number (at most 8 used).
@@ -471,6 +474,7 @@ impl Default for Config {
         Config {
             versions: vec![0x1000, 0x1100, 0x1200, 0x1300],
             asym: crypto::ASYM_ALL,
+            pqc_asym: 0,
             hash: crypto::HASH_ALL,
             slots: Vec::new(),
             ct_exponent: 16,
@@ -507,6 +511,7 @@ impl Config {
         check_chain_body(&chain_body)?;
         Ok(Config {
             asym: key.asym_mask(),
+            pqc_asym: key.pqc_mask(),
             slots: vec![Slot::new(chain_body, key)],
             ..Config::default()
         })
@@ -673,6 +678,9 @@ pub struct Responder {
     /// Requester's DataTransferSize (1.2+), else u32::MAX.
     req_data_transfer_size: u32,
     asym: u32,
+    /// The PqcAsymSel bit (1.4), when a post-quantum algorithm was
+    /// selected (`asym` is 0 then).
+    pqc_asym: u32,
     hash: Option<HashAlgo>,
     /// SPDM certificate chains (header included) per slot, built with the
     /// negotiated hash.
@@ -747,6 +755,7 @@ impl Responder {
             version: 0x10,
             req_data_transfer_size: u32::MAX,
             asym: 0,
+            pqc_asym: 0,
             hash: None,
             chains: Vec::new(),
             vca: Vec::new(),
@@ -796,6 +805,48 @@ impl Responder {
 
     /// `sig` as sent: under the `little-endian-signatures` fault its
     /// integers little endian (ECDSA r and s each reversed, RSA the whole).
+    /// Whether `key` signs with the negotiated algorithm.
+    pub(crate) fn key_fits(&self, key: &SigningKey) -> bool {
+        key.asym_mask() & self.asym != 0 || key.pqc_mask() & self.pqc_asym != 0
+    }
+
+    /// The signature of a transcript whose hash is `th`: with
+    /// `with_context` (1.2+) over the signing prefix of `context` and `th`
+    /// (hashed again for the classic algorithms; as it is, with `context`
+    /// as the FIPS 204 context, for ML-DSA), else over `th`; in the byte
+    /// order the faults ask for.
+    pub(crate) fn sign_transcript(
+        &self,
+        key: &SigningKey,
+        h: HashAlgo,
+        with_context: bool,
+        context: &[u8],
+        th: &[u8],
+    ) -> Result<Vec<u8>, u8> {
+        let msg = if with_context {
+            let mut msg = signing_prefix(self.version, context);
+            msg.extend_from_slice(th);
+            msg
+        } else {
+            th.to_vec()
+        };
+        if self.pqc_asym != 0 {
+            let ctx = if self.has(Fault::MlDsaEmptyContext) {
+                &[][..]
+            } else {
+                context
+            };
+            return key
+                .sign_message(self.pqc_asym, ctx, &msg)
+                .map_err(|_| ERR_UNSPECIFIED);
+        }
+        let prehash = if with_context { h.digest(&msg) } else { msg };
+        Ok(self.in_byte_order(
+            key.sign(self.asym, h, &prehash)
+                .map_err(|_| ERR_UNSPECIFIED)?,
+        ))
+    }
+
     pub(crate) fn in_byte_order(&self, mut sig: Vec<u8>) -> Vec<u8> {
         if self.has(Fault::LittleEndianSignatures) {
             let ecdsa = crypto::ASYM_ECDSA_P256 | crypto::ASYM_ECDSA_P384 | crypto::ASYM_ECDSA_P521;
@@ -1076,6 +1127,8 @@ impl Responder {
         }
         let req_asym = u32_at(8);
         let req_hash = u32_at(12);
+        // PqcAsymAlgo (1.4; reserved before).
+        let req_pqc = if v >= 0x14 { u32_at(16) } else { 0 };
         let ext_asym = req[28] as usize;
         let ext_hash = req[29] as usize;
         let mut off = 32 + 4 * (ext_asym + ext_hash);
@@ -1117,7 +1170,18 @@ impl Responder {
             .copied()
             .find(|h| req_hash & self.config.hash & h != 0)
             .unwrap_or(0);
+        // A post-quantum algorithm when both sides have one (1.4): then
+        // BaseAsymSel is 0.
+        let pqc = crypto::PQC_PREFERENCE
+            .iter()
+            .copied()
+            .find(|a| req_pqc & self.config.pqc_asym & a != 0)
+            .unwrap_or(0);
+        if pqc != 0 {
+            asym = 0;
+        }
         self.asym = asym;
+        self.pqc_asym = pqc;
         self.hash = HashAlgo::from_bit(hash_bit);
         let mut hash_sel = hash_bit;
         if self.has(Fault::UnsupportedAlgorithm) {
@@ -1215,13 +1279,17 @@ impl Responder {
         rsp.extend_from_slice(&self.meas_hash.to_le_bytes()); // MeasurementHashAlgo
         rsp.extend_from_slice(&asym.to_le_bytes());
         rsp.extend_from_slice(&hash_sel.to_le_bytes());
-        // PqcAsymSel (1.4: no post-quantum algorithm here), Reserved[7],
-        // MELSpecificationSel (1.3), ExtAsymSelCount, ExtHashSelCount,
-        // Reserved[2].
+        // PqcAsymSel (1.4), Reserved[7], MELSpecificationSel (1.3),
+        // ExtAsymSelCount, ExtHashSelCount, Reserved[2].
         let pqc_sel: u32 = if v >= 0x14 && self.has(Fault::PqcAsymSelected) {
-            1 // ML-DSA-44, never offered by a requester of this emulator's kind
+            // An ML-DSA parameter set not offered; if all are, one beside
+            // the BaseAsymSel of a classic key, or other than the key's.
+            (0..3)
+                .map(|b| 1u32 << b)
+                .find(|b| req_pqc & b == 0)
+                .unwrap_or(if pqc == 1 { 2 } else { 1 })
         } else {
-            0
+            pqc
         };
         rsp.extend_from_slice(&pqc_sel.to_le_bytes());
         rsp.resize(36, 0);
@@ -1305,7 +1373,7 @@ impl Responder {
             return Err(ERR_UNSUPPORTED_REQUEST);
         }
         match self.hash {
-            Some(h) if self.asym != 0 => Ok(h),
+            Some(h) if self.asym != 0 || self.pqc_asym != 0 => Ok(h),
             _ => Err(ERR_UNEXPECTED_REQUEST),
         }
     }
@@ -1494,7 +1562,7 @@ impl Responder {
             return Err(ERR_INVALID_REQUEST);
         }
         let key = self.key_for(slot, KEY_USAGE_CHALLENGE)?;
-        if key.asym_mask() & self.asym == 0 {
+        if !self.key_fits(&key) {
             return Err(ERR_UNSPECIFIED);
         }
         let req = &req[..req_len];
@@ -1561,17 +1629,8 @@ impl Responder {
 
         let m1_hash = h.digest(&m1);
         let with_context = (v >= 0x12) != self.has(Fault::WrongSigningContext);
-        let prehash = if with_context {
-            let mut msg = signing_prefix(v, CHALLENGE_AUTH_CONTEXT);
-            msg.extend_from_slice(&m1_hash);
-            h.digest(&msg)
-        } else {
-            m1_hash
-        };
-        let mut sig = self.in_byte_order(
-            key.sign(self.asym, h, &prehash)
-                .map_err(|_| ERR_UNSPECIFIED)?,
-        );
+        let mut sig =
+            self.sign_transcript(&key, h, with_context, CHALLENGE_AUTH_CONTEXT, &m1_hash)?;
         if self.has(Fault::BadSignature) {
             if let Some(b) = sig.last_mut() {
                 *b ^= 1;
@@ -1664,7 +1723,7 @@ impl Responder {
                 return Err(ERR_INVALID_REQUEST);
             }
             let key = self.key_for(slot, KEY_USAGE_MEASUREMENT)?;
-            if key.asym_mask() & self.asym == 0 {
+            if !self.key_fits(&key) {
                 return Err(ERR_UNSPECIFIED);
             }
             Some(key)
@@ -1747,17 +1806,7 @@ impl Responder {
         }
         self.msg_m.clear();
         let l2_hash = h.digest(&l2);
-        let prehash = if v >= 0x12 {
-            let mut msg = signing_prefix(v, MEASUREMENTS_CONTEXT);
-            msg.extend_from_slice(&l2_hash);
-            h.digest(&msg)
-        } else {
-            l2_hash
-        };
-        let mut sig = self.in_byte_order(
-            key.sign(self.asym, h, &prehash)
-                .map_err(|_| ERR_UNSPECIFIED)?,
-        );
+        let mut sig = self.sign_transcript(&key, h, v >= 0x12, MEASUREMENTS_CONTEXT, &l2_hash)?;
         if self.has(Fault::MeasurementsBadSignature) {
             if let Some(b) = sig.last_mut() {
                 *b ^= 1;

@@ -945,7 +945,7 @@ fn check_fault(f: Fault) {
         | Fault::CertificateModelMismatch => {
             unreachable!("multi-key faults are tested in tools/spdm-auth/tests/multi_key.rs")
         }
-        Fault::LargeCertChainUnasked | Fault::PqcAsymSelected => {
+        Fault::LargeCertChainUnasked | Fault::PqcAsymSelected | Fault::MlDsaEmptyContext => {
             unreachable!("SPDM 1.4 faults are tested in tools/spdm-auth/tests/v1_4.rs")
         }
         Fault::ChunkSeqGap

@@ -502,7 +502,7 @@ impl Responder {
             return Err(ERR_INVALID_REQUEST);
         }
         let key = self.key_for(slot, KEY_USAGE_KEY_EX)?;
-        if key.asym_mask() & self.asym == 0 {
+        if !self.key_fits(&key) {
             return Err(ERR_UNSPECIFIED);
         }
         let fmt = if v >= 0x12 && self.opaque_fmt1 {
@@ -562,17 +562,8 @@ impl Responder {
         t.extend_from_slice(req);
         t.extend_from_slice(&rsp);
         let t_hash = h.digest(&t);
-        let prehash = if v >= 0x12 {
-            let mut msg = signing_prefix(v, KEY_EXCHANGE_RSP_CONTEXT);
-            msg.extend_from_slice(&t_hash);
-            h.digest(&msg)
-        } else {
-            t_hash
-        };
-        let mut sig = self.in_byte_order(
-            key.sign(self.asym, h, &prehash)
-                .map_err(|_| ERR_UNSPECIFIED)?,
-        );
+        let mut sig =
+            self.sign_transcript(&key, h, v >= 0x12, KEY_EXCHANGE_RSP_CONTEXT, &t_hash)?;
         if self.has(Fault::KeyExchangeBadSignature) {
             if let Some(b) = sig.last_mut() {
                 *b ^= 1;

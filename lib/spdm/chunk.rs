@@ -19,6 +19,12 @@
 //! ResponseNotReady handling as any request; each must carry at least
 //! MinDataTransferSize bytes but the last, so a device cannot stretch a
 //! message over more exchanges than its size calls for.
+//!
+//! SPDM 1.4 widened ChunkSeqNo from 16 to 32 bits: CHUNK_SEND and
+//! CHUNK_RESPONSE keep their layout (the u32 takes the place of the u16 and
+//! the Reserved u16 after it), CHUNK_GET and CHUNK_SEND_ACK grow by two
+//! bytes ([`chunk_get_size`], [`chunk_send_ack_size`]).  ChunkSeqNo never
+//! wraps: a message that would need more chunks than it counts fails.
 
 use super::codes;
 use super::error::Error;
@@ -28,15 +34,57 @@ use super::requester::{exchange, Meter};
 use super::transport::Transport;
 use super::version::{check_header, Version};
 
-/// CHUNK_GET / CHUNK_RESPONSE and CHUNK_SEND header: SPDM header,
-/// ChunkSeqNo (u16), Reserved (u16), ChunkSize (u32).
+/// CHUNK_RESPONSE and CHUNK_SEND header: SPDM header, ChunkSeqNo (u16 and
+/// Reserved u16 before 1.4, u32 from 1.4), ChunkSize (u32).
 pub const CHUNK_HEADER_SIZE: usize = 12;
 /// LargeMessageSize (u32), in the first chunk only.
 pub const LARGE_MESSAGE_SIZE_SIZE: usize = 4;
-/// CHUNK_GET: SPDM header (Param2 the handle), ChunkSeqNo.
-pub const CHUNK_GET_SIZE: usize = 6;
-/// CHUNK_SEND_ACK without the response it may carry.
-pub const CHUNK_SEND_ACK_SIZE: usize = 6;
+
+/// Whether ChunkSeqNo is 32 bits wide at `v` (1.4+), else 16.
+fn wide_seq(v: Version) -> bool {
+    v >= Version::V1_4
+}
+
+/// Size of CHUNK_GET at `v`: SPDM header (Param2 the handle), ChunkSeqNo.
+pub fn chunk_get_size(v: Version) -> usize {
+    if wide_seq(v) {
+        8
+    } else {
+        6
+    }
+}
+
+/// Size of CHUNK_SEND_ACK at `v` without the response it may carry: SPDM
+/// header, ChunkSeqNo.
+pub fn chunk_send_ack_size(v: Version) -> usize {
+    chunk_get_size(v)
+}
+
+/// The ChunkSeqNo after `seq` at `v`; `None` past the largest one (it
+/// never wraps).
+fn next_seq(v: Version, seq: u32) -> Option<u32> {
+    seq.checked_add(1)
+        .filter(|n| wide_seq(v) || *n <= u32::from(u16::MAX))
+}
+
+/// Reads ChunkSeqNo at `v` (CHUNK_SEND_ACK: without the Reserved u16 of
+/// the other chunk messages before 1.4).
+fn read_seq(rd: &mut Reader<'_>, v: Version) -> Result<u32, Error> {
+    if wide_seq(v) {
+        rd.u32()
+    } else {
+        rd.u16().map(u32::from)
+    }
+}
+
+/// Writes ChunkSeqNo at `v`.
+fn write_seq(w: &mut Writer<'_>, v: Version, seq: u32) -> Result<(), Error> {
+    if wide_seq(v) {
+        w.u32(seq)
+    } else {
+        w.u16(u16::try_from(seq).map_err(|_| Error::BufferTooSmall)?)
+    }
+}
 /// Room the requester keeps in its message buffer beyond the largest
 /// reassembled response: one chunk header with LargeMessageSize and the
 /// transport's dword padding.
@@ -141,23 +189,30 @@ fn get<'m, T: Transport>(
     handle: u8,
     msg: &'m mut [u8],
 ) -> Result<&'m [u8], Error> {
-    let v = ch.version.as_byte();
+    let version = ch.version;
+    let v = version.as_byte();
     let mut total = 0usize;
     let mut have = 0usize;
-    let mut seq: u16 = 0;
+    let mut seq: u32 = 0;
+    let mut get_buf = [0u8; 8];
     loop {
-        let [s0, s1] = seq.to_le_bytes();
-        let req = [v, codes::CHUNK_GET, 0, handle, s0, s1];
+        let mut w = Writer::new(&mut get_buf);
+        w.put(&[v, codes::CHUNK_GET, 0, handle])?;
+        write_seq(&mut w, version, seq)?;
+        let len = w.len();
+        let req = get_buf.get(..len).ok_or(Error::BufferTooSmall)?;
         // Each chunk lands behind what is reassembled so far; its payload
         // then moves down to join it.
         let region = msg.get_mut(have..).ok_or(Error::BufferTooSmall)?;
-        let n = exchange(t, meter, &req, region)?;
+        let n = exchange(t, meter, req, region)?;
         let r = region.get(..n).ok_or(Error::ResponseTooLarge)?;
         check_header(r, v, codes::CHUNK_RESPONSE)?;
         let mut rd = Reader::new(r);
         let [_, _, attrs, rhandle] = *rd.array::<4>()?;
-        let rseq = rd.u16()?;
-        rd.u16()?; // Reserved
+        let rseq = read_seq(&mut rd, version)?;
+        if !wide_seq(version) {
+            rd.u16()?; // Reserved
+        }
         let size = rd.u32()?;
         if rhandle != handle {
             return Err(Error::InvalidField(
@@ -216,9 +271,8 @@ fn get<'m, T: Transport>(
                 "CHUNK_RESPONSE LargeMessageSize reached without the last chunk",
             ));
         }
-        seq = seq
-            .checked_add(1)
-            .ok_or(Error::InvalidField("CHUNK_RESPONSE ChunkSeqNo wraps"))?;
+        seq =
+            next_seq(version, seq).ok_or(Error::InvalidField("CHUNK_RESPONSE ChunkSeqNo wraps"))?;
     }
 }
 
@@ -237,14 +291,16 @@ fn send<T: Transport>(
             "request larger than the device's MaxSPDMmsgSize",
         ));
     }
-    let v = ch.version.as_byte();
+    let version = ch.version;
+    let v = version.as_byte();
+    let ack_size = chunk_send_ack_size(version);
     let large = u32::try_from(req.len()).map_err(|_| Error::BufferTooSmall)?;
     // A handle of its own for each large request.
     let handle = meter.exchanges().to_le_bytes()[0];
     let mut buf = [0u8; MAX_CHUNK_SEND];
     let limit = ch.device_dts.min(MAX_CHUNK_SEND);
     let mut sent = 0usize;
-    let mut seq: u16 = 0;
+    let mut seq: u32 = 0;
     loop {
         let first = seq == 0;
         let hdr = CHUNK_HEADER_SIZE + if first { LARGE_MESSAGE_SIZE_SIZE } else { 0 };
@@ -261,8 +317,10 @@ fn send<T: Transport>(
         let size32 = u32::try_from(size).map_err(|_| Error::BufferTooSmall)?;
         let mut w = Writer::new(&mut buf);
         w.put(&[v, codes::CHUNK_SEND, attrs, handle])?;
-        w.u16(seq)?;
-        w.u16(0)?; // Reserved
+        write_seq(&mut w, version, seq)?;
+        if !wide_seq(version) {
+            w.u16(0)?; // Reserved
+        }
         w.u32(size32)?;
         if first {
             w.u32(large)?;
@@ -281,7 +339,7 @@ fn send<T: Transport>(
         check_header(r, v, codes::CHUNK_SEND_ACK)?;
         let mut rd = Reader::new(r);
         let [_, _, attrs, rhandle] = *rd.array::<4>()?;
-        let rseq = rd.u16()?;
+        let rseq = read_seq(&mut rd, version)?;
         if rhandle != handle {
             return Err(Error::InvalidField(
                 "CHUNK_SEND_ACK Handle is not the request's",
@@ -293,19 +351,17 @@ fn send<T: Transport>(
             ));
         }
         if last || attrs & ATTR_EARLY_ERROR != 0 {
-            if n <= CHUNK_SEND_ACK_SIZE {
+            if n <= ack_size {
                 return Err(Error::Truncated {
-                    needed: CHUNK_SEND_ACK_SIZE + codes::HEADER_SIZE,
+                    needed: ack_size + codes::HEADER_SIZE,
                     got: n,
                 });
             }
-            msg.copy_within(CHUNK_SEND_ACK_SIZE..n, 0);
-            return Ok(n - CHUNK_SEND_ACK_SIZE);
+            msg.copy_within(ack_size..n, 0);
+            return Ok(n - ack_size);
         }
         sent += size;
-        seq = seq
-            .checked_add(1)
-            .ok_or(Error::InvalidField("CHUNK_SEND ChunkSeqNo wraps"))?;
+        seq = next_seq(version, seq).ok_or(Error::InvalidField("CHUNK_SEND ChunkSeqNo wraps"))?;
     }
 }
 
@@ -545,6 +601,87 @@ mod tests {
             transact(&mut t, &mut meter, &tiny, &req, &mut msg),
             Err(Error::InvalidArgument(_))
         ));
+        Ok(())
+    }
+
+    /// SPDM 1.4's 32-bit ChunkSeqNo: CHUNK_GET and CHUNK_SEND_ACK two
+    /// bytes longer, CHUNK_RESPONSE and CHUNK_SEND the same size with the
+    /// u32 where the u16 and its Reserved were.
+    #[test]
+    fn spdm_chunk_v14_sequence_numbers_are_32_bits() -> Result<(), Error> {
+        let ch = Chunking {
+            version: Version::V1_4,
+            ..CH
+        };
+        let mut whole = [0u8; 70];
+        for (i, b) in whole.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let (mut a, mut b) = ([0u8; 80], [0u8; 80]);
+        let na = chunk(0, false, 70, &whole[..48], &mut a);
+        let nb = chunk(1, true, 0, &whole[48..], &mut b);
+        a[0] = 0x14;
+        b[0] = 0x14;
+        let large: &[u8] = &[0x14, 0x7F, 0x0F, 0, 7];
+        let script = [large, &a[..na], &b[..nb]];
+        let mut t = Script::new(&script);
+        let mut meter = Meter::new(Budget::DEFAULT);
+        let mut msg = [0u8; 120];
+        let req = [0x14u8, 0x83, 0, 0];
+        assert_eq!(
+            transact(&mut t, &mut meter, &ch, &req, &mut msg)?,
+            &whole[..]
+        );
+        assert_eq!(t.request(1), &[0x14, 0x86, 0, 7, 0, 0, 0, 0]);
+        assert_eq!(t.request(2), &[0x14, 0x86, 0, 7, 1, 0, 0, 0]);
+        // The upper half of ChunkSeqNo counts at 1.4 (before, it is the
+        // Reserved field and ignored).
+        b[6] = 1;
+        for (c, ok) in [(&ch, false), (&CH, true)] {
+            let v = c.version.as_byte();
+            a[0] = v;
+            b[0] = v;
+            let large: &[u8] = &[v, 0x7F, 0x0F, 0, 7];
+            let script = [large, &a[..na], &b[..nb]];
+            let mut t = Script::new(&script);
+            let mut meter = Meter::new(Budget::DEFAULT);
+            let req = [v, 0x83, 0, 0];
+            let r = transact(&mut t, &mut meter, c, &req, &mut msg);
+            assert_eq!(r.is_ok(), ok);
+        }
+
+        // CHUNK_SEND: same layout; its ACK has a u32 ChunkSeqNo.
+        let mut req = [0u8; 60];
+        req[..2].copy_from_slice(&[0x14, 0xE4]);
+        let ack0: &[u8] = &[0x14, 0x05, 0, 0, 0, 0, 0, 0];
+        let ack1: &[u8] = &[0x14, 0x05, 0, 0, 1, 0, 0, 0];
+        let ack2: &[u8] = &[0x14, 0x05, 0, 0, 2, 0, 0, 0, 0x14, 0x64, 1, 2];
+        let script = [ack0, ack1, ack2];
+        let mut t = Script::new(&script);
+        let mut meter = Meter::new(Budget::DEFAULT);
+        let rsp = transact(&mut t, &mut meter, &ch, &req, &mut msg)?;
+        assert_eq!(rsp, &[0x14, 0x64, 1, 2]);
+        assert_eq!(
+            &t.request(1)[..12],
+            &[0x14, 0x85, 0, 0, 1, 0, 0, 0, 30, 0, 0, 0]
+        );
+        // A 1.3-sized ACK at 1.4 is short of its ChunkSeqNo.
+        let short: &[u8] = &[0x14, 0x05, 0, 0, 0, 0];
+        let script = [short];
+        let mut t = Script::new(&script);
+        let mut meter = Meter::new(Budget::DEFAULT);
+        assert!(matches!(
+            transact(&mut t, &mut meter, &ch, &req, &mut msg),
+            Err(Error::Truncated { .. })
+        ));
+
+        // ChunkSeqNo never wraps: 16 bits before 1.4, 32 from 1.4.
+        assert_eq!(next_seq(Version::V1_3, 65534), Some(65535));
+        assert_eq!(next_seq(Version::V1_3, 65535), None);
+        assert_eq!(next_seq(Version::V1_4, 65535), Some(65536));
+        assert_eq!(next_seq(Version::V1_4, u32::MAX), None);
+        assert_eq!(chunk_get_size(Version::V1_2), 6);
+        assert_eq!(chunk_send_ack_size(Version::V1_4), 8);
         Ok(())
     }
 

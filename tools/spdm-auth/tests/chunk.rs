@@ -145,7 +145,7 @@ fn large_responses_are_fetched_in_chunks() {
                     "{what}: {code:#x} not chunked: {codes:x?}"
                 );
             }
-            let mut seq = 0u16;
+            let mut seq = 0u32;
             let mut handle = 0u8;
             let mut expect_first = true;
             for (q, r) in &t.log {
@@ -154,12 +154,12 @@ fn large_responses_are_fetched_in_chunks() {
                         seq = 0;
                         handle = q[3];
                     }
-                    let [s0, s1] = seq.to_le_bytes();
-                    assert_eq!(
-                        q,
-                        &vec![v.as_byte(), CHUNK_GET, 0, handle, s0, s1],
-                        "{what}"
-                    );
+                    // ChunkSeqNo: u16 before 1.4, u32 from 1.4.
+                    let mut want = vec![v.as_byte(), CHUNK_GET, 0, handle];
+                    let seq_bytes = seq.to_le_bytes();
+                    let width = if v >= Version::V1_4 { 4 } else { 2 };
+                    want.extend_from_slice(&seq_bytes[..width]);
+                    assert_eq!(q, &want, "{what}");
                     assert!(r.len() <= 128, "{what}: chunk of {} bytes", r.len());
                     expect_first = r[2] & 1 != 0;
                     seq += 1;
@@ -210,9 +210,23 @@ fn large_requests_go_by_chunk_send() {
             let (first, _) = sends[0];
             let large = u32_at(first, 12) as usize;
             let mut request = first[16..16 + u32_at(first, 8) as usize].to_vec();
+            // ChunkSeqNo: u16 (CHUNK_SEND: and a Reserved u16) before 1.4,
+            // u32 from 1.4, where CHUNK_SEND_ACK grows by two bytes.
+            let wide = v >= Version::V1_4;
+            let seq_at = |b: &[u8]| {
+                if wide {
+                    u32_at(b, 4) as usize
+                } else {
+                    usize::from(u16_at(b, 4))
+                }
+            };
+            let ack_size = if wide { 8 } else { 6 };
             for (i, (q, r)) in sends.iter().enumerate() {
                 let last = i + 1 == sends.len();
-                assert_eq!(u16_at(q, 4) as usize, i, "{what}");
+                assert_eq!(seq_at(q), i, "{what}");
+                if !wide {
+                    assert_eq!(u16_at(q, 6), 0, "{what}: Reserved");
+                }
                 assert_eq!(q[3], first[3], "{what}: one handle");
                 assert_eq!(q[2] & 1 != 0, last, "{what}: LastChunk");
                 if i > 0 {
@@ -227,9 +241,13 @@ fn large_requests_go_by_chunk_send() {
                     &[v.as_byte(), CHUNK_SEND_ACK, 0, first[3]],
                     "{what}"
                 );
-                assert_eq!(u16_at(r, 4) as usize, i, "{what}");
+                assert_eq!(seq_at(r), i, "{what}");
                 if last {
-                    assert_eq!(&r[6..9], &[v.as_byte(), 0x7F, 0x0F], "{what}");
+                    assert_eq!(
+                        &r[ack_size..ack_size + 3],
+                        &[v.as_byte(), 0x7F, 0x0F],
+                        "{what}"
+                    );
                 }
             }
             assert_eq!(request.len(), large, "{what}");

@@ -195,21 +195,28 @@ pub fn fuzz_multi_key_digests(data: &[u8]) -> bool {
     true
 }
 
-/// `chunked` target: `[request length - 4] [own DataTransferSize - 42]
-/// [device DataTransferSize - 42]` and then the device's responses, each
-/// prefixed with its u16 length ([`ChunkTransport`]): one request through
-/// the chunking layer (CHUNK_SEND when it exceeds the device's size,
-/// CHUNK_GET after ERROR(LargeResponse)), into a 512-byte message buffer.
+/// `chunked` target: `[request length - 4] [1.4 (bit 7) | own
+/// DataTransferSize - 42] [device DataTransferSize - 42]` and then the
+/// device's responses, each prefixed with its u16 length
+/// ([`ChunkTransport`]): one request through the chunking layer
+/// (CHUNK_SEND when it exceeds the device's size, CHUNK_GET after
+/// ERROR(LargeResponse)), into a 512-byte message buffer, at SPDM 1.2 or
+/// (its 32-bit ChunkSeqNo) 1.4.
 pub fn fuzz_chunked(data: &[u8]) -> bool {
     let Some(([r, own, dev], rest)) = split::<3>(data) else {
         return false;
     };
+    let version = if own & 0x80 != 0 {
+        Version::V1_4
+    } else {
+        Version::V1_2
+    };
     let mut req = [0u8; 4 + 255];
     let req = &mut req[..4 + usize::from(*r)];
-    req[..2].copy_from_slice(&[0x12, 0xE4]);
-    let (own_dts, own_max) = chunk::Chunking::own_sizes(512, 42 + u32::from(*own));
+    req[..2].copy_from_slice(&[version.as_byte(), 0xE4]);
+    let (own_dts, own_max) = chunk::Chunking::own_sizes(512, 42 + u32::from(own & 0x7F));
     let ch = chunk::Chunking {
-        version: Version::V1_2,
+        version,
         enabled: true,
         own_dts: own_dts as usize,
         own_max: own_max as usize,

@@ -233,6 +233,26 @@ fn gen_chunked() {
     send.extend(serialize(&acks));
     assert!(spdm_fuzz::fuzz_chunked(&send), "chunk-send");
     write("chunked", "send-four-chunks", &send);
+
+    // The same at 1.4: ChunkSeqNo u32 (CHUNK_RESPONSE and CHUNK_SEND the
+    // same size, CHUNK_SEND_ACK two bytes longer).
+    let mut get = vec![0u8, 0x80 | 86, 0];
+    let mut first = vec![0x14, 0x06, 0, 7, 0, 0, 0, 0, 100, 0, 0, 0, 180, 0, 0, 0];
+    first.extend_from_slice(&whole[..100]);
+    let mut last = vec![0x14, 0x06, 1, 7, 1, 0, 0, 0, 80, 0, 0, 0];
+    last.extend_from_slice(&whole[100..]);
+    get.extend(serialize(&[vec![0x14, 0x7F, 0x0F, 0, 7], first, last]));
+    assert!(spdm_fuzz::fuzz_chunked(&get), "chunk-get 1.4");
+    write("chunked", "get-two-chunks-v14", &get);
+
+    let mut send = vec![96u8, 0x80, 0];
+    let mut acks: Vec<Vec<u8>> = (0..3u8)
+        .map(|i| vec![0x14, 0x05, 0, 0, i, 0, 0, 0])
+        .collect();
+    acks.push(vec![0x14, 0x05, 0, 0, 3, 0, 0, 0, 0x14, 0x64, 0, 0]);
+    send.extend(serialize(&acks));
+    assert!(spdm_fuzz::fuzz_chunked(&send), "chunk-send 1.4");
+    write("chunked", "send-four-chunks-v14", &send);
 }
 
 fn gen_parsers(certs_dir: Option<&Path>) {

@@ -4,7 +4,9 @@
 //! requester's DataTransferSize is announced with ERROR(LargeResponse) and
 //! fetched with CHUNK_GET; a request larger than ours comes in CHUNK_SEND
 //! chunks.  Only with [`Config::chunk`] and a requester that set
-//! CHUNK_CAP too.
+//! CHUNK_CAP too.  ChunkSeqNo is a u16 (followed by a Reserved u16 in
+//! CHUNK_SEND and CHUNK_RESPONSE) before 1.4, a u32 from 1.4; it never
+//! wraps.
 
 use super::*;
 
@@ -33,7 +35,7 @@ pub(crate) struct Outgoing {
     handle: u8,
     message: Vec<u8>,
     sent: usize,
-    seq: u16,
+    seq: u32,
 }
 
 /// A large request being received.
@@ -42,7 +44,36 @@ pub(crate) struct Incoming {
     handle: u8,
     size: usize,
     message: Vec<u8>,
-    seq: u16,
+    seq: u32,
+}
+
+/// ChunkSeqNo at offset 4 of a chunk message of version `v`.
+fn seq_at(b: &[u8], v: u8) -> Option<u32> {
+    if v >= 0x14 {
+        u32_at(b, 4)
+    } else {
+        u16_at(b, 4).map(u32::from)
+    }
+}
+
+/// ChunkSeqNo `seq` of version `v`, with the Reserved u16 that follows it
+/// before 1.4 in CHUNK_SEND and CHUNK_RESPONSE when `reserved`.
+fn put_seq(out: &mut Vec<u8>, v: u8, seq: u32, reserved: bool) {
+    if v >= 0x14 {
+        out.extend_from_slice(&seq.to_le_bytes());
+    } else {
+        out.extend_from_slice(&(seq as u16).to_le_bytes());
+        if reserved {
+            out.extend_from_slice(&[0, 0]);
+        }
+    }
+}
+
+/// The ChunkSeqNo after `seq` at version `v`; `None` past the last (it
+/// never wraps).
+fn next_seq(v: u8, seq: u32) -> Option<u32> {
+    seq.checked_add(1)
+        .filter(|n| v >= 0x14 || *n <= u32::from(u16::MAX))
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -77,10 +108,10 @@ impl Responder {
         if !self.chunking() {
             return Err(ERR_UNSUPPORTED_REQUEST);
         }
-        let (Some(&handle), Some(seq)) = (req.get(3), u16_at(req, 4)) else {
+        let v = self.version;
+        let (Some(&handle), Some(seq)) = (req.get(3), seq_at(req, v)) else {
             return Err(ERR_INVALID_REQUEST);
         };
-        let v = self.version;
         let dts = self.req_data_transfer_size as usize;
         let faults = (
             self.has(Fault::ChunkSeqGap),
@@ -101,15 +132,14 @@ impl Responder {
         let mut shown_handle = handle;
         if !first {
             if faults.0 {
-                shown_seq += 1;
+                shown_seq = shown_seq.wrapping_add(1);
             }
             if faults.2 {
                 shown_handle = handle.wrapping_add(1);
             }
         }
         let mut rsp = vec![v, CHUNK_RESPONSE, u8::from(last), shown_handle];
-        rsp.extend_from_slice(&shown_seq.to_le_bytes());
-        rsp.extend_from_slice(&[0, 0]);
+        put_seq(&mut rsp, v, shown_seq, true);
         rsp.extend_from_slice(&(size as u32).to_le_bytes());
         if first {
             let large = if faults.1 {
@@ -121,9 +151,9 @@ impl Responder {
         }
         rsp.extend_from_slice(&out.message[out.sent..out.sent + size]);
         out.sent += size;
-        out.seq = out.seq.wrapping_add(1);
-        if last {
-            self.outgoing = None;
+        match next_seq(v, out.seq) {
+            Some(n) if !last => out.seq = n,
+            _ => self.outgoing = None,
         }
         Ok(rsp)
     }
@@ -134,12 +164,12 @@ impl Responder {
         if !self.chunking() {
             return Err(ERR_UNSUPPORTED_REQUEST);
         }
+        let v = self.version;
         let (Some(&attrs), Some(&handle), Some(seq), Some(size)) =
-            (req.get(2), req.get(3), u16_at(req, 4), u32_at(req, 8))
+            (req.get(2), req.get(3), seq_at(req, v), u32_at(req, 8))
         else {
             return Err(ERR_INVALID_REQUEST);
         };
-        let v = self.version;
         let first = seq == 0;
         let hdr = HEADER + if first { 4 } else { 0 };
         let size = size as usize;
@@ -164,8 +194,15 @@ impl Responder {
             return Err(ERR_INVALID_REQUEST);
         }
         inc.message.extend_from_slice(chunk);
-        inc.seq = inc.seq.wrapping_add(1);
         let last = attrs & 1 != 0;
+        match next_seq(v, inc.seq) {
+            Some(n) => inc.seq = n,
+            None if last => {}
+            None => {
+                self.incoming = None;
+                return Err(ERR_INVALID_REQUEST);
+            }
+        }
         if last != (inc.message.len() == inc.size) {
             self.incoming = None;
             return Err(ERR_INVALID_REQUEST);
@@ -176,7 +213,7 @@ impl Responder {
             seq
         };
         let mut ack = vec![v, CHUNK_SEND_ACK, 0, handle];
-        ack.extend_from_slice(&shown_seq.to_le_bytes());
+        put_seq(&mut ack, v, shown_seq, false);
         if last {
             let Some(inc) = self.incoming.take() else {
                 return Err(ERR_UNEXPECTED_REQUEST);

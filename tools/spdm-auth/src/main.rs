@@ -10,7 +10,7 @@ use spdm::{AsymAlgo, HashAlgo, Options, Version};
 use spdm_auth::crypto::HostCrypto;
 use spdm_auth::evidence::{record_evidence, EvidenceError};
 use spdm_auth::policy::X509Policy;
-use spdm_auth::socket::SocketTransport;
+use spdm_auth::socket::{self, SocketTransport};
 
 const USAGE: &str = "\
 usage: spdm-auth --port N [options]
@@ -35,8 +35,9 @@ usage: spdm-auth --port N [options]
   --count N         authenticate N times on one connection (default 1)
   --timeout-ms N    per-message timeout (default 5000)
   --data-transfer-size N  DataTransferSize announced (SPDM 1.2+, 42..16384;
-                    default 16384, the message buffer): below it, larger
-                    responses come in chunks (CHUNK_GET)
+                    default 4096, within the 4608 bytes the socket protocol
+                    carries per message); larger responses, up to the
+                    16 KiB message buffer, come in chunks (CHUNK_GET)
   --transport T     the SPDM transport binding the responder speaks:
                     pci-doe (default; DOE data objects, as QEMU forwards
                     them) or mctp (MCTP messages: type 5, secured type 6)
@@ -62,6 +63,11 @@ usage: spdm-auth --port N [options]
 /// The message buffer: a CHALLENGE_AUTH signed with ML-DSA-87 (about
 /// 4.8 KB) and large measurement records fit whole.
 const MESSAGE_BUF_SIZE: usize = 16384;
+/// DataTransferSize announced by default: a message and its transport
+/// header within the socket protocol's [`socket::MAX_PAYLOAD`] (QEMU's
+/// limit), as the kernel announces over DOE.
+const DEFAULT_DATA_TRANSFER_SIZE: u32 = 4096;
+const _: () = assert!(DEFAULT_DATA_TRANSFER_SIZE as usize + 8 <= socket::MAX_PAYLOAD);
 
 struct Args {
     addr: String,
@@ -138,7 +144,7 @@ fn parse_args() -> Result<Args, String> {
         session: false,
         encrypted_handshake: false,
         transport: spdm::Binding::PciDoe,
-        data_transfer_size: 0,
+        data_transfer_size: DEFAULT_DATA_TRANSFER_SIZE,
         public_key: None,
     };
     let asyms: Vec<A> = AsymAlgo::ALL.iter().map(|x| A(*x)).collect();

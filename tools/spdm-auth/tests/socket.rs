@@ -268,6 +268,31 @@ fn cli_chunks_both_ways_over_both_bindings() {
     assert!(!ok);
 }
 
+/// An ML-DSA-87 device (SPDM 1.4) through the CLI: CHALLENGE_AUTH (about
+/// 4.8 KB) is beyond what the socket protocol carries in one message (4608
+/// bytes, QEMU's limit), so the CLI's default DataTransferSize (4096) has
+/// a chunking device send it by CHUNK_GET; a device without CHUNK_CAP
+/// cannot send it at all.
+#[test]
+fn cli_ml_dsa_87_comes_in_chunks_within_the_socket_limit() {
+    let rootf = certs_dir().join("mldsa87/root.der");
+    for chunk in [true, false] {
+        let mut cfg = config("mldsa87");
+        cfg.versions = vec![0x1400];
+        cfg.chunk = chunk;
+        let (port, h) = serve(cfg);
+        let (ok, out) = cli(port, &["--trust", rootf.to_str().unwrap()]);
+        h.join().unwrap();
+        if chunk {
+            assert!(ok, "{out}");
+            assert!(out.contains("verdict:        authenticated"), "{out}");
+            assert!(out.contains("mldsa87"), "{out}");
+        } else {
+            assert!(!ok, "{out}");
+        }
+    }
+}
+
 /// `--versions` is intersected with what the core implements: a version
 /// beyond it is dropped with a note, a list of none of them is a usage
 /// error; 1.4 is negotiated with a device that offers it.

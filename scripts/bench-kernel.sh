@@ -130,6 +130,13 @@ echo "| kernel | key | attempt | in DOE (exchanges) | requester's own | crypto f
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
+echo "The ML-DSA rows are SPDM 1.4 devices with ML-DSA certificates throughout"
+echo "(ML-DSA-87's CHALLENGE_AUTH and KEY_EXCHANGE_RSP, about 4.8 KB each, come in"
+echo "CHUNK_GET chunks beyond the 4 KiB DataTransferSize).  Their chains are several"
+echo "times larger than the ECDSA ones (read in 4 KiB portions: the extra exchanges;"
+echo "kept for \`certificates/\`: the heap) and their verifications cheap, so the"
+echo "requester's fixed cost per exchange weighs more in own / floor."
+echo
 echo "### Fast re-authentication (same device, after a reset)"
 echo
 echo "VCA, GET_DIGESTS, CHALLENGE with the cached leaf key: no certificate read, no"

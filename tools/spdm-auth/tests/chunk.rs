@@ -51,14 +51,6 @@ fn opts(dts: u32) -> Options<'static> {
     }
 }
 
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
 /// Authenticates, fetches signed measurements and opens a session (with a
 /// measurement summary) on one connection; returns the first error.
 fn run_variant(variant: &str, t: &mut MemTransport, o: &Options<'_>) -> Result<(), Error> {

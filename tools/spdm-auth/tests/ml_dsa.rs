@@ -14,7 +14,7 @@ use spdm::{AsymAlgo, Connection, Error, Version};
 use spdm_auth::crypto::HostCrypto;
 use spdm_auth::policy::X509Policy;
 use spdm_responder::fault::Fault;
-use spdm_responder::responder::{Config, SessionConfig};
+use spdm_responder::responder::SessionConfig;
 
 const NEGOTIATE_ALGORITHMS: u8 = 0xE3;
 const CHALLENGE: u8 = 0x83;
@@ -25,16 +25,6 @@ const VARIANTS: [(&str, AsymAlgo); 3] = [
     ("mldsa65", AsymAlgo::MlDsa65),
     ("mldsa87", AsymAlgo::MlDsa87),
 ];
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn device(variant: &str, versions: &[u16]) -> Config {
-    let mut cfg = config(variant);
-    cfg.versions = versions.to_vec();
-    cfg
-}
 
 /// Buffers with a message buffer for an ML-DSA-87 CHALLENGE_AUTH whole.
 fn bufs() -> Bufs {
@@ -55,7 +45,7 @@ fn exchange(t: &MemTransport, code: u8) -> &(Vec<u8>, Vec<u8>) {
 #[test]
 fn every_parameter_set_authenticates_at_1_4() {
     for (variant, alg) in VARIANTS {
-        let mut t = MemTransport::new(device(variant, &[0x1200, 0x1300, 0x1400]));
+        let mut t = MemTransport::new(versioned(variant, &[0x1200, 0x1300, 0x1400]));
         let mut policy = X509Policy::new(vec![root(variant)]);
         let mut b = bufs();
         let a = authenticate_once(&mut t, &mut b, &mut policy, &CMA)
@@ -79,7 +69,7 @@ fn every_parameter_set_authenticates_at_1_4() {
 /// ML-DSA certificates under another root are refused like any other.
 #[test]
 fn an_ml_dsa_chain_under_another_root_is_untrusted() {
-    let mut t = MemTransport::new(device("mldsa65", &[0x1400]));
+    let mut t = MemTransport::new(versioned("mldsa65", &[0x1400]));
     let mut policy = X509Policy::new(vec![root("mldsa44")]);
     let r = authenticate_once(&mut t, &mut bufs(), &mut policy, &CMA);
     assert!(matches!(r, Err(Error::Untrusted(_))), "{:?}", r.err());
@@ -90,7 +80,7 @@ fn an_ml_dsa_chain_under_another_root_is_untrusted() {
 /// reassembles it in its 8 KiB buffer (MaxSPDMmsgSize).
 #[test]
 fn ml_dsa_87_through_a_small_transfer_size_comes_in_chunks() {
-    let mut cfg = device("mldsa87", &[0x1400]);
+    let mut cfg = versioned("mldsa87", &[0x1400]);
     cfg.chunk = true;
     let mut t = MemTransport::new(cfg);
     let mut policy = X509Policy::new(vec![root("mldsa87")]);
@@ -117,7 +107,7 @@ fn ml_dsa_87_through_a_small_transfer_size_comes_in_chunks() {
 #[test]
 fn ml_dsa_87_into_a_small_buffer_is_refused() {
     for chunk in [false, true] {
-        let mut cfg = device("mldsa87", &[0x1400]);
+        let mut cfg = versioned("mldsa87", &[0x1400]);
         cfg.chunk = chunk;
         let mut t = MemTransport::new(cfg);
         let mut policy = X509Policy::new(vec![root("mldsa87")]);
@@ -131,7 +121,7 @@ fn ml_dsa_87_into_a_small_buffer_is_refused() {
 /// reserved, zero).
 #[test]
 fn no_post_quantum_algorithm_before_1_4() {
-    let mut t = MemTransport::new(device("mldsa65", &[0x1200, 0x1300]));
+    let mut t = MemTransport::new(versioned("mldsa65", &[0x1200, 0x1300]));
     let mut policy = X509Policy::new(vec![root("mldsa65")]);
     let r = authenticate_once(&mut t, &mut bufs(), &mut policy, &CMA);
     assert_eq!(
@@ -150,7 +140,7 @@ fn ml_dsa_not_offered_is_not_selected() {
         pqc_asym: AsymAlgo::MlDsa44.bit(),
         ..CMA
     };
-    let mut t = MemTransport::new(device("mldsa65", &[0x1400]));
+    let mut t = MemTransport::new(versioned("mldsa65", &[0x1400]));
     let mut policy = X509Policy::new(vec![root("mldsa65")]);
     let r = authenticate_once(&mut t, &mut bufs(), &mut policy, &opts);
     assert_eq!(
@@ -166,7 +156,7 @@ fn ml_dsa_not_offered_is_not_selected() {
 fn bad_ml_dsa_signatures_are_refused() {
     for fault in [Fault::BadSignature, Fault::MlDsaEmptyContext] {
         for (variant, _) in VARIANTS {
-            let mut cfg = device(variant, &[0x1400]);
+            let mut cfg = versioned(variant, &[0x1400]);
             cfg.faults = vec![fault];
             let mut t = MemTransport::new(cfg);
             let mut policy = X509Policy::new(vec![root(variant)]);
@@ -185,7 +175,7 @@ fn bad_ml_dsa_signatures_are_refused() {
 #[test]
 fn signed_measurements_with_ml_dsa() {
     for bad in [false, true] {
-        let mut cfg = device("mldsa87", &[0x1400]);
+        let mut cfg = versioned("mldsa87", &[0x1400]);
         if bad {
             cfg.faults = vec![Fault::MeasurementsBadSignature];
         }
@@ -216,7 +206,7 @@ fn signed_measurements_with_ml_dsa() {
 #[test]
 fn a_session_with_an_ml_dsa_key() {
     for (variant, _) in VARIANTS {
-        let mut cfg = device(variant, &[0x1400]);
+        let mut cfg = versioned(variant, &[0x1400]);
         cfg.sessions = Some(SessionConfig::default());
         let mut t = MemTransport::new(cfg);
         let opts = spdm::Options {

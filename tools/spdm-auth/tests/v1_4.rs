@@ -11,27 +11,12 @@ use common::*;
 use spdm::{Error, Version};
 use spdm_auth::policy::X509Policy;
 use spdm_responder::fault::Fault;
-use spdm_responder::responder::Config;
 
 const GET_CAPABILITIES: u8 = 0xE1;
 const NEGOTIATE_ALGORITHMS: u8 = 0xE3;
 const GET_CERTIFICATE: u8 = 0x82;
 const CHUNK_CAP: u32 = 1 << 17;
 const LARGE_RESP_CAP: u32 = 1 << 31;
-
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn device(variant: &str, versions: &[u16]) -> Config {
-    let mut cfg = config(variant);
-    cfg.versions = versions.to_vec();
-    cfg
-}
 
 fn exchange(t: &MemTransport, code: u8) -> &(Vec<u8>, Vec<u8>) {
     t.log.iter().find(|(q, _)| q[1] == code).expect("exchanged")
@@ -54,7 +39,10 @@ fn big_bufs() -> Bufs {
 /// CERTIFICATE too, and the chain's Length a u32.
 #[test]
 fn vca_and_certificates_at_1_4_byte_exact() {
-    let mut t = MemTransport::new(device("ecp384", &[0x1000, 0x1100, 0x1200, 0x1300, 0x1400]));
+    let mut t = MemTransport::new(versioned(
+        "ecp384",
+        &[0x1000, 0x1100, 0x1200, 0x1300, 0x1400],
+    ));
     let mut policy = X509Policy::new(vec![root("ecp384")]);
     let a = authenticate_once(&mut t, &mut Bufs::new(), &mut policy, &CMA).unwrap();
     assert_eq!(a.version, Version::V1_4);
@@ -101,7 +89,7 @@ fn vca_and_certificates_at_1_4_byte_exact() {
 #[test]
 fn without_large_resp_cap_certificates_use_16_bit_lengths() {
     for (versions, large_resp) in [(&[0x1400u16][..], false), (&[0x1300][..], true)] {
-        let mut cfg = device("ecp256", versions);
+        let mut cfg = versioned("ecp256", versions);
         cfg.large_resp = large_resp;
         let mut t = MemTransport::new(cfg);
         let mut policy = X509Policy::new(vec![root("ecp256")]);
@@ -120,7 +108,7 @@ fn without_large_resp_cap_certificates_use_16_bit_lengths() {
 /// without LARGE_RESP_CAP, it cannot be, and the device says so.
 #[test]
 fn a_chain_beyond_64_kib_needs_1_4() {
-    let mut t = MemTransport::new(device("bigchain", &[0x1300, 0x1400]));
+    let mut t = MemTransport::new(versioned("bigchain", &[0x1300, 0x1400]));
     let mut b = big_bufs();
     let mut policy = X509Policy::new(vec![root("builtin")]);
     let a = authenticate_once(&mut t, &mut b, &mut policy, &CMA).unwrap();
@@ -129,12 +117,12 @@ fn a_chain_beyond_64_kib_needs_1_4() {
     assert_eq!(&b.chain[..a.chain_len], t.responder.chain(0).unwrap());
 
     // Too large for the caller's buffer: refused, not truncated.
-    let mut t = MemTransport::new(device("bigchain", &[0x1400]));
+    let mut t = MemTransport::new(versioned("bigchain", &[0x1400]));
     let r = authenticate_once(&mut t, &mut Bufs::new(), &mut policy, &CMA);
     assert_eq!(r.err(), Some(Error::ResponseTooLarge));
 
     for (versions, large_resp) in [(&[0x1300u16][..], true), (&[0x1400][..], false)] {
-        let mut cfg = device("bigchain", versions);
+        let mut cfg = versioned("bigchain", versions);
         cfg.large_resp = large_resp;
         let mut t = MemTransport::new(cfg);
         let r = authenticate_once(&mut t, &mut big_bufs(), &mut policy, &CMA);
@@ -169,20 +157,20 @@ fn check_fault(name: &str) {
     };
     let mut policy = X509Policy::new(vec![root(variant)]);
     // Without LARGE_RESP_CAP, so that the requests do not set LargeCertChain.
-    let mut cfg = device(variant, &[0x1400]);
+    let mut cfg = versioned(variant, &[0x1400]);
     cfg.large_resp = false;
     cfg.faults = vec![fault];
     let mut t = MemTransport::new(cfg);
     let r = authenticate_once(&mut t, &mut Bufs::new(), &mut policy, &CMA);
     assert_eq!(r.err(), Some(want), "{name}");
     if fault == Fault::MlDsaEmptyContext {
-        let mut t = MemTransport::new(device(variant, &[0x1400]));
+        let mut t = MemTransport::new(versioned(variant, &[0x1400]));
         authenticate_once(&mut t, &mut Bufs::new(), &mut policy, &CMA)
             .unwrap_or_else(|e| panic!("{name} without the fault: {e:?}"));
         return;
     }
     // No effect before 1.4.
-    let mut cfg = device("ecp256", &[0x1300]);
+    let mut cfg = versioned("ecp256", &[0x1300]);
     cfg.faults = vec![fault];
     let mut t = MemTransport::new(cfg);
     authenticate_once(&mut t, &mut Bufs::new(), &mut policy, &CMA)

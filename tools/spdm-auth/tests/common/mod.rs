@@ -37,6 +37,23 @@ pub fn config(variant: &str) -> Config {
     Config::from_cert_dir(certs_dir(), variant).expect("responder config")
 }
 
+/// [`config`] offering exactly `versions` (VERSION entries, e.g. 0x1400).
+pub fn versioned(variant: &str, versions: &[u16]) -> Config {
+    let mut cfg = config(variant);
+    cfg.versions = versions.to_vec();
+    cfg
+}
+
+/// The little-endian u16 at `at` of a message.
+pub fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+/// The little-endian u32 at `at` of a message.
+pub fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
 /// The options of these tests: every version, algorithm and hash, with
 /// PCIe CMA's CTExponent limit (23) that the assertions rely on.
 pub const CMA: spdm::Options<'static> = spdm::Options {

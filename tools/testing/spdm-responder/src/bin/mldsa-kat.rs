@@ -19,7 +19,9 @@ use sha2::{Digest, Sha256};
 const MESSAGE: &[u8] = b"rspdm kernel::crypto::mldsa KUnit vector";
 const CONTEXT: &[u8] = b"responder-challenge_auth signing";
 
+/// A blank line, then `bytes` as the documented constant `name`.
 fn array(name: &str, doc: &str, bytes: &[u8]) {
+    println!();
     println!("/// {doc}");
     println!("pub(crate) const {name}: &[u8] = &[");
     for row in bytes.chunks(16) {
@@ -27,7 +29,6 @@ fn array(name: &str, doc: &str, bytes: &[u8]) {
         println!("    {},", items.join(", "));
     }
     println!("];");
-    println!();
 }
 
 fn vectors<P: MlDsaParams>(n: u32) {
@@ -77,7 +78,6 @@ fn main() {
         "pub(crate) const CONTEXT: &[u8] = b\"{}\";",
         String::from_utf8_lossy(CONTEXT)
     );
-    println!();
     vectors::<MlDsa44>(44);
     vectors::<MlDsa65>(65);
     vectors::<MlDsa87>(87);

@@ -33,6 +33,20 @@ pub enum AsymAlgo {
     MlDsa87,
 }
 
+// No signature is larger than [`AsymAlgo::MAX_SIGNATURE_SIZE`].
+const _: () = {
+    let mut i = 0;
+    while i < AsymAlgo::ALL.len() {
+        assert!(AsymAlgo::ALL[i].signature_size() <= AsymAlgo::MAX_SIGNATURE_SIZE);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < AsymAlgo::PQC.len() {
+        assert!(AsymAlgo::PQC[i].signature_size() <= AsymAlgo::MAX_SIGNATURE_SIZE);
+        i += 1;
+    }
+};
+
 impl AsymAlgo {
     /// Every `BaseAsymAlgo` algorithm this requester knows, in bit order.
     pub const ALL: [AsymAlgo; 9] = [
@@ -51,8 +65,8 @@ impl AsymAlgo {
     /// bit order.
     pub const PQC: [AsymAlgo; 3] = [AsymAlgo::MlDsa44, AsymAlgo::MlDsa65, AsymAlgo::MlDsa87];
 
-    /// Largest signature of any algorithm here (ML-DSA-87).
-    pub const MAX_SIGNATURE_SIZE: usize = 4627;
+    /// Largest signature of any algorithm here (ML-DSA-87; checked below).
+    pub const MAX_SIGNATURE_SIZE: usize = AsymAlgo::MlDsa87.signature_size();
 
     /// The algorithm's bit in its field: `BaseAsymAlgo`, or for the
     /// post-quantum algorithms ([`AsymAlgo::is_pqc`]) `PqcAsymAlgo`.

@@ -58,11 +58,9 @@ use super::version::{self, Version};
 /// 255 entries is 516 bytes, so only an ALGORITHMS response with large
 /// algorithm structure tables can exceed it ([`Error::MessageATooLarge`]).
 pub const MAX_MESSAGE_A: usize = 1024;
-/// Largest signature (ML-DSA-87).
-pub const MAX_SIGNATURE_SIZE: usize = AsymAlgo::MAX_SIGNATURE_SIZE;
 /// Largest signature of an algorithm with integers in it (RSA-4096), the
 /// ones whose byte order SPDM 1.0 and 1.1 left open.
-const MAX_REVERSIBLE_SIGNATURE_SIZE: usize = 512;
+const MAX_REVERSIBLE_SIGNATURE_SIZE: usize = AsymAlgo::RsaSsa4096.signature_size();
 /// Size of the request buffer (the largest request sent is 48 bytes).
 const REQUEST_SIZE: usize = 64;
 
@@ -261,7 +259,7 @@ pub(super) struct ChallengeTarget<'k, K> {
 
 /// What a successful CHALLENGE established: the evidence of M1/M2.  The
 /// signature itself goes to a buffer of the caller's (up to
-/// [`MAX_SIGNATURE_SIZE`] bytes, ML-DSA-87's), not into this value, which
+/// [`AsymAlgo::MAX_SIGNATURE_SIZE`] bytes, ML-DSA-87's), not into this value, which
 /// stays small enough for a kernel stack.
 #[derive(Debug, Clone)]
 pub struct ChallengeOutcome {
@@ -1455,7 +1453,7 @@ impl<'a, T: Transport, C: Crypto> Connection<'a, T, C> {
     /// The signature is copied to the first
     /// [`ChallengeOutcome::signature_len`] bytes of `signature`: too small
     /// for the negotiated algorithm's signature, [`Error::BufferTooSmall`]
-    /// before anything is sent ([`MAX_SIGNATURE_SIZE`] bytes always
+    /// before anything is sent ([`AsymAlgo::MAX_SIGNATURE_SIZE`] bytes always
     /// suffice).
     pub fn challenge(
         &mut self,
